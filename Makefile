@@ -1,0 +1,38 @@
+# The two commands of the README do the whole set-up on a fresh machine:
+#   make run   virtualenv, install, migrate the embedded SQLite database, load the demo
+#              network from fixtures/, serve on 127.0.0.1:8080
+#   make test  virtualenv, install (and the system programs the tests drive), run the suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export EDIGATE_SERVER_DATA_DIR ?= var
+
+.PHONY: run test lint bench system-deps clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+system-deps:
+	@scripts/ensure-system-deps.sh
+
+run: $(STAMP)
+	$(BIN)/edigate db upgrade
+	$(BIN)/edigate partners import fixtures/partners
+	$(BIN)/edigate serve
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	for script in bench/*.py; do $(BIN)/python $$script --quick || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

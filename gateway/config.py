@@ -1,0 +1,254 @@
+"""Gateway configuration: a TOML file, overridden by ``EDIGATE_*`` environment variables.
+
+Every setting is declared once in :data:`SETTINGS` (its TOML key, its environment variable, its
+type, default and check), so the loader, the error messages and the README's configuration
+reference all come from the same table. Invalid configuration is refused at start with a message
+that names the offending key, because a gateway that starts half-configured loses documents.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """Configuration that cannot be used; the message names the key and the reason."""
+
+
+def _parse_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _parse_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected an integer, got {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    try:
+        return int(str(raw).strip().replace("_", ""))
+    except ValueError:
+        raise ValueError(f"expected an integer, got {raw!r}") from None
+
+
+def _parse_size(raw: Any) -> int:
+    """Bytes, with an optional KiB/MiB/GiB suffix (``64MiB``), so limits read naturally."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        text = str(raw).strip()
+        units = {"gib": 1 << 30, "mib": 1 << 20, "kib": 1 << 10, "b": 1}
+        multiplier = 1
+        for suffix, factor in units.items():
+            if text.lower().endswith(suffix):
+                text, multiplier = text[: -len(suffix)].strip(), factor
+                break
+        try:
+            value = int(text) * multiplier
+        except ValueError:
+            raise ValueError(f"expected a size such as 65536 or 64MiB, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"must be positive, got {raw!r}")
+    return value
+
+
+def _parse_str(raw: Any) -> str:
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise ValueError(f"expected a string, got {raw!r}")
+    return str(raw)
+
+
+def _one_of(*choices: str) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        text = _parse_str(raw).strip().lower()
+        if text not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {raw!r}")
+        return text
+
+    return parse
+
+
+def parse_listen(raw: Any) -> str:
+    text = _parse_str(raw).strip()
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"expected HOST:PORT, got {raw!r}")
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"port must be 0-65535, got {port!r}")
+    return text
+
+
+def _parse_database_url(raw: Any) -> str:
+    text = _parse_str(raw).strip()
+    if not text.startswith(("sqlite", "postgresql")):
+        raise ValueError(f"expected a sqlite:/// or postgresql+psycopg:// URL, got {raw!r}")
+    if text.startswith("postgresql://"):
+        # SQLAlchemy would pick psycopg2 for the bare scheme; we ship psycopg 3.
+        text = "postgresql+psycopg://" + text.removeprefix("postgresql://")
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: where it is read from and how it is checked."""
+
+    attr: str
+    toml_key: str  # dotted path in the TOML file, e.g. "database.url"
+    parse: Callable[[Any], Any]
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return "EDIGATE_" + self.toml_key.replace(".", "_").upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "database.url", _parse_database_url, None,
+            "SQLAlchemy URL; default: SQLite file edigate.db in the data directory"),
+    Setting("listen", "server.listen", parse_listen, "127.0.0.1:8080",
+            "HOST:PORT the HTTP listener binds (REST, AS2, HTTP EDI, dashboard)"),
+    Setting("data_dir", "server.data_dir", _parse_str, "var",
+            "directory for the SQLite file, quarantine, SFTP mailboxes and keys"),
+    Setting("max_body_bytes", "server.max_body", _parse_size, 64 << 20,
+            "largest request body accepted (bytes, or 64MiB); larger gets 413"),
+    Setting("tls_cert", "server.tls_cert", _parse_str, "",
+            "PEM certificate chain for HTTPS; empty serves plain HTTP"),
+    Setting("tls_key", "server.tls_key", _parse_str, "",
+            "PEM private key for tls_cert"),
+    Setting("log_format", "log.format", _one_of("json", "console"), "console",
+            "json: one object per line; console: readable in a terminal"),
+    Setting("log_level", "log.level", _one_of("debug", "info", "warning", "error"), "info",
+            "lowest level written"),
+    Setting("fixtures_dir", "demo.fixtures_dir", _parse_str, "",
+            "partners directory loaded at start (make run sets fixtures/partners)"),
+    Setting("jobs_enabled", "jobs.enabled", _parse_bool, True,
+            "run scheduled jobs (reconciliation, planning, dispatch) in this process"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration of one gateway process."""
+
+    database_url: str | None = None
+    listen: str = "127.0.0.1:8080"
+    data_dir: str = "var"
+    max_body_bytes: int = 64 << 20
+    tls_cert: str = ""
+    tls_key: str = ""
+    log_format: str = "console"
+    log_level: str = "info"
+    fixtures_dir: str = ""
+    jobs_enabled: bool = True
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_path / 'edigate.db'}"
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+def _lookup(table: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = table
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+_MISSING = object()
+
+
+def _known_toml_keys() -> set[str]:
+    return {s.toml_key for s in SETTINGS}
+
+
+def _unknown_keys(table: Mapping[str, Any], prefix: str = "") -> list[str]:
+    unknown: list[str] = []
+    known = _known_toml_keys()
+    sections = {k.split(".")[0] for k in known}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not prefix and key in sections:
+            unknown.extend(_unknown_keys(value, prefix=f"{dotted}."))
+        elif dotted not in known:
+            unknown.append(dotted)
+    return unknown
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read the TOML file (if any), apply ``EDIGATE_*`` overrides, validate every key."""
+    env = os.environ if environ is None else environ
+    table: Mapping[str, Any] = {}
+    if path:
+        file = Path(path)
+        try:
+            table = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+        unknown = _unknown_keys(table)
+        if unknown:
+            raise ConfigError(
+                f"{file}: unknown key {unknown[0]!r} "
+                f"(known: {', '.join(sorted(_known_toml_keys()))})"
+            )
+    known_env = {s.env_var for s in SETTINGS} | {"EDIGATE_CONFIG"}
+    stray = sorted(k for k in env if k.startswith("EDIGATE_") and k not in known_env
+                   and not k.startswith("EDIGATE_TEST_"))
+    if stray:
+        raise ConfigError(f"unknown environment variable {stray[0]}")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        raw, origin = _MISSING, "default"
+        if setting.env_var in env:
+            raw, origin = env[setting.env_var], f"environment {setting.env_var}"
+        else:
+            from_file = _lookup(table, setting.toml_key)
+            if from_file is not _MISSING:
+                raw, origin = from_file, f"{path} [{setting.toml_key}]"
+        if raw is _MISSING:
+            values[setting.attr] = setting.default
+        else:
+            try:
+                values[setting.attr] = setting.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{setting.toml_key} ({origin}): {exc}") from None
+        sources[setting.attr] = origin
+    if bool(values["tls_cert"]) != bool(values["tls_key"]):
+        raise ConfigError("server.tls_cert and server.tls_key must be set together")
+    known_attrs = {f.name for f in fields(Settings)}
+    assert set(values) <= known_attrs
+    return Settings(**values, sources=sources)

@@ -1,0 +1,1 @@
+"""Logs, metrics and the correlation id that follows one document through every step."""

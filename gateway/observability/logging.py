@@ -1,0 +1,95 @@
+"""Structured logging on the standard library.
+
+One JSON object per line for machines, or a readable line for a terminal. A correlation id,
+kept in a context variable, is attached to every record so one interchange can be followed from
+the channel that received it through translation, events, planning and dispatch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+_correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "edigate_correlation_id", default=None
+)
+
+# Attributes every LogRecord has; anything else was passed through ``extra=`` and is ours.
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex
+
+
+def current_correlation_id() -> str | None:
+    return _correlation_id.get()
+
+
+@contextlib.contextmanager
+def correlation(cid: str | None = None) -> Iterator[str]:
+    """Bind a correlation id for the duration of a block (a request, a job, a replay)."""
+    value = cid or new_correlation_id()
+    token = _correlation_id.set(value)
+    try:
+        yield value
+    finally:
+        _correlation_id.reset(token)
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        cid = getattr(record, "correlation_id", None) or _correlation_id.get()
+        if cid:
+            entry["correlation_id"] = cid
+        entry.update(_extras(record))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class ConsoleFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        cid = getattr(record, "correlation_id", None) or _correlation_id.get()
+        extras = _extras(record)
+        extras.pop("correlation_id", None)
+        tail = " ".join(f"{k}={v}" for k, v in extras.items())
+        parts = [stamp, f"{record.levelname.lower():7}", record.name + ":", record.getMessage()]
+        if cid:
+            parts.append(f"[{cid[:8]}]")
+        if tail:
+            parts.append(tail)
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure_logging(fmt: str = "console", level: str = "info") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # aiohttp's access log duplicates our request log line; keep it for warnings only.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Alembic narrates every migration context at INFO; our CLI prints the outcome itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Partner profiles and the partner registry."""

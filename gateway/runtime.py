@@ -1,0 +1,46 @@
+"""What one gateway process holds: settings, database engine, a thread pool for blocking work.
+
+Storage calls are synchronous SQLAlchemy; handlers run them with :meth:`Runtime.run` so the event
+loop never waits on the database (``async`` stays at the edge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.config import Settings
+from gateway.storage.db import make_engine, session_factory
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="edigate-db")
+    )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        engine = make_engine(settings.resolved_database_url)
+        return cls(settings=settings, engine=engine, sessions=session_factory(engine))
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.engine.dispose()

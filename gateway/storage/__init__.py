@@ -1,0 +1,1 @@
+"""Durable storage: SQLAlchemy models, the engine, Alembic migrations and repositories."""
