@@ -127,6 +127,8 @@ SETTINGS: tuple[Setting, ...] = (
             "PEM certificate chain for HTTPS; empty serves plain HTTP"),
     Setting("tls_key", "server.tls_key", _parse_str, "",
             "PEM private key for tls_cert"),
+    Setting("sftp_listen", "sftp.listen", lambda raw: parse_listen(raw) if raw else "", "",
+            "HOST:PORT of the hosted SFTP server (public-key login); empty disables it"),
     Setting("log_format", "log.format", _one_of("json", "console"), "console",
             "json: one object per line; console: readable in a terminal"),
     Setting("log_level", "log.level", _one_of("debug", "info", "warning", "error"), "info",
@@ -148,6 +150,7 @@ class Settings:
     max_body_bytes: int = 64 << 20
     tls_cert: str = ""
     tls_key: str = ""
+    sftp_listen: str = ""
     log_format: str = "console"
     log_level: str = "info"
     fixtures_dir: str = ""

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the programs the test suite drives for real when they are missing:
-# the OpenSSH client (sftp/ssh, the SFTP peer) and openssl (independent CMS checks).
+# the OpenSSH client (sftp/ssh, the SFTP peer), openssl (independent CMS checks) and
+# Chromium (the dashboard's browser tests, driven by Playwright).
 set -euo pipefail
 
 missing=()
 command -v sftp >/dev/null 2>&1 || missing+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

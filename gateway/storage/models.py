@@ -126,6 +126,8 @@ class Interchange(Base):
     __table_args__ = (
         Index("ix_interchanges_dedup", "partner_id", "direction", "sender_id", "control_number"),
         Index("ix_interchanges_status", "status", "received_at"),
+        # Same partner, same bytes = same interchange: the resend is answered, not stored.
+        UniqueConstraint("partner_id", "direction", "sha256", name="uq_interchanges_bytes"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -197,7 +199,8 @@ class OutboxItem(Base):
     """A document we owe a partner, written in the same transaction as the decision behind it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_ack", "ack_status", "ack_due_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
@@ -216,7 +219,41 @@ class OutboxItem(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     interchange_id: Mapped[str | None] = mapped_column(ForeignKey("interchanges.id"))
+    # What caused it (a plan run, an inbound interchange): promise 4, traceability.
+    cause_type: Mapped[str] = mapped_column(String(32), default="")
+    cause_id: Mapped[str] = mapped_column(String(64), default="")
+    # Acknowledgment tracking: none | expected | accepted | accepted_with_errors | rejected
+    # | overdue; the partner's error detail lands in ack_detail.
+    ack_status: Mapped[str] = mapped_column(String(24), default="none")
+    ack_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ack_detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ack_interchange_id: Mapped[str | None] = mapped_column(String(36))
+
+    attempts_log: Mapped[list[OutboxAttempt]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="OutboxAttempt.id")
+
+
+class OutboxAttempt(Base):
+    """One delivery attempt of an outbox row: when, by whom, what happened."""
+
+    __tablename__ = "outbox_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[str] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"),
+                                           index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | failed
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    item: Mapped[OutboxItem] = relationship(back_populates="attempts_log")
 
 
 class AuditEntry(Base):
@@ -245,3 +282,8 @@ class ControlNumberSequence(Base):
     scope: Mapped[str] = mapped_column(String(16), primary_key=True)
     next_value: Mapped[int] = mapped_column(BigInteger, default=1)
     max_value: Mapped[int] = mapped_column(BigInteger, default=999_999_999)
+
+
+# Tables of the later parts live in their own modules; importing them here registers them on
+# Base.metadata, so Alembic and the tests see one schema.
+from gateway.storage import models_as2, models_planning, models_reconciler  # noqa: E402,F401

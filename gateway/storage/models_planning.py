@@ -1,0 +1,1 @@
+"""planning tables (owned by the planning work; imported by gateway.storage.models)."""

@@ -1,0 +1,1 @@
+"""reconciler tables (owned by the reconciler work; imported by gateway.storage.models)."""

@@ -1,0 +1,177 @@
+"""The lossless interchange tree: interchange -> group -> message -> segment -> element.
+
+This module is the contract between the syntax layer (which builds it) and everything above it
+(grammars, validation, mapping, acknowledgments). Read API, 1-based like the standards:
+
+    seg.tag                      "BEG", "NAD"
+    seg.get(2)                   element 2, first repetition, first component ("" if absent)
+    seg.get(2, 3)                element 2, component 3
+    seg.get(2, 1, rep=2)         element 2, component 1 of repetition 2
+    seg.elements                 list[list[list[str]]]: element -> repetitions -> components
+    seg.element_count            number of elements present (trailing empties included as sent)
+    seg.offset / line / column   where the segment starts in the input bytes
+    seg.position                 1-based position inside its message (header = 1), 0 in envelopes
+
+Values are decoded text with release characters removed. The syntax layer may compute
+``elements`` lazily from the raw segment text; callers never see the difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Standard = Literal["x12", "edifact"]
+
+
+@dataclass(slots=True)
+class Delimiters:
+    segment: str
+    element: str
+    component: str
+    repetition: str = ""  # "" when the syntax version has none
+    release: str = ""  # EDIFACT release character; "" for X12
+    decimal: str = "."
+    # Cosmetic characters written after each segment terminator ("\r\n", "\n" or "").
+    suffix: str = ""
+
+
+@dataclass(slots=True)
+class Segment:
+    tag: str
+    elements: list[list[list[str]]]
+    offset: int = 0
+    line: int = 1
+    column: int = 1
+    position: int = 0
+
+    def get(self, element: int, component: int = 1, rep: int = 1) -> str:
+        try:
+            return self.elements[element - 1][rep - 1][component - 1]
+        except IndexError:
+            return ""
+
+    def repetitions(self, element: int) -> list[list[str]]:
+        try:
+            return self.elements[element - 1]
+        except IndexError:
+            return []
+
+    @property
+    def element_count(self) -> int:
+        return len(self.elements)
+
+
+@dataclass(slots=True)
+class Message:
+    """One transaction set (ST..SE) or message (UNH..UNT); ``segments`` includes both."""
+
+    type: str  # "850", "ORDERS"
+    version: str  # X12: GS08 / ST03 ("004010"); EDIFACT: "D96A" (UNH02 version+release)
+    control: str  # ST02 / UNH01
+    segments: list[Segment]
+    # EDIFACT UNH02 in full, e.g. {"agency": "UN", "association": "EAN008"}; X12: ST03 etc.
+    identifier: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def header(self) -> Segment:
+        return self.segments[0]
+
+    @property
+    def trailer(self) -> Segment | None:
+        last = self.segments[-1]
+        return last if last.tag in ("SE", "UNT") else None
+
+    @property
+    def body(self) -> list[Segment]:
+        end = -1 if self.trailer is not None else None
+        return self.segments[1:end]
+
+
+@dataclass(slots=True)
+class Group:
+    """GS..GE or UNG..UNE. EDIFACT messages without UNG sit in one group with no header."""
+
+    header: Segment | None
+    trailer: Segment | None
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def control(self) -> str:
+        if self.header is None:
+            return ""
+        return self.header.get(6) if self.header.tag == "GS" else self.header.get(5)
+
+    @property
+    def functional_id(self) -> str:  # GS01 ("PO") / UNG01 ("ORDERS")
+        return self.header.get(1) if self.header is not None else ""
+
+    @property
+    def version(self) -> str:  # GS08 ("004010") / UNG07 version+release
+        if self.header is None:
+            return ""
+        if self.header.tag == "GS":
+            return self.header.get(8)
+        return self.header.get(7, 1) + self.header.get(7, 2)
+
+    @property
+    def app_sender(self) -> str:
+        if self.header is None:
+            return ""
+        return self.header.get(2) if self.header.tag == "GS" else self.header.get(2, 1)
+
+    @property
+    def app_receiver(self) -> str:
+        if self.header is None:
+            return ""
+        return self.header.get(3) if self.header.tag == "GS" else self.header.get(3, 1)
+
+
+@dataclass(slots=True)
+class Detection:
+    """What the detector decided, and from which bytes — never a silent guess."""
+
+    standard: Standard
+    encoding: str  # python codec used to decode ("latin-1", "utf-8", "cp500", "ascii" ...)
+    offset: int  # byte offset where the interchange starts
+    reasons: list[str] = field(default_factory=list)  # human-readable: "UNA at byte 3", ...
+    bom: str = ""  # "utf-8", "utf-16-le" ... when a byte-order mark was found
+    syntax_id: str = ""  # EDIFACT UNOA/UNOB/UNOC/UNOY...; X12: ISA12 version
+    syntax_version: str = ""  # EDIFACT 1-4
+
+
+@dataclass(slots=True)
+class Interchange:
+    standard: Standard
+    delimiters: Delimiters
+    header: Segment  # ISA / UNB
+    trailer: Segment | None  # IEA / UNZ (None when truncated)
+    groups: list[Group] = field(default_factory=list)
+    detection: Detection | None = None
+    una: str = ""  # the UNA service string advice exactly as sent ("" if absent)
+    # Lossless extras: anything the syntax layer needs to reproduce the bytes exactly.
+    layout: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def control(self) -> str:
+        return self.header.get(13) if self.standard == "x12" else self.header.get(5)
+
+    @property
+    def sender_qualifier(self) -> str:
+        return self.header.get(5).strip() if self.standard == "x12" else self.header.get(2, 2)
+
+    @property
+    def sender_id(self) -> str:
+        return self.header.get(6).strip() if self.standard == "x12" else self.header.get(2, 1)
+
+    @property
+    def receiver_qualifier(self) -> str:
+        return self.header.get(7).strip() if self.standard == "x12" else self.header.get(3, 2)
+
+    @property
+    def receiver_id(self) -> str:
+        return self.header.get(8).strip() if self.standard == "x12" else self.header.get(3, 1)
+
+    @property
+    def messages(self) -> list[Message]:
+        return [m for g in self.groups for m in g.messages]
