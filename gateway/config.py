@@ -42,6 +42,18 @@ def _parse_int(raw: Any) -> int:
         raise ValueError(f"expected an integer, got {raw!r}") from None
 
 
+def _parse_float(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected a number, got {raw!r}")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
 def _parse_size(raw: Any) -> int:
     """Bytes, with an optional KiB/MiB/GiB suffix (``64MiB``), so limits read naturally."""
     if isinstance(raw, int) and not isinstance(raw, bool):
@@ -137,6 +149,20 @@ SETTINGS: tuple[Setting, ...] = (
             "partners directory loaded at start (make run sets fixtures/partners)"),
     Setting("jobs_enabled", "jobs.enabled", _parse_bool, True,
             "run scheduled jobs (reconciliation, planning, dispatch) in this process"),
+    Setting("x12_id", "identity.x12_id", _parse_str, "EDIGATE",
+            "our ISA06/GS02 sender id on outbound X12"),
+    Setting("x12_qualifier", "identity.x12_qualifier", _parse_str, "ZZ",
+            "our ISA05 qualifier"),
+    Setting("edifact_id", "identity.edifact_id", _parse_str, "EDIGATE",
+            "our UNB sender id on outbound EDIFACT"),
+    Setting("edifact_qualifier", "identity.edifact_qualifier", _parse_str, "ZZZ",
+            "our UNB sender qualifier"),
+    Setting("dispatch_max_attempts", "outbox.max_attempts", _parse_int, 8,
+            "delivery attempts before an outbox row moves to dead-letter"),
+    Setting("dispatch_interval", "outbox.interval_seconds", _parse_float, 2.0,
+            "seconds between dispatcher passes over due outbox rows"),
+    Setting("webhook_tolerance", "outbox.webhook_tolerance_seconds", _parse_int, 300,
+            "replay window partners should allow for our webhook signatures"),
 )
 
 
@@ -155,6 +181,13 @@ class Settings:
     log_level: str = "info"
     fixtures_dir: str = ""
     jobs_enabled: bool = True
+    x12_id: str = "EDIGATE"
+    x12_qualifier: str = "ZZ"
+    edifact_id: str = "EDIGATE"
+    edifact_qualifier: str = "ZZZ"
+    dispatch_max_attempts: int = 8
+    dispatch_interval: float = 2.0
+    webhook_tolerance: int = 300
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property

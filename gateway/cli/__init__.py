@@ -24,19 +24,36 @@ class CliError(click.ClickException):
         click.echo(f"edigate: error: {self.format_message()}", err=True, file=file)
 
 
-def _discover() -> list[click.Command]:
-    found: list[click.Command] = []
-    for info in sorted(pkgutil.iter_modules(_commands_pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{_commands_pkg.__name__}.{info.name}")
+class LazyGroup(click.Group):
+    """Sub-commands are imported only when used, so ``edigate db upgrade`` does not pay for
+    (or depend on) the translators, the optimizer or the web app. A module's name is its
+    command's name."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = {m.name for m in pkgutil.iter_modules(_commands_pkg.__path__)
+                 if not m.name.startswith("_")}
+        return sorted(names | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in self.list_commands(ctx):
+            return None
+        try:
+            module = importlib.import_module(f"{_commands_pkg.__name__}.{cmd_name}")
+        except ImportError as exc:
+            # One broken optional part must not take --help (or every other command) down.
+            reason = f"{cmd_name} is unavailable: {exc}"
+
+            def unavailable() -> None:
+                raise CliError(reason)
+
+            return click.Command(cmd_name, callback=unavailable, help=f"(unavailable: {exc})")
         command = getattr(module, "command", None)
-        if isinstance(command, click.Command):
-            found.append(command)
-    return found
+        return command if isinstance(command, click.Command) else None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edigate")
 @click.option(
     "--config",
@@ -51,10 +68,6 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     """edigate: an EDI-to-API strangler gateway."""
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
-
-
-for _command in _discover():
-    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

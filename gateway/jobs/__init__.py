@@ -1,0 +1,1 @@
+"""Scheduled work (APScheduler): resume the inbox, reconcile, plan, dispatch."""

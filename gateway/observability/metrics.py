@@ -1,0 +1,23 @@
+"""Prometheus metrics (prometheus-client), served at ``/metrics``."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+documents_in = Counter("edigate_documents_in_total", "Documents received",
+                       ["partner", "channel", "outcome"])
+documents_processed = Counter("edigate_documents_processed_total", "Interchanges processed",
+                              ["partner", "outcome"])
+documents_out = Counter("edigate_documents_out_total", "Documents delivered to partners",
+                        ["partner", "channel", "document_type", "outcome"])
+processing_seconds = Histogram("edigate_processing_seconds",
+                               "Time to translate, validate, map and store one interchange",
+                               buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+                                        30))
+inbox_backlog = Gauge("edigate_inbox_backlog", "Interchanges committed but not yet processed")
+outbox_depth = Gauge("edigate_outbox_depth", "Outbox rows by status", ["status"])
+events_in = Counter("edigate_events_total", "Events stored", ["type", "path", "partner"])
+acks_overdue = Counter("edigate_acks_overdue_total",
+                       "Outbound documents whose acknowledgment did not arrive in time")
+delivery_seconds = Histogram("edigate_delivery_seconds", "Time to deliver one outbox row",
+                             ["channel"], buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60))
