@@ -1,0 +1,70 @@
+"""Business keys and line keys come from the schema files' declarations."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas import SchemaDefinitionError, default_registry
+from schemas.keys import business_key, check_key_spec
+from tests.schemas.samples import sample
+
+
+@pytest.mark.parametrize(("event_type", "key"), [
+    ("purchase_order", "PO-1001"), ("order_change", "PO-1001"), ("order_response", "PO-1001"),
+    ("despatch_advice", "S-77"), ("invoice", "INV-9"), ("inventory_report", "INV-REP-3"),
+    ("delivery_schedule", "DS-12"), ("functional_ack", "997/123"),
+    ("application_advice", "AA-1"), ("demand", "STR1/2025-02-01"),
+    ("stock", "STR1/2025-02-01T06:00:00Z"),
+    ("supplier_capacity", "nova-plastics/2025-02-01T06:00:00+01:00"),
+])
+def test_business_key_of_each_type(event_type: str, key: str) -> None:
+    assert default_registry().business_key_of(event_type, sample(event_type)) == key
+
+
+def test_inventory_report_without_number_uses_date_and_sender() -> None:
+    data = sample("inventory_report")
+    del data["report_number"]
+    assert default_registry().business_key_of("inventory_report", data) == "2025-02-01/NOVA"
+    data["parties"] = [{"role": "buyer", "id": "X"}, {"role": "seller", "id": "SELL"}]
+    assert default_registry().business_key_of("inventory_report", data) == "2025-02-01/SELL"
+    data["parties"] = []
+    assert default_registry().business_key_of("inventory_report", data) == "2025-02-01/"
+
+
+def test_functional_ack_without_group_uses_the_interchange() -> None:
+    data = {"ack_type": "TA1", "acknowledged_interchange": "000000123"}
+    assert default_registry().business_key_of("functional_ack", data) == "TA1/000000123"
+
+
+def test_key_of_a_v1_payload_equals_key_of_the_same_document_as_v2() -> None:
+    registry = default_registry()
+    data = sample("despatch_advice")
+    assert registry.business_key_of("despatch_advice", registry.upcast(
+        "despatch_advice", {k: v for k, v in data.items() if k != "carrier"}, 1)) == "S-77"
+
+
+def test_keys_never_raise_on_odd_data() -> None:
+    registry = default_registry()
+    assert registry.business_key_of("purchase_order", {}) == ""
+    assert registry.business_key_of("purchase_order", {"order_number": 17}) == "17"
+    assert registry.business_key_of("purchase_order", {"order_number": {"x": 1}}) == ""
+    assert registry.line_keys_of("purchase_order", {"lines": "nope"}) == []
+
+
+def test_line_keys() -> None:
+    registry = default_registry()
+    assert registry.line_keys_of("purchase_order", sample("purchase_order")) == [
+        "PO-1001/1", "PO-1001/2"]
+    assert registry.line_keys_of("despatch_advice", sample("despatch_advice")) == [
+        "S-77/PO-1001/1"]
+    assert registry.line_keys_of("demand", sample("demand")) == []
+
+
+def test_malformed_key_declarations_are_refused() -> None:
+    with pytest.raises(SchemaDefinitionError, match="non-empty 'alternatives'"):
+        check_key_spec({"alternatives": []}, "x")
+    with pytest.raises(SchemaDefinitionError, match="is not a JSON pointer"):
+        check_key_spec({"alternatives": [["order_number"]]}, "x")
+    with pytest.raises(SchemaDefinitionError, match="needs 'find' and 'take'"):
+        check_key_spec({"alternatives": [[{"find": "/parties"}]]}, "x")
+    assert business_key({"alternatives": [["/a/0/b~1c"]]}, {"a": [{"b/c": "v"}]}) == "v"
