@@ -1,0 +1,121 @@
+"""Dashboard: reconciliation — stages per document type, agreement over time, open
+disagreements side by side, the promote / roll back actions with their evidence, and the audit
+trail of stage changes (who, when, why)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.reconcile import stages
+from gateway.reconcile.service import (
+    ReconcileError,
+    aware,
+    daily_stats,
+    open_results,
+    result_json,
+)
+from gateway.storage.models import AuditEntry
+from gateway.storage.repositories import list_partners
+from gateway.web.auth import Principal
+from gateway.web.dashboard.charts import Series, line_chart
+from gateway.web.dashboard.render import check_form, operator, render
+from gateway.web.keys import RUNTIME
+from reconciler import StageError
+
+routes = web.RouteTableDef()
+DAYS = 30
+AUDIT_ROWS = 30  # the latest stage decisions: enough to see how a stage came to be
+
+
+def agreement_chart(rows: list[Any], today: Any) -> str:
+    days = [(today - timedelta(days=DAYS - 1 - i)) for i in range(DAYS)]
+    per: dict[str, dict[Any, float | None]] = defaultdict(dict)
+    for r in rows:
+        per[f"{r.partner_id} {r.document_type}"][r.day] = (
+            None if r.agreement is None else round(r.agreement * 100, 2))
+    series = [Series(name, [(d.strftime("%m-%d"), values.get(d)) for d in days])
+              for name, values in sorted(per.items())] or [
+        Series("no data", [(d.strftime("%m-%d"), None) for d in days])]
+    return line_chart(series, title=f"Agreement per day, % (last {DAYS} days)", y_min=0,
+                      y_max=100, chart_id="agreement", y_format="{:.0f}%")
+
+
+def stage_audit(session: Session, limit: int = AUDIT_ROWS) -> list[dict[str, Any]]:
+    """The latest stage decisions, refusals included: the page shows why a stage is what
+    it is without a trip to the audit API."""
+    rows = session.scalars(select(AuditEntry).where(AuditEntry.action.like("stage.%"))
+                           .order_by(AuditEntry.id.desc()).limit(limit))
+    return [{"at": aware(a.at).strftime("%Y-%m-%d %H:%M:%S"), "actor": a.actor,
+             "action": a.action.removeprefix("stage."), "partner_id": a.subject_id,
+             "document_type": (a.details or {}).get("document_type", ""),
+             "from": (a.details or {}).get("from", ""), "to": (a.details or {}).get("to", ""),
+             "reason": a.reason} for a in rows]
+
+
+async def _page(request: web.Request, principal: Principal, *, status: int = 200,
+                refusal: dict[str, Any] | None = None) -> web.Response:
+    runtime = request.app[RUNTIME]
+    now = datetime.now(UTC)
+
+    def load() -> dict[str, Any]:
+        with runtime.sessions() as s:
+            rows = daily_stats(s, since=now.date() - timedelta(days=DAYS - 1))
+            partners = []
+            for p in list_partners(s):
+                entries = []
+                for st in sorted(p.stages, key=lambda x: x.document_type):
+                    try:
+                        gate = stages.preview(s, p.id, st.document_type, now=now).to_dict()
+                    except (StageError, ReconcileError) as exc:
+                        gate = {"allowed": False, "reasons": [str(exc)], "to_stage": None}
+                    entries.append({"document_type": st.document_type, "stage": st.stage,
+                                    "gate": gate})
+                partners.append({"id": p.id, "name": p.name, "stages": entries})
+            return {"partners": partners, "chart": agreement_chart(rows, now.date()),
+                    "open": [result_json(r) for r in open_results(s)],
+                    "audit": stage_audit(s)}
+
+    return render(request, "reconcile.html", principal=principal, status=status,
+                  can_act=principal.has_role("operator"), refusal=refusal,
+                  **(await runtime.run(load)))
+
+
+@routes.get("/dashboard/reconciliation")
+async def reconciliation_page(request: web.Request) -> web.Response:
+    return await _page(request, await operator(request))
+
+
+@routes.post("/dashboard/reconciliation/{id}/{document_type}/{action:(promote|rollback)}")
+async def stage_action(request: web.Request) -> web.Response:
+    principal, form = await check_form(request, "operator")
+    runtime = request.app[RUNTIME]
+    partner_id = request.match_info["id"]
+    doc_type, action = request.match_info["document_type"], request.match_info["action"]
+    reason = form.get("reason", "").strip()
+    if not reason:
+        raise web.HTTPBadRequest(text="a reason is required (it goes to the audit log)")
+    change_fn = stages.promote if action == "promote" else stages.rollback
+    now = datetime.now(UTC)
+
+    def act() -> stages.StageChange:
+        with runtime.sessions.begin() as s:
+            return change_fn(s, partner_id, doc_type, actor=principal.actor, reason=reason,
+                             now=now)
+
+    try:
+        change = await runtime.run(act)
+    except (StageError, ReconcileError) as exc:
+        raise web.HTTPConflict(text=str(exc)) from None
+    if not change.changed and change.decision is not None:
+        # The page again, with the evidence that stopped the promotion on top: an operator
+        # sees why (agreement, counts, the fields that disagree) without leaving the page.
+        return await _page(request, principal, status=409, refusal={
+            "partner_id": partner_id, "document_type": doc_type, "reason": reason,
+            "run_id": change.run_id, **change.decision.to_dict()})
+    raise web.HTTPSeeOther("/dashboard/reconciliation")
