@@ -1,0 +1,195 @@
+"""``edigate plan``: run the synchronization engine once.
+
+Without arguments it plans from the gateway's database exactly like the scheduled job (state
+from the authoritative events, the run stored with its inputs, released orders queued in the
+outbox, the rest held for approval). ``--export-state`` writes that state as JSON instead of
+planning; ``--instance`` and ``--generate`` plan a JSON state or a seeded network offline,
+touching no database.
+"""
+
+from __future__ import annotations
+
+import getpass
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gateway.cli import CliError
+from optimizer import PlanOptions, StateError, dumps, generate, loads, plan
+from optimizer.plan import Plan
+
+# The solver options a user may override on the command line, by parameter name.
+_OVERRIDES = {"solver": "solver", "method": "method", "time_limit": "time_limit",
+              "gap": "rel_gap"}
+
+
+def _parse_sizes(text: str) -> tuple[int, int, int]:
+    try:
+        parts, suppliers, periods = (int(x) for x in text.split(","))
+    except ValueError:
+        raise CliError(f"--generate expects PARTS,SUPPLIERS,PERIODS, got {text!r}") from None
+    if min(parts, suppliers, periods) < 1:
+        raise CliError("--generate sizes must all be at least 1")
+    return parts, suppliers, periods
+
+
+@click.command("plan")
+@click.option("--instance", type=click.Path(dir_okay=False, path_type=Path),
+              help="Supply state as JSON (edigate.supply-state/1).")
+@click.option("--generate", "sizes", metavar="PARTS,SUPPLIERS,PERIODS",
+              help="Plan a seeded generated network instead.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --generate.")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option("--method", type=click.Choice(["auto", "milp", "decompose"]), default="auto",
+              show_default=True)
+@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds.")
+@click.option("--gap", type=float, default=0.005, show_default=True, help="Relative gap.")
+@click.option("--lines", "max_lines", type=int, default=15, show_default=True,
+              help="Order lines to show.")
+@click.option("--export-state", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the gateway's current supply state as JSON and stop (no plan).")
+@click.pass_context
+def command(
+    ctx: click.Context, instance: Path | None, sizes: str | None, seed: int, solver: str,
+    method: str, time_limit: float, gap: float, max_lines: int, export_state: Path | None,
+) -> None:
+    """Run the synchronization engine once and print a summary of the adopted plan."""
+    if instance is not None and sizes is not None:
+        raise CliError("give at most one of --instance FILE.json or --generate P,S,T")
+    if instance is None and sizes is None:
+        _gateway_run(ctx, export_state, max_lines)
+        return
+    if instance is not None:
+        try:
+            state = loads(instance.read_bytes())
+        except OSError as exc:
+            raise CliError(f"cannot read {instance}: {exc.strerror}") from None
+        except StateError as exc:
+            raise CliError(f"{instance}: {exc}") from None
+        label = str(instance)
+    else:
+        parts, suppliers, periods = _parse_sizes(sizes or "")
+        state = generate(parts, suppliers, periods, seed=seed)
+        label = f"generated ({parts} parts, {suppliers} suppliers, {periods} periods, seed {seed})"
+    try:
+        options = PlanOptions(solver=solver, method=method,  # type: ignore[arg-type]
+                              time_limit=time_limit, rel_gap=gap)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    console = Console()
+    console.print(f"[bold]Planning[/] {label}")
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=1.0)
+
+        def report(message: str, fraction: float) -> None:
+            progress.update(task, description=message, completed=fraction)
+
+        result = plan(state, options, clock=time.perf_counter, progress=report)
+    _summary(console, result, max_lines)
+
+
+def _gateway_run(ctx: click.Context, export_state: Path | None, max_lines: int) -> None:
+    from gateway.cli.context import runtime_from
+    from gateway.planning.config import PlanningConfig
+    from gateway.planning.jobs import PlanningBusy, run_now
+    from gateway.planning.state import build_state
+
+    runtime = runtime_from(ctx)
+    try:
+        config = PlanningConfig.from_settings(runtime.settings)
+        given = {
+            field: ctx.params[name] for name, field in _OVERRIDES.items()
+            if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        }
+        config = replace(config, **given)
+    except ValueError as exc:
+        raise CliError(f"planning settings: {exc}") from None
+    now = datetime.now(UTC)
+    console = Console()
+    if export_state is not None:
+        with runtime.sessions() as session:
+            built = build_state(session, today=now.date(), now=now, config=config)
+        try:
+            export_state.write_text(dumps(built.state))
+        except OSError as exc:
+            raise CliError(f"cannot write {export_state}: {exc.strerror}") from None
+        console.print(f"wrote {export_state}: {len(built.state.parts)} parts, "
+                      f"{len(built.state.suppliers)} suppliers, {built.state.periods} periods")
+        for warning in built.warnings:
+            console.print(f"[yellow]warning[/] {warning}")
+        return
+    console.print(f"[bold]Planning[/] from {runtime.engine.url.render_as_string()}")
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("building the supply state", total=1.0)
+
+        def report(message: str, fraction: float) -> None:
+            progress.update(task, description=message, completed=fraction)
+
+        try:
+            summary = run_now(runtime, trigger="cli", actor=f"cli:{getpass.getuser()}",
+                              now=now, config=config, progress=report)
+        except PlanningBusy as exc:
+            raise CliError(str(exc)) from None
+    if summary.plan is not None:
+        _summary(console, summary.plan, max_lines)
+    table = Table(title=f"Plan run {summary.run_id}", show_header=False)
+    table.add_row("status", summary.status)
+    table.add_row("sent to the outbox", str(summary.released))
+    table.add_row("held for approval", str(summary.held))
+    for warning in summary.warnings:
+        table.add_row("warning", warning)
+    console.print(table)
+
+
+def _summary(console: Console, result: Plan, max_lines: int) -> None:
+    r = result.report
+    table = Table(title="Plan", show_header=False)
+    table.add_row("adopted", result.source)
+    table.add_row("method / solver", f"{r.method} / {r.solver}")
+    table.add_row("solver status", r.status)
+    table.add_row("cost", f"{result.cost.total:,.2f}")
+    if result.fallback_cost is not None and result.fallback_cost > 0:
+        table.add_row(
+            "fallback cost",
+            f"{result.fallback_cost:,.2f} (plan = {result.cost.total / result.fallback_cost:.1%})",
+        )
+    if r.bound is not None:
+        table.add_row("proven lower bound", f"{r.bound:,.2f}")
+    if r.gap is not None:
+        table.add_row("gap", f"{r.gap:.2%}")
+    table.add_row("time", f"build {r.build_seconds:.2f}s, solve {r.solve_seconds:.2f}s"
+                  + (f", {r.iterations} iterations" if r.iterations else ""))
+    c = result.cost
+    table.add_row("breakdown", f"purchase {c.purchase:,.0f}, ordering {c.ordering:,.0f}, "
+                  f"holding {c.holding:,.0f}, backlog {c.backlog:,.0f}, "
+                  f"shortfall {c.shortfall:,.0f}, change {c.change:,.0f}")
+    table.add_row("order lines", f"{len(result.lines)} worth {result.total_value:,.2f}")
+    for reason in result.reasons:
+        table.add_row("note", reason)
+    for stale in result.stale:
+        table.add_row("stale", stale)
+    console.print(table)
+    if result.lines and max_lines > 0:
+        lines = Table(title=f"Largest order lines (of {len(result.lines)})")
+        for column in ("part", "supplier", "order", "arrive", "qty", "value", "covers",
+                       "bound by"):
+            lines.add_column(column)
+        for line in sorted(result.lines, key=lambda ln: -ln.value)[:max_lines]:
+            covers = (f"{line.covers[0]}-{line.covers[-1]}" if len(line.covers) > 1
+                      else ",".join(map(str, line.covers)))
+            lines.add_row(line.part, line.supplier, str(line.period), str(line.arrival_period),
+                          str(line.quantity), f"{line.value:,.0f}", covers or "-",
+                          ",".join(line.bound_by) or "-")
+        console.print(lines)

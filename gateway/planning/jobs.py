@@ -1,0 +1,118 @@
+"""Planning jobs: a run on an interval, and a debounced run when supplier news arrives.
+
+The debounce lives in the database, not in memory: a run is due when an inventory, stock,
+confirmation or despatch event was recorded after the last run and nothing new has arrived for
+``debounce_seconds`` (a burst of despatch advices gives one run, not fifty). Only one run at a
+time: a lock per process, plus a PostgreSQL advisory lock so several gateway processes sharing
+one database never plan concurrently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from gateway.planning.config import PlanningConfig
+from gateway.planning.outbox import settings_enqueuer
+from gateway.planning.run import Progress, RunSummary, run_plan
+from gateway.planning.state import aware
+from gateway.runtime import Runtime
+from gateway.storage.models import Event
+from gateway.storage.models_planning import PlanRun
+
+log = logging.getLogger("edigate.planning")
+TRIGGER_TYPES = ("inventory_report", "stock", "order_response", "despatch_advice")
+_ADVISORY_KEY = 0x6564_6970_6C61_6E  # "ediplan"
+_LOCAL = threading.Lock()
+
+
+class PlanningBusy(RuntimeError):
+    """Another planning run is in progress."""
+
+
+@contextlib.contextmanager
+def planning_lock(runtime: Runtime) -> Iterator[None]:
+    if not _LOCAL.acquire(blocking=False):
+        raise PlanningBusy("a planning run is already in progress in this process")
+    try:
+        if runtime.engine.dialect.name != "postgresql":
+            yield
+            return
+        with runtime.engine.connect() as conn:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                               {"k": _ADVISORY_KEY}).scalar()
+            if not got:
+                raise PlanningBusy("a planning run is already in progress in another process")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+                conn.commit()
+    finally:
+        _LOCAL.release()
+
+
+def run_now(runtime: Runtime, *, trigger: str, actor: str, reason: str = "",
+            now: datetime | None = None, config: PlanningConfig | None = None,
+            progress: Progress | None = None) -> RunSummary:
+    """One run with the runtime's settings (raises :class:`PlanningBusy` if one is running)."""
+    config = config or PlanningConfig.from_settings(runtime.settings)
+    with planning_lock(runtime):
+        return run_plan(runtime.sessions, now=now or datetime.now(UTC), config=config,
+                        trigger=trigger, actor=actor, reason=reason,
+                        enqueue=settings_enqueuer(runtime.settings),
+                        buyer=runtime.settings.x12_id or "EDIGATE", progress=progress)
+
+
+def due_for_event_run(runtime: Runtime, now: datetime, debounce: timedelta,
+                      max_wait: timedelta | None = None) -> bool:
+    """Due once supplier news has been quiet for ``debounce``, or, when news never stops
+    (a busy network), once the oldest news not yet planned has waited ``max_wait``."""
+    with runtime.sessions() as session:
+        last = session.scalar(select(func.max(PlanRun.created_at)))
+        waiting = select(func.min(Event.recorded_at), func.max(Event.recorded_at)).where(
+            Event.type.in_(TRIGGER_TYPES))
+        if last is not None:
+            waiting = waiting.where(Event.recorded_at > last)
+        oldest, newest = session.execute(waiting).one()
+    if newest is None:
+        return False
+    if now - aware(newest) >= debounce:
+        return True
+    return max_wait is not None and now - aware(oldest) >= max_wait
+
+
+def scheduled_run(runtime: Runtime) -> RunSummary | None:
+    try:
+        return run_now(runtime, trigger="schedule", actor="scheduler")
+    except PlanningBusy as exc:
+        log.info("scheduled plan skipped: %s", exc)
+        return None
+
+
+def event_run(runtime: Runtime) -> RunSummary | None:
+    config = PlanningConfig.from_settings(runtime.settings)
+    now = datetime.now(UTC)
+    if not due_for_event_run(runtime, now, timedelta(seconds=config.debounce_seconds),
+                             timedelta(seconds=config.max_wait_seconds)):
+        return None
+    try:
+        return run_now(runtime, trigger="event", actor="scheduler", now=now, config=config)
+    except PlanningBusy as exc:
+        log.info("event-triggered plan skipped: %s", exc)
+        return None
+
+
+def add_planning_jobs(scheduler: Any, runtime: Runtime) -> None:
+    """Register both jobs on the process's APScheduler (call where the other jobs are added)."""
+    config = PlanningConfig.from_settings(runtime.settings)
+    scheduler.add_job(scheduled_run, "interval", minutes=config.interval_minutes,
+                      args=[runtime], id="plan-interval")
+    scheduler.add_job(event_run, "interval", seconds=max(5.0, config.debounce_seconds / 2),
+                      args=[runtime], id="plan-on-events")
