@@ -149,6 +149,11 @@ SETTINGS: tuple[Setting, ...] = (
             "partners directory loaded at start (make run sets fixtures/partners)"),
     Setting("jobs_enabled", "jobs.enabled", _parse_bool, True,
             "run scheduled jobs (reconciliation, planning, dispatch) in this process"),
+    Setting("demo_simulate", "demo.simulate", _parse_bool, False,
+            "run the demo supplier simulators inside the server (make run turns this on)"),
+    Setting("demo_seed", "demo.seed", _parse_int, 42, "seed of the demo scenario"),
+    Setting("demo_pace", "demo.pace_seconds", _parse_float, 5.0,
+            "seconds between simulated supplier actions (smaller is busier)"),
     Setting("x12_id", "identity.x12_id", _parse_str, "EDIGATE",
             "our ISA06/GS02 sender id on outbound X12"),
     Setting("x12_qualifier", "identity.x12_qualifier", _parse_str, "ZZ",
@@ -157,6 +162,10 @@ SETTINGS: tuple[Setting, ...] = (
             "our UNB sender id on outbound EDIFACT"),
     Setting("edifact_qualifier", "identity.edifact_qualifier", _parse_str, "ZZZ",
             "our UNB sender qualifier"),
+    Setting("as2_id", "identity.as2_id", _parse_str, "EDIGATE",
+            "our AS2 name (AS2-To on inbound, AS2-From on outbound messages)"),
+    Setting("as2_mdn_url", "identity.as2_mdn_url", _parse_str, "",
+            "where partners send asynchronous MDNs; empty: /as2/mdn on this server"),
     Setting("dispatch_max_attempts", "outbox.max_attempts", _parse_int, 8,
             "delivery attempts before an outbox row moves to dead-letter"),
     Setting("dispatch_interval", "outbox.interval_seconds", _parse_float, 2.0,
@@ -181,10 +190,15 @@ class Settings:
     log_level: str = "info"
     fixtures_dir: str = ""
     jobs_enabled: bool = True
+    demo_simulate: bool = False
+    demo_seed: int = 42
+    demo_pace: float = 5.0
     x12_id: str = "EDIGATE"
     x12_qualifier: str = "ZZ"
     edifact_id: str = "EDIGATE"
     edifact_qualifier: str = "ZZZ"
+    as2_id: str = "EDIGATE"
+    as2_mdn_url: str = ""
     dispatch_max_attempts: int = 8
     dispatch_interval: float = 2.0
     webhook_tolerance: int = 300

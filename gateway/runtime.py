@@ -31,6 +31,12 @@ class Runtime:
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="edigate-db")
     )
+    # Work nobody waits for (processing after a respond-async answer) gets its own small pool,
+    # so a backlog of it never delays the commits and reads requests are waiting on.
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2,
+                                                   thread_name_prefix="edigate-bg")
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -41,6 +47,12 @@ class Runtime:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
+    async def run_background(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.background,
+                                          functools.partial(fn, *args, **kwargs))
+
     def close(self) -> None:
+        self.background.shutdown(wait=True)
         self.executor.shutdown(wait=True)
         self.engine.dispose()

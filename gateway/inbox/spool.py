@@ -1,4 +1,4 @@
-"""Receive a body of any size into a file: bounded memory, SHA-256 on the fly, fsync'd.
+"""Receive a body of any size: bounded memory, SHA-256 on the fly, large bodies fsync'd to disk.
 
 Bodies up to the inline limit are kept in the database row; larger ones become
 content-addressed files under ``<data_dir>/blobs`` (renamed into place, then the directory is
@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 INLINE_LIMIT = 1 << 20
 
@@ -25,15 +26,34 @@ class BodyTooLarge(Exception):
 
 @dataclass
 class SpooledBody:
-    path: Path
+    """A received body: in memory up to the inline limit (it goes into the database row, whose
+    commit makes it durable), otherwise in an fsync'd spool file."""
+
+    path: Path | None
     sha256: str
     size: int
+    data: bytes | None = None
 
     def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
         return self.path.read_bytes()
 
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+    def to_file(self, data_dir: Path) -> Path:
+        """The body as a spool file (a large body already is one)."""
+        if self.path is None:
+            fd, name = tempfile.mkstemp(prefix="in-", dir=_spool_dir(data_dir))
+            with os.fdopen(fd, "wb") as out:
+                out.write(self.data or b"")
+                out.flush()
+                os.fsync(out.fileno())
+            self.path = Path(name)
+        return self.path
 
 
 def _spool_dir(data_dir: Path) -> Path:
@@ -43,10 +63,15 @@ def _spool_dir(data_dir: Path) -> Path:
 
 
 class _Writer:
+    """Buffers in memory up to the inline limit; beyond it, streams to a spool file, so memory
+    stays bounded whatever the body's size. Small bodies (nearly all EDI) cost no file and no
+    extra fsync: the database commit is what makes them durable."""
+
     def __init__(self, data_dir: Path, limit: int) -> None:
-        fd, name = tempfile.mkstemp(prefix="in-", dir=_spool_dir(data_dir))
-        self.file = os.fdopen(fd, "wb")
-        self.path = Path(name)
+        self.data_dir = data_dir
+        self.buffer = bytearray()
+        self.file: BinaryIO | None = None
+        self.path: Path | None = None
         self.digest = hashlib.sha256()
         self.size = 0
         self.limit = limit
@@ -57,17 +82,31 @@ class _Writer:
             self.abort()
             raise BodyTooLarge(self.limit)
         self.digest.update(chunk)
+        if self.file is None and self.size <= INLINE_LIMIT:
+            self.buffer += chunk
+            return
+        if self.file is None:
+            fd, name = tempfile.mkstemp(prefix="in-", dir=_spool_dir(self.data_dir))
+            self.file = os.fdopen(fd, "wb")
+            self.path = Path(name)
+            self.file.write(self.buffer)
+            self.buffer = bytearray()
         self.file.write(chunk)
 
     def finish(self) -> SpooledBody:
+        if self.file is None:
+            return SpooledBody(None, self.digest.hexdigest(), self.size, bytes(self.buffer))
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
         return SpooledBody(self.path, self.digest.hexdigest(), self.size)
 
     def abort(self) -> None:
-        self.file.close()
-        self.path.unlink(missing_ok=True)
+        self.buffer = bytearray()
+        if self.file is not None:
+            self.file.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 async def spool_stream(chunks: AsyncIterator[bytes], data_dir: Path, limit: int) -> SpooledBody:
@@ -108,7 +147,7 @@ def store_blob(body: SpooledBody, data_dir: Path) -> str:
     if target.exists():
         body.discard()
     else:
-        os.replace(body.path, target)
+        os.replace(body.to_file(data_dir), target)
         _fsync_dir(target.parent)
     return str(relative)
 

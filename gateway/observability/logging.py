@@ -93,3 +93,7 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Alembic narrates every migration context at INFO; our CLI prints the outcome itself.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler says "Running job" every few seconds and asyncssh narrates every connection
+    # step: both drown the gateway's own lines at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("asyncssh").setLevel(logging.WARNING)

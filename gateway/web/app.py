@@ -8,11 +8,31 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from gateway.channels.sftp_service import sftp_ctx
 from gateway.config import Settings
+from gateway.jobs.dispatch import dispatcher_ctx
+from gateway.jobs.scheduler import scheduler_ctx
+from gateway.jobs.simulators import simulators_ctx
 from gateway.observability.logging import correlation
 from gateway.runtime import Runtime
-from gateway.web import health
+from gateway.web import (
+    admin_api,
+    as2,
+    edi,
+    events,
+    health,
+    openapi,
+    outbox_api,
+    plans_api,
+    read,
+    reconcile_api,
+    schemas_api,
+    suppliers_api,
+)
+from gateway.web.dashboard import outbox_pages, plans_pages, reconcile_pages, supplier_pages
+from gateway.web.dashboard import pages as dashboard_pages
 from gateway.web.keys import RUNTIME
+from gateway.web.problems import problem_middleware
 
 log = logging.getLogger("edigate.http")
 
@@ -36,7 +56,7 @@ async def correlation_middleware(request: web.Request, handler: Handler) -> web.
 def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[correlation_middleware],
+        middlewares=[correlation_middleware, problem_middleware],
     )
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -47,5 +67,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
             app[RUNTIME].close()
 
     app.cleanup_ctx.append(runtime_ctx)
-    app.add_routes(health.routes)
+    app.cleanup_ctx.append(scheduler_ctx)
+    app.cleanup_ctx.append(sftp_ctx)
+    app.cleanup_ctx.append(dispatcher_ctx)
+    app.cleanup_ctx.append(simulators_ctx)
+    modules = [health, edi, as2, events, read, schemas_api, reconcile_api, plans_api,
+               suppliers_api, outbox_api, admin_api, dashboard_pages, reconcile_pages,
+               plans_pages, supplier_pages, outbox_pages]
+    for module in modules:
+        app.add_routes(module.routes)
+    app.add_routes(openapi.route(openapi.build_spec(modules)))
     return app

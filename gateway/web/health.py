@@ -32,3 +32,21 @@ async def readyz(request: web.Request) -> web.Response:
     if problems:
         return web.json_response({"status": "unavailable", "problems": problems}, status=503)
     return web.json_response({"status": "ready"})
+
+
+OPENAPI = {
+    "/healthz": {"get": {
+        "summary": "Liveness: the process answers", "operationId": "healthz", "security": [],
+        "responses": {"200": {"description": "alive", "content": {"application/json": {
+            "schema": {"type": "object", "properties": {"status": {"const": "ok"}}}}}}}}},
+    "/readyz": {"get": {
+        "summary": "Readiness: database reachable and schema current", "operationId": "readyz",
+        "security": [],
+        "responses": {
+            "200": {"description": "ready", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"status": {"const": "ready"}}}}}},
+            "503": {"description": "not ready, with the reasons", "content": {
+                "application/json": {"schema": {"type": "object", "required": ["problems"],
+                    "properties": {"problems": {"type": "array",
+                                                "items": {"type": "string"}}}}}}}}}},
+}

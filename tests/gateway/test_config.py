@@ -67,3 +67,14 @@ def test_every_setting_has_a_distinct_environment_variable() -> None:
     names = [s.env_var for s in SETTINGS]
     assert len(names) == len(set(names))
     assert all(n.startswith("EDIGATE_") for n in names)
+
+
+def test_readme_configuration_table_is_generated_from_the_settings() -> None:
+    """The README table is derived data: regenerate it with `edigate config reference`."""
+    from pathlib import Path
+
+    from gateway.cli.commands.config import END, START, reference_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split(START, 1)[1].split(END, 1)[0].strip()
+    assert table == reference_table(), "README is stale: paste `edigate config reference`"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 23:34:30.228643
+Create Date: 2026-11-23 01:05:31.935213
 """
 
 from __future__ import annotations
@@ -34,6 +34,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
         batch_op.create_index('ix_audit_log_subject', ['subject_type', 'subject_id'], unique=False)
 
+    op.create_table('job_leases',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('holder', sa.String(length=200), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_job_leases'))
+    )
     op.create_table('partners',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -45,6 +52,50 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partners'))
     )
+    op.create_table('plan_runs',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('trigger', sa.String(length=32), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('horizon_start', sa.Date(), nullable=False),
+    sa.Column('periods', sa.Integer(), nullable=False),
+    sa.Column('period_days', sa.Integer(), nullable=False),
+    sa.Column('parameters', sa.JSON(), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('warnings', sa.JSON(), nullable=False),
+    sa.Column('cost_total', sa.Float(), nullable=False),
+    sa.Column('solver_status', sa.String(length=64), nullable=False),
+    sa.Column('gap', sa.Float(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_runs'))
+    )
+    with op.batch_alter_table('plan_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_plan_runs_created', ['created_at'], unique=False)
+
+    op.create_table('as2_certificates',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('owner', sa.String(length=64), nullable=False),
+    sa.Column('partner_id', sa.String(length=64), nullable=True),
+    sa.Column('usage', sa.String(length=16), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('subject', sa.String(length=500), nullable=False),
+    sa.Column('issuer', sa.String(length=500), nullable=False),
+    sa.Column('serial', sa.String(length=80), nullable=False),
+    sa.Column('not_before', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('not_after', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('cert_pem', sa.Text(), nullable=False),
+    sa.Column('key_path', sa.String(length=500), nullable=True),
+    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_as2_certificates_partner_id_partners'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_as2_certificates')),
+    sa.UniqueConstraint('owner', 'fingerprint', name='uq_as2_certificates_owner_fp')
+    )
+    with op.batch_alter_table('as2_certificates', schema=None) as batch_op:
+        batch_op.create_index('ix_as2_certificates_owner_window', ['owner', 'not_after'], unique=False)
+
     op.create_table('control_numbers',
     sa.Column('partner_id', sa.String(length=64), nullable=False),
     sa.Column('scope', sa.String(length=16), nullable=False),
@@ -142,6 +193,138 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_stages')),
     sa.UniqueConstraint('partner_id', 'document_type', name='uq_partner_stages_doc')
     )
+    op.create_table('plan_actions',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('run_id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('supplier_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('document_type', sa.String(length=64), nullable=False),
+    sa.Column('business_id', sa.String(length=200), nullable=False),
+    sa.Column('order_number', sa.String(length=35), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('lines', sa.JSON(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('decided_by', sa.String(length=200), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=False),
+    sa.Column('outbox_ids', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['plan_runs.id'], name=op.f('fk_plan_actions_run_id_plan_runs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['supplier_id'], ['partners.id'], name=op.f('fk_plan_actions_supplier_id_partners')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_actions'))
+    )
+    with op.batch_alter_table('plan_actions', schema=None) as batch_op:
+        batch_op.create_index('ix_plan_actions_order', ['supplier_id', 'order_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plan_actions_run_id'), ['run_id'], unique=False)
+        batch_op.create_index('ix_plan_actions_status', ['status', 'created_at'], unique=False)
+
+    op.create_table('planned_lines',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('run_id', sa.String(length=36), nullable=False),
+    sa.Column('part', sa.String(length=64), nullable=False),
+    sa.Column('supplier_id', sa.String(length=64), nullable=False),
+    sa.Column('order_date', sa.Date(), nullable=False),
+    sa.Column('arrival_date', sa.Date(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_price', sa.Float(), nullable=False),
+    sa.Column('frozen', sa.Boolean(), nullable=False),
+    sa.Column('firm', sa.Boolean(), nullable=False),
+    sa.Column('covers', sa.JSON(), nullable=False),
+    sa.Column('bound_by', sa.JSON(), nullable=False),
+    sa.Column('order_number', sa.String(length=35), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['plan_runs.id'], name=op.f('fk_planned_lines_run_id_plan_runs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_planned_lines'))
+    )
+    with op.batch_alter_table('planned_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planned_lines_run_id'), ['run_id'], unique=False)
+
+    op.create_table('pull_cursors',
+    sa.Column('partner_id', sa.String(length=64), nullable=False),
+    sa.Column('cursor', sa.String(length=200), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_pull_cursors_partner_id_partners'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('partner_id', name=op.f('pk_pull_cursors'))
+    )
+    op.create_table('reconcile_daily',
+    sa.Column('partner_id', sa.String(length=64), nullable=False),
+    sa.Column('document_type', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('decided', sa.Integer(), nullable=False),
+    sa.Column('agreement', sa.Float(), nullable=True),
+    sa.Column('run_id', sa.String(length=36), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_reconcile_daily_partner_id_partners'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('partner_id', 'document_type', 'day', name=op.f('pk_reconcile_daily'))
+    )
+    op.create_table('reconcile_runs',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('partner_id', sa.String(length=64), nullable=False),
+    sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('window_end', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('as_of', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('trigger', sa.String(length=32), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('events', sa.Integer(), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('agreement', sa.Float(), nullable=True),
+    sa.Column('config', sa.JSON(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_reconcile_runs_partner_id_partners'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reconcile_runs'))
+    )
+    with op.batch_alter_table('reconcile_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_reconcile_runs_partner_started', ['partner_id', 'started_at'], unique=False)
+
+    op.create_table('as2_messages',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('direction', sa.String(length=4), nullable=False),
+    sa.Column('message_id', sa.String(length=255), nullable=False),
+    sa.Column('partner_id', sa.String(length=64), nullable=True),
+    sa.Column('as2_from', sa.String(length=128), nullable=False),
+    sa.Column('as2_to', sa.String(length=128), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('status_detail', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('headers', sa.JSON(), nullable=False),
+    sa.Column('body', sa.LargeBinary(), nullable=True),
+    sa.Column('body_path', sa.String(length=500), nullable=True),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('signed', sa.Boolean(), nullable=False),
+    sa.Column('encrypted', sa.Boolean(), nullable=False),
+    sa.Column('compressed', sa.Boolean(), nullable=False),
+    sa.Column('mic', sa.String(length=200), nullable=False),
+    sa.Column('mic_algorithm', sa.String(length=16), nullable=False),
+    sa.Column('interchange_id', sa.String(length=36), nullable=True),
+    sa.Column('outbox_id', sa.String(length=36), nullable=True),
+    sa.Column('mdn_mode', sa.String(length=8), nullable=False),
+    sa.Column('mdn_url', sa.String(length=500), nullable=False),
+    sa.Column('mdn_status', sa.String(length=16), nullable=False),
+    sa.Column('mdn_disposition', sa.String(length=300), nullable=False),
+    sa.Column('mdn_message_id', sa.String(length=255), nullable=False),
+    sa.Column('mdn_raw', sa.LargeBinary(), nullable=True),
+    sa.Column('mdn_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['interchange_id'], ['interchanges.id'], name=op.f('fk_as2_messages_interchange_id_interchanges')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_as2_messages_partner_id_partners')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_as2_messages'))
+    )
+    with op.batch_alter_table('as2_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_as2_messages_lookup', ['partner_id', 'direction', 'message_id'], unique=False)
+        batch_op.create_index('ix_as2_messages_mdn', ['direction', 'mdn_status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_as2_messages_outbox_id'), ['outbox_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_as2_messages_partner_id'), ['partner_id'], unique=False)
+
     op.create_table('events',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('type', sa.String(length=64), nullable=False),
@@ -202,6 +385,27 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_partner_id'), ['partner_id'], unique=False)
 
+    op.create_table('reconcile_results',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('run_id', sa.String(length=36), nullable=False),
+    sa.Column('partner_id', sa.String(length=64), nullable=False),
+    sa.Column('document_type', sa.String(length=64), nullable=False),
+    sa.Column('business_key', sa.String(length=200), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('edi_event_id', sa.String(length=64), nullable=True),
+    sa.Column('api_event_id', sa.String(length=64), nullable=True),
+    sa.Column('duplicate_of', sa.String(length=64), nullable=True),
+    sa.Column('delay_seconds', sa.Float(), nullable=True),
+    sa.Column('differences', sa.JSON(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['reconcile_runs.id'], name=op.f('fk_reconcile_results_run_id_reconcile_runs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reconcile_results'))
+    )
+    with op.batch_alter_table('reconcile_results', schema=None) as batch_op:
+        batch_op.create_index('ix_reconcile_results_doc', ['partner_id', 'document_type', 'day'], unique=False)
+        batch_op.create_index('ix_reconcile_results_run_outcome', ['run_id', 'outcome'], unique=False)
+
     op.create_table('outbox_attempts',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('outbox_id', sa.String(length=36), nullable=False),
@@ -219,15 +423,37 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_attempts_outbox_id'), ['outbox_id'], unique=False)
 
+    op.create_table('plan_run_inputs',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('run_id', sa.String(length=36), nullable=False),
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_plan_run_inputs_event_id_events')),
+    sa.ForeignKeyConstraint(['run_id'], ['plan_runs.id'], name=op.f('fk_plan_run_inputs_run_id_plan_runs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_run_inputs'))
+    )
+    with op.batch_alter_table('plan_run_inputs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_plan_run_inputs_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plan_run_inputs_run_id'), ['run_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('plan_run_inputs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_plan_run_inputs_run_id'))
+        batch_op.drop_index(batch_op.f('ix_plan_run_inputs_event_id'))
+
+    op.drop_table('plan_run_inputs')
     with op.batch_alter_table('outbox_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_attempts_outbox_id'))
 
     op.drop_table('outbox_attempts')
+    with op.batch_alter_table('reconcile_results', schema=None) as batch_op:
+        batch_op.drop_index('ix_reconcile_results_run_outcome')
+        batch_op.drop_index('ix_reconcile_results_doc')
+
+    op.drop_table('reconcile_results')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_partner_id'))
         batch_op.drop_index('ix_outbox_due')
@@ -241,6 +467,29 @@ def downgrade() -> None:
         batch_op.drop_index('ix_events_business_key')
 
     op.drop_table('events')
+    with op.batch_alter_table('as2_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_as2_messages_partner_id'))
+        batch_op.drop_index(batch_op.f('ix_as2_messages_outbox_id'))
+        batch_op.drop_index('ix_as2_messages_mdn')
+        batch_op.drop_index('ix_as2_messages_lookup')
+
+    op.drop_table('as2_messages')
+    with op.batch_alter_table('reconcile_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_reconcile_runs_partner_started')
+
+    op.drop_table('reconcile_runs')
+    op.drop_table('reconcile_daily')
+    op.drop_table('pull_cursors')
+    with op.batch_alter_table('planned_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_planned_lines_run_id'))
+
+    op.drop_table('planned_lines')
+    with op.batch_alter_table('plan_actions', schema=None) as batch_op:
+        batch_op.drop_index('ix_plan_actions_status')
+        batch_op.drop_index(batch_op.f('ix_plan_actions_run_id'))
+        batch_op.drop_index('ix_plan_actions_order')
+
+    op.drop_table('plan_actions')
     op.drop_table('partner_stages')
     with op.batch_alter_table('partner_identities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_partner_identities_partner_id'))
@@ -260,7 +509,16 @@ def downgrade() -> None:
 
     op.drop_table('credentials')
     op.drop_table('control_numbers')
+    with op.batch_alter_table('as2_certificates', schema=None) as batch_op:
+        batch_op.drop_index('ix_as2_certificates_owner_window')
+
+    op.drop_table('as2_certificates')
+    with op.batch_alter_table('plan_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_plan_runs_created')
+
+    op.drop_table('plan_runs')
     op.drop_table('partners')
+    op.drop_table('job_leases')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_log_subject')
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))

@@ -1,0 +1,30 @@
+"""``edigate replay ID``: reprocess a quarantined or rejected interchange after a fix."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from gateway.cli import CliError
+from gateway.cli.context import runtime_from, transaction
+from gateway.pipeline.replay import ReplayError, replay
+
+
+@click.command(name="replay")
+@click.argument("interchange_id")
+@click.option("--reason", required=True, help="Why (recorded in the audit log).")
+@click.option("--actor", default="cli", show_default=True, help="Who (recorded in the audit log).")
+@click.pass_context
+def command(ctx: click.Context, interchange_id: str, reason: str, actor: str) -> None:
+    """Run a stored interchange through the pipeline again and print the outcome."""
+    runtime = runtime_from(ctx)
+    try:
+        with transaction(runtime) as session:
+            outcome = replay(session, interchange_id, actor=actor, reason=reason,
+                             data_dir=runtime.settings.data_path)
+    except ReplayError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(json.dumps(outcome.to_json(), indent=2))
+    if outcome.status in ("quarantined", "rejected"):
+        raise SystemExit(1)

@@ -1,0 +1,1 @@
+"""From a committed interchange to events and acknowledgments, exactly once."""

@@ -1,0 +1,278 @@
+"""Process one committed interchange: translate, check identity, store events and acks.
+
+Everything one interchange causes — its events, its acknowledgments (as outbound interchanges
+plus outbox rows), its status and error report — is written in ONE transaction that starts by
+claiming the row (``status = 'received'``). A crash anywhere rolls the whole step back and the
+row stays ``received`` for the resume job; a second run finds it claimed and does nothing.
+That is promise 2 for inbound documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gateway.inbox.store import raw_bytes, store_outbound
+from gateway.outbound.acks import apply_functional_ack
+from gateway.outbound.routing import RoutingError, edi_channel
+from gateway.pipeline.identity import check_sender
+from gateway.pipeline.overlays import overlays_for
+from gateway.storage.models import Event, Interchange, OutboxItem, Partner
+from gateway.storage.repositories import allocate_control_numbers
+from schemas import default_registry
+from schemas.envelope import edi_event_envelope
+from translators import build_acknowledgments, translate
+
+log = logging.getLogger("edigate.pipeline")
+
+# Fixed namespace so the same message of the same interchange always gets the same event id.
+EVENT_NAMESPACE = uuid.UUID("6f1c2a56-0d2e-4a8e-9b8a-4f7e1f0c9d11")
+
+STATUS_PROCESSED = "processed"
+STATUS_PARTIAL = "partial"
+STATUS_REJECTED = "rejected"
+STATUS_QUARANTINED = "quarantined"
+
+
+@dataclass
+class Outcome:
+    interchange_id: str
+    status: str
+    detail: str = ""
+    http_status: int = 200
+    event_ids: list[str] = field(default_factory=list)
+    ack_ids: list[str] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    error_report: dict[str, Any] | None = None
+    already_done: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "interchange_id": self.interchange_id,
+            "status": self.status,
+            "events": self.event_ids,
+            "acknowledgments": self.ack_ids,
+            "messages": self.messages,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        if self.error_report:
+            body["errors"] = self.error_report
+        return body
+
+
+def _claim(session: Session, interchange_id: str) -> Interchange | None:
+    query = select(Interchange).where(Interchange.id == interchange_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.scalars(query).first()
+    if row is None or row.status != "received":
+        return None
+    claimed = session.execute(
+        update(Interchange)
+        .where(Interchange.id == interchange_id, Interchange.status == "received")
+        .values(attempts=Interchange.attempts + 1),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    return row if claimed == 1 else None
+
+
+def outcome_of(session: Session, interchange: Interchange) -> Outcome:
+    """The stored result of an interchange, as the original answer reported it."""
+    events = session.scalars(select(Event.id).where(Event.interchange_id == interchange.id)
+                             .order_by(Event.id)).all()
+    acks = session.scalars(select(OutboxItem.interchange_id).where(
+        OutboxItem.business_id == f"ack:{interchange.id}")).all()
+    report = interchange.error_report or {}
+    return Outcome(
+        interchange_id=interchange.id, status=interchange.status,
+        detail=interchange.status_detail, http_status=_http_status(interchange.status,
+                                                                   report),
+        event_ids=list(events), ack_ids=[a for a in acks if a],
+        messages=list(report.get("messages", [])), error_report=report.get("report"),
+        already_done=True,
+    )
+
+
+def _http_status(status: str, report: dict[str, Any]) -> int:
+    if status == STATUS_QUARANTINED:
+        return int(report.get("http_status", 422))
+    if status == STATUS_REJECTED:
+        return 422
+    if status == "received":
+        return 202
+    return 200
+
+
+def process_interchange(session: Session, interchange_id: str, *, data_dir: Path,
+                        now: datetime | None = None) -> Outcome:
+    now = now or datetime.now(UTC)
+    row = _claim(session, interchange_id)
+    if row is None:
+        existing = session.get(Interchange, interchange_id)
+        if existing is None:
+            raise LookupError(f"interchange {interchange_id} does not exist")
+        return outcome_of(session, existing)
+
+    partner = session.get(Partner, row.partner_id) if row.partner_id else None
+    result = translate(raw_bytes(row, data_dir), overlays=overlays_for(partner), lenient=True)
+    report = result.error_report()
+
+    if not result.interchanges:
+        return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=422,
+                       detail="no EDIFACT or X12 interchange found in the body")
+    first = result.interchanges[0]
+    row.standard = first.standard
+    row.sender_id = first.sender_id
+    row.receiver_id = first.receiver_id
+    row.control_number = str(first.control_number)
+
+    if partner is not None:
+        verdict = check_sender(partner, result.interchanges)
+        if not verdict.ok:
+            return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=403,
+                           detail=verdict.reason)
+        conflict = _reused_control_number(session, row)
+        if conflict is not None:
+            return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=409,
+                           detail=f"control number {row.control_number} from {row.sender_id} "
+                                  f"was already used by interchange {conflict} with "
+                                  "different bytes")
+
+    event_ids: list[str] = []
+    messages: list[dict[str, Any]] = []
+    invalid_events = 0
+    registry = default_registry()
+    for index, message in enumerate(result.messages):
+        summary: dict[str, Any] = {"message_type": message.message_type, "control_number":
+                                   message.message_control, "status": message.status,
+                                   "errors": len(message.errors)}
+        problems = ([] if message.event is None else
+                    registry.validate(message.event.event_type, message.event.version,
+                                      message.event.data))
+        if problems and message.status in ("accepted", "accepted_with_errors"):
+            # Syntactically sound (the acknowledgment says so) but its event breaks the
+            # contract: consumers never see it; the report says exactly which field and why.
+            summary["status"] = "event_invalid"
+            summary["schema_errors"] = [dict(p) for p in problems]
+            if index < len(report.get("messages", [])):
+                report["messages"][index]["schema_errors"] = summary["schema_errors"]
+            report["ok"] = False
+            invalid_events += 1
+        elif message.event is not None and message.status in ("accepted",
+                                                              "accepted_with_errors"):
+            event_id = str(uuid.uuid5(EVENT_NAMESPACE, f"{row.id}:{index}"))
+            envelope = edi_event_envelope(
+                event_id=event_id, event_type=message.event.event_type,
+                version=message.event.version, partner=row.partner_id or "",
+                interchange_id=row.id, time=now,
+                control_numbers={"interchange": message.interchange_control,
+                                 "group": message.group_control,
+                                 "message": message.message_control},
+                subject=message.event.business_key,
+            )
+            session.add(Event(
+                id=event_id, type=message.event.event_type, version=message.event.version,
+                partner_id=row.partner_id, path="edi", source=envelope["source"],
+                subject=message.event.business_key, time=now, recorded_at=now,
+                business_key=message.event.business_key, interchange_id=row.id,
+                message_ref=str(message.message_control), envelope=envelope,
+                data=message.event.data,
+            ))
+            event_ids.append(event_id)
+            summary["event_id"] = event_id
+            if message.event.event_type == "functional_ack" and partner is not None:
+                acked = apply_functional_ack(session, partner.id, message.event.data,
+                                             ack_interchange_id=row.id, now=now)
+                summary["acknowledges"] = [item.id for item in acked]
+        messages.append(summary)
+
+    ack_ids: list[str] = []
+    if partner is not None:
+        ack_ids = _queue_acknowledgments(session, row, partner, result, now)
+
+    rejected = [m for m in result.messages if m.status == "rejected"]
+    if result.messages and len(rejected) == len(result.messages):
+        status = STATUS_REJECTED
+    elif rejected or invalid_events or not result.ok:
+        status = STATUS_PARTIAL
+    else:
+        status = STATUS_PROCESSED
+    outcome = _finish(row, status, now, report=report, messages=messages)
+    outcome.event_ids = event_ids
+    outcome.ack_ids = ack_ids
+    log.info("interchange %s %s: %d event(s), %d ack(s)", row.id, status, len(event_ids),
+             len(ack_ids), extra={"partner": row.partner_id})
+    return outcome
+
+
+def _reused_control_number(session: Session, row: Interchange) -> str | None:
+    other = session.scalars(select(Interchange.id).where(
+        Interchange.partner_id == row.partner_id, Interchange.direction == "in",
+        Interchange.sender_id == row.sender_id,
+        Interchange.control_number == row.control_number,
+        Interchange.id != row.id, Interchange.sha256 != row.sha256,
+        Interchange.status != STATUS_QUARANTINED)).first()
+    return other
+
+
+def ack_channel(inbound: str, profile: dict[str, Any]) -> str:
+    """Answer on the channel the interchange came in on when we can deliver there (an AS2
+    partner without a URL for us to send to cannot get an AS2 message back), otherwise on the
+    partner's EDI channel, otherwise for pick-up at GET /api/v1/outbound."""
+    if inbound == "sftp" and "sftp" in profile.get("channels", {}):
+        return "sftp"
+    if inbound == "as2":
+        try:
+            return edi_channel(profile)
+        except RoutingError:
+            return "http"
+    return "http"
+
+
+def _queue_acknowledgments(session: Session, row: Interchange, partner: Partner, result: Any,
+                           now: datetime) -> list[str]:
+    def next_control(scope: str) -> int:
+        return allocate_control_numbers(session, partner.id, scope)[0]
+
+    channel = ack_channel(row.channel, partner.profile)
+    ids: list[str] = []
+    for doc in build_acknowledgments(result, next_control=next_control, now=now):
+        out = store_outbound(session, doc.data, partner_id=partner.id, channel=channel,
+                             now=now, standard=doc.standard, correlation_id=row.correlation_id,
+                             control_number=str(doc.control_numbers.get("interchange", "")),
+                             content_type="application/edi-x12" if doc.standard == "x12"
+                             else "application/edifact", filename=f"{doc.kind}-{row.id}.edi")
+        session.flush()
+        session.add(OutboxItem(
+            id=str(uuid.uuid4()), partner_id=partner.id, document_type=f"ack:{doc.kind}",
+            channel=channel, business_id=f"ack:{row.id}",
+            status="pending" if channel != "http" else "sent",
+            payload=doc.data, data={"kind": doc.kind, "acknowledges": row.id},
+            control_numbers=dict(doc.control_numbers), next_attempt_at=now, created_at=now,
+            updated_at=now, interchange_id=out.id,
+        ))
+        ids.append(out.id)
+    return ids
+
+
+def _finish(row: Interchange, status: str, now: datetime, *, report: dict[str, Any],
+            http_status: int | None = None, detail: str = "",
+            messages: list[dict[str, Any]] | None = None) -> Outcome:
+    row.status = status
+    row.status_detail = detail
+    row.processed_at = now
+    stored: dict[str, Any] = {"report": report, "messages": messages or []}
+    if http_status is not None:
+        stored["http_status"] = http_status
+    row.error_report = stored
+    return Outcome(interchange_id=row.id, status=status, detail=detail,
+                   http_status=http_status or _http_status(status, stored),
+                   messages=messages or [], error_report=report)
