@@ -15,12 +15,18 @@ from gateway.outbound.dispatcher import Dispatcher, outbox_depth
 from gateway.runtime import Runtime
 from gateway.web.keys import RUNTIME
 
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
 
-def sweep_overdue(runtime: Runtime) -> tuple[int, int]:
+
+def sweep_overdue(runtime: Runtime, now: datetime | None = None) -> tuple[int, int]:
+    """Flag documents whose acknowledgment is late (and queue resends where the profile asks);
+    ``now`` is the scheduler's clock unless a caller passes its own. Returns (flagged, resent)."""
     with runtime.sessions.begin() as session:
-        flagged, resent = flag_overdue(session, datetime.now(UTC))
-        for status, count in outbox_depth(session).items():
-            metrics.outbox_depth.labels(status=status).set(count)
+        flagged, resent = flag_overdue(session, now or datetime.now(UTC))
+        depth = outbox_depth(session)
+        # Every known status, so a status that emptied reads 0 instead of its last count.
+        for status in sorted(set(OUTBOX_STATUSES) | set(depth)):
+            metrics.outbox_depth.labels(status=status).set(depth.get(status, 0))
     if flagged:
         metrics.acks_overdue.inc(flagged)
     return flagged, resent

@@ -4,7 +4,9 @@ Every outbound EDI business document expects a 997/999 (X12, matched on GS06 and
 CONTRL (EDIFACT, matched on the UNB reference). A rejection marks the document failed with the
 partner's own error detail; silence past the partner's window marks it overdue and, when the
 profile says so, queues the identical bytes again (same control numbers, so the partner can see
-it is a repeat).
+it is a repeat). A TA1 that accepts the interchange is noted but settles nothing (the 997 is the
+verdict); an acknowledgment that arrives while the document is still being delivered is kept,
+and the dispatcher applies it when it records the delivery.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from gateway.storage.models import OutboxItem, Partner
 
 WAITING = ("expected", "overdue")
 MAX_OVERDUE_RESENDS_DEFAULT = 1
+# A functional acknowledgment's verdict is in: the document is settled one way or the other.
+ACKED = ("accepted", "accepted_with_errors", "rejected")
 
 
 def expects_ack(item: OutboxItem) -> bool:
@@ -64,19 +68,33 @@ def apply_functional_ack(session: Session, partner_id: str, data: dict[str, Any]
         if not hit:
             continue
         status, errors = _status_of(data, item)
-        item.ack_status = status if status in ("accepted", "accepted_with_errors",
-                                               "rejected") else "accepted_with_errors"
+        if ack_type == "TA1" and status != "rejected":
+            # An interchange-level receipt, not the verdict on the document: the 997/999 is
+            # still to come and may reject it, so the row keeps waiting for that.
+            item.ack_detail = {**(item.ack_detail or {}), "ta1": {
+                "status": status, "errors": errors, "interchange_id": ack_interchange_id}}
+            item.updated_at = now
+            matched.append(item)
+            continue
+        item.ack_status = status if status in ACKED else "accepted_with_errors"
         if status == "partially_accepted":
             item.ack_status = "accepted_with_errors"
         item.acked_at = now
+        item.ack_due_at = None
         item.ack_interchange_id = ack_interchange_id
-        item.ack_detail = {"ack_type": ack_type, "status": status, "errors": errors}
+        item.ack_detail = {**{k: v for k, v in (item.ack_detail or {}).items()
+                              if k in ("overdue_resends", "ta1")},
+                           "ack_type": ack_type, "status": status, "errors": errors}
         if item.ack_status == "rejected":
-            item.status = "failed"
             item.last_error = f"rejected by the partner's {ack_type}: " + "; ".join(
                 str(e.get("description") or e.get("code")) for e in errors)[:2000]
-        elif item.status != "sent":
-            item.status = "sent"
+        # A row still ``sending`` (the partner answered before our dispatcher recorded the
+        # delivery) stays with the dispatcher: it owns the claim, records its attempt and then
+        # applies this verdict (dispatcher.record_result). A ``pending`` one, waiting for a
+        # retry after, say, an MDN timeout, was received after all.
+        if item.status != "sending":
+            item.status = "failed" if item.ack_status == "rejected" else "sent"
+            item.delivered_at = item.delivered_at or now
         item.updated_at = now
         matched.append(item)
     return matched
@@ -100,6 +118,8 @@ def flag_overdue(session: Session, now: datetime) -> tuple[int, int]:
             item.ack_detail = {**(item.ack_detail or {}), "overdue_resends": resends + 1}
             item.status = "pending"
             item.next_attempt_at = now
+            # A resend is a new delivery with its own attempts (the log keeps the old ones).
+            item.attempts = 0
             resent += 1
     return flagged, resent
 

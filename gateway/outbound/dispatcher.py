@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.observability import metrics
-from gateway.outbound.acks import mark_sent
+from gateway.outbound.acks import ACKED, mark_sent
 from gateway.outbound.transports import Delivery, deliver
 from gateway.runtime import Runtime
 from gateway.storage.models import OutboxAttempt, OutboxItem, Partner
@@ -87,10 +87,15 @@ def record_result(session: Session, item_id: str, *, worker: str, delivery: Deli
     item.updated_at = now
     item.claimed_by = ""
     item.claimed_until = None
-    if delivery.ok:
-        item.status = "sent"
-        item.delivered_at = now
-        item.last_error = ""
+    if delivery.ok or item.ack_status in ACKED:
+        # Delivered; or the partner's 997/CONTRL for exactly this document arrived while we
+        # were delivering it, which proves receipt whatever this attempt saw.
+        item.delivered_at = now if delivery.ok else (item.delivered_at or now)
+        if item.ack_status == "rejected":
+            item.status = "failed"  # last_error holds the partner's verdict
+        else:
+            item.status = "sent"
+            item.last_error = ""
         partner = session.get(Partner, item.partner_id)
         mark_sent(item, partner.profile if partner else {}, now)
     elif delivery.retryable and item.attempts < max_attempts:
@@ -176,7 +181,8 @@ class Dispatcher:
         started = datetime.now(UTC)
         try:
             delivery = await deliver(item, profile, settings=runtime.settings,
-                                     http=self._http)  # type: ignore[arg-type]
+                                     http=self._http,  # type: ignore[arg-type]
+                                     sessions=runtime.sessions)
         except Exception as exc:  # a transport bug must not kill the loop; keep it retryable
             log.exception("delivery of outbox %s raised", item_id)
             delivery = Delivery(ok=False, retryable=True, detail=f"{type(exc).__name__}: {exc}")

@@ -56,12 +56,34 @@ def _receiver(partner: Partner) -> tuple[str, str]:
     raise ValueError(f"partner {partner.id} has no {wanted} identity to address documents to")
 
 
+def with_party_qualifiers(data: dict[str, Any], standard: str,
+                          outbound: dict[str, Any]) -> dict[str, Any]:
+    """Give every party id the code of its identification scheme where the document needs one.
+
+    Payloads name parties by id alone (the planner does not know how a partner's systems label
+    our ids). X12 N1 cannot carry N104 without N103 (syntax rule P0304): a partner's translator
+    rejects such an 850 with AK5 R. The profile's ``outbound.party_id_qualifier`` says which
+    scheme the partner expects; without it X12 gets "92" (assigned by the buyer), which is what
+    our ids are. EDIFACT NAD may leave the agency code out, so it is added only when configured.
+    """
+    configured = outbound.get("party_id_qualifier")
+    qualifier = str(configured) if configured else ("92" if standard == "x12" else "")
+    parties = data.get("parties")
+    if not qualifier or not isinstance(parties, list):
+        return data
+    filled = [{**party, "id_qualifier": qualifier}
+              if isinstance(party, dict) and party.get("id") and not party.get("id_qualifier")
+              else party for party in parties]
+    return {**data, "parties": filled}
+
+
 def render_edi(session: Session, partner: Partner, document_type: str, data: dict[str, Any], *,
                ours: OurIdentity, now: datetime) -> tuple[bytes, dict[str, Any]]:
     """Allocate control numbers and render the document in the partner's standard."""
     from translators.render import ControlNumbers, RenderProfile, render_document
 
     outbound = partner.profile.get("outbound", {})
+    data = with_party_qualifiers(data, partner.standard, outbound)
     receiver_id, receiver_qualifier = _receiver(partner)
     if partner.standard == "x12":
         scopes = ("isa", "gs", "st")

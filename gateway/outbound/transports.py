@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
 from gateway.outbound import webhook
@@ -69,7 +70,8 @@ def _secret(conf: dict[str, Any]) -> str:
 
 
 async def deliver(item: OutboxItem, profile: dict[str, Any], *, settings: Settings,
-                  http: aiohttp.ClientSession) -> Delivery:
+                  http: aiohttp.ClientSession,
+                  sessions: sessionmaker[Session] | None = None) -> Delivery:
     channels = profile.get("channels", {})
     payload = item.payload or b""
     if item.channel == "webhook":
@@ -124,9 +126,8 @@ async def deliver(item: OutboxItem, profile: dict[str, Any], *, settings: Settin
             return Delivery(ok=False, retryable=True, detail=str(exc))
         return Delivery(ok=True, detail=f"pushed to {where}")
     if item.channel == "as2":
-        try:
-            from gateway.channels.as2.outbound import deliver_outbox_item
-        except ImportError:
-            return Delivery(ok=False, retryable=True, detail="AS2 outbound is not available")
-        return await deliver_outbox_item(item, profile, settings=settings, http=http)
+        from gateway.channels.as2.outbound import deliver_outbox_item
+
+        return await deliver_outbox_item(item, profile, settings=settings, http=http,
+                                         sessions=sessions)
     return Delivery(ok=False, detail=f"unknown channel {item.channel!r}")

@@ -14,7 +14,7 @@ from gateway.config import Settings
 from gateway.outbound import webhook
 from gateway.outbound.acks import apply_functional_ack, flag_overdue, mark_sent
 from gateway.outbound.dispatcher import Dispatcher, backoff_after, claim_due, record_result
-from gateway.outbound.enqueue import OurIdentity, enqueue_document
+from gateway.outbound.enqueue import OurIdentity, enqueue_document, with_party_qualifiers
 from gateway.outbound.routing import RoutingError, routes_for
 from gateway.outbound.transports import Delivery
 from gateway.runtime import Runtime
@@ -238,3 +238,80 @@ async def test_dispatcher_delivers_signed_webhooks_and_retries(engine, tmp_path)
     finally:
         runtime.executor.shutdown()
         await supplier.stop()
+
+
+def test_a_ta1_receipt_does_not_settle_what_the_997_decides(sessions) -> None:
+    with sessions.begin() as session:
+        partner = webhook_partner(session, "http://127.0.0.1:9/x")
+        row = _sent_edi_row(session, partner.id, group="21", message="0001", interchange="21")
+    with sessions.begin() as session:
+        [noted] = apply_functional_ack(session, "hook-supplier", {
+            "ack_type": "TA1", "acknowledged_interchange": "000000021", "status": "accepted",
+            "messages": []}, ack_interchange_id="ta1-1", now=NOW)
+        assert noted.id == row.id
+    with sessions() as session:
+        waiting = session.get(OutboxItem, row.id)
+        assert (waiting.status, waiting.ack_status) == ("sent", "expected")
+        assert waiting.ack_detail["ta1"]["status"] == "accepted"
+    with sessions.begin() as session:
+        [rejected] = apply_functional_ack(session, "hook-supplier", {
+            "ack_type": "997", "acknowledged_group": "21", "status": "rejected",
+            "messages": [{"control_number": "0001", "status": "rejected", "errors": [
+                {"code": "5", "description": "One or more segments in error"}]}]},
+            ack_interchange_id="ack-21", now=NOW)
+        assert rejected.id == row.id
+    with sessions() as session:
+        final = session.get(OutboxItem, row.id)
+        assert (final.status, final.ack_status) == ("failed", "rejected")
+        assert final.ack_detail["ta1"]["interchange_id"] == "ta1-1"
+    with sessions.begin() as session:  # a TA1 that refuses the interchange is a verdict
+        other = _sent_edi_row(session, partner.id, group="22", message="0001", interchange="22")
+        apply_functional_ack(session, "hook-supplier", {
+            "ack_type": "TA1", "acknowledged_interchange": "22", "status": "rejected",
+            "messages": [{"errors": [{"code": "006", "description": "Invalid ISA"}]}]},
+            ack_interchange_id="ta1-2", now=NOW)
+    with sessions() as session:
+        assert session.get(OutboxItem, other.id).ack_status == "rejected"
+
+
+@pytest.mark.parametrize("verdict", ["accepted", "rejected"])
+def test_an_ack_during_delivery_is_applied_when_the_delivery_is_recorded(sessions,
+                                                                        verdict) -> None:
+    """The partner's 997 can be processed before our dispatcher records the delivery (a
+    partner answering at once): the dispatcher keeps its claim and its attempt on record."""
+    with sessions.begin() as session:
+        partner = webhook_partner(session, "http://127.0.0.1:9/x")
+        row = _sent_edi_row(session, partner.id, group="31", message="0001", interchange="31")
+        row.status, row.ack_status, row.ack_due_at, row.attempts = "pending", "none", None, 0
+    with sessions.begin() as session:
+        assert claim_due(session, worker="w", now=NOW, lease=timedelta(seconds=60),
+                         limit=1) == [row.id]
+    with sessions.begin() as session:
+        apply_functional_ack(session, "hook-supplier", {
+            "ack_type": "997", "acknowledged_group": "31", "status": verdict,
+            "messages": [{"control_number": "1", "status": verdict}]},
+            ack_interchange_id="ack-31", now=NOW)
+    with sessions() as session:
+        assert session.get(OutboxItem, row.id).status == "sending"  # still the dispatcher's
+    later = NOW + timedelta(seconds=2)
+    with sessions.begin() as session:
+        status = record_result(session, row.id, worker="w", started=NOW, now=later,
+                               delivery=Delivery(ok=True, http_status=200), max_attempts=3)
+    assert status == ("sent" if verdict == "accepted" else "failed")
+    with sessions() as session:
+        done = session.get(OutboxItem, row.id)
+        assert (done.attempts, done.ack_status, done.claimed_by) == (1, verdict, "")
+        assert done.delivered_at is not None and done.ack_due_at is None
+
+
+def test_party_ids_get_the_qualifier_x12_requires() -> None:
+    data = {"order_number": "PO1", "parties": [{"role": "buyer", "id": "EDIGATE"},
+                                               {"role": "seller", "id": "S1",
+                                                "id_qualifier": "1"},
+                                               {"role": "ship_to", "name": "Plant"}]}
+    filled = with_party_qualifiers(data, "x12", {})
+    assert [p.get("id_qualifier") for p in filled["parties"]] == ["92", "1", None]
+    assert "id_qualifier" not in data["parties"][0]  # the caller's payload is left alone
+    assert with_party_qualifiers(data, "edifact", {}) is data
+    configured = with_party_qualifiers(data, "edifact", {"party_id_qualifier": "91"})
+    assert [p.get("id_qualifier") for p in configured["parties"]] == ["91", "1", None]
