@@ -22,7 +22,9 @@ system-deps:
 run: $(STAMP)
 	$(BIN)/edigate db upgrade
 	$(BIN)/edigate partners import fixtures/partners
-	$(BIN)/edigate serve
+	$(BIN)/edigate tokens import fixtures/operators.toml
+	EDIGATE_DEMO_SIMULATE=$${EDIGATE_DEMO_SIMULATE:-true} \
+	EDIGATE_SFTP_LISTEN=$${EDIGATE_SFTP_LISTEN:-127.0.0.1:2222} $(BIN)/edigate serve
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
