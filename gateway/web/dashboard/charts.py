@@ -20,11 +20,12 @@ class Series:
 
 
 def line_chart(series: Sequence[Series], *, title: str, y_min: float | None = None,
-               y_max: float | None = None, y_format: str = "{:.0f}", width: int = 640,
-               height: int = 220, threshold: float | None = None,
+               y_max: float | None = None, y_format: str = "{:.0f}", width: int = 1000,
+               height: int = 260, threshold: float | None = None,
                chart_id: str = "chart") -> str:
-    left, right, top, bottom = 48, 12, 28, 36
-    plot_w, plot_h = width - left - right, height - top - bottom
+    # Sized for a full-width panel (the SVG scales with it, text included); the left margin
+    # grows with the widest y label so large figures are never clipped.
+    right, top, bottom = 36, 28, 44
     labels: list[str] = []
     for s in series:
         for x, _ in s.points:
@@ -35,6 +36,9 @@ def line_chart(series: Sequence[Series], *, title: str, y_min: float | None = No
     hi = y_max if y_max is not None else max(values, default=1.0)
     if hi <= lo:
         hi = lo + 1
+    ticks = [lo + (hi - lo) * k / 4 for k in range(5)]
+    left = max(48, 7 * max(len(y_format.format(t)) for t in ticks) + 16)
+    plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(labels) - 1, 1)
 
     def px(i: int) -> float:
@@ -47,15 +51,14 @@ def line_chart(series: Sequence[Series], *, title: str, y_min: float | None = No
            f' width="100%" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
            f'<title>{escape(title)}</title>',
            f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>']
-    for k in range(5):
-        y = lo + (hi - lo) * k / 4
+    for y in ticks:
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{py(y):.1f}" y2="{py(y):.1f}" '
                    f'class="grid"/><text x="{left - 6}" y="{py(y) + 4:.1f}" class="axis" '
                    f'text-anchor="end">{escape(y_format.format(y))}</text>')
     step = max(1, len(labels) // 8)
     for i, label in enumerate(labels):
         if i % step == 0 or i == len(labels) - 1:
-            out.append(f'<text x="{px(i):.1f}" y="{height - 12}" class="axis" '
+            out.append(f'<text x="{px(i):.1f}" y="{height - 22}" class="axis" '
                        f'text-anchor="middle">{escape(label)}</text>')
     if threshold is not None and lo <= threshold <= hi:
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{py(threshold):.1f}" '

@@ -64,19 +64,32 @@ async def logout(request: web.Request) -> web.Response:
 
 
 def _hourly_traffic(rows: list[tuple[datetime, str]], now: datetime) -> str:
-    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
-    hours = [start + timedelta(hours=h) for h in range(24)]
+    """Documents per channel over the last 24 h, per hour; while everything received is less
+    than two hours old (a fresh gateway, the demo), per five minutes over the last two hours."""
+    stamps = [(r if r.tzinfo else r.replace(tzinfo=UTC), ch) for r, ch in rows]
+    recent = bool(stamps) and min(at for at, _ in stamps) >= now - timedelta(hours=2)
+    if recent:
+        step, count = timedelta(minutes=5), 24
+        end = now.replace(second=0, microsecond=0)
+        end -= timedelta(minutes=end.minute % 5)
+        label, title = "%H:%M", "Documents received per 5 minutes (last 2 h)"
+    else:
+        step, count = timedelta(hours=1), 24
+        end = now.replace(minute=0, second=0, microsecond=0)
+        label, title = "%H:00", "Documents received per hour (last 24 h)"
+    start = end - step * (count - 1)
+    buckets = [start + step * i for i in range(count)]
     counts: Counter[tuple[str, datetime]] = Counter()
     channels: set[str] = set()
-    for received, channel in rows:
-        at = received if received.tzinfo else received.replace(tzinfo=UTC)
-        counts[(channel, at.replace(minute=0, second=0, microsecond=0))] += 1
-        channels.add(channel)
-    series = [Series(ch, [(h.strftime("%H:00"), float(counts[(ch, h)])) for h in hours])
-              for ch in sorted(channels)] or [Series("documents", [(h.strftime("%H:00"), 0.0)
-                                                                    for h in hours])]
-    return line_chart(series, title="Documents received per hour (last 24 h)", y_min=0,
-                      chart_id="traffic")
+    for at, channel in stamps:
+        index = int((at - start) / step)
+        if 0 <= index < count:
+            counts[(channel, buckets[index])] += 1
+            channels.add(channel)
+    series = [Series(ch, [(b.strftime(label), float(counts[(ch, b)])) for b in buckets])
+              for ch in sorted(channels)] or [Series("documents", [(b.strftime(label), 0.0)
+                                                                    for b in buckets])]
+    return line_chart(series, title=title, y_min=0, chart_id="traffic")
 
 
 @routes.get("/")
