@@ -5,7 +5,7 @@ An error is a plain dict, ready for an API response::
     {"pointer": "/lines/0/quantity", "message": "-1 is less than the minimum of 0",
      "keyword": "minimum"}
 
-Speed: when ``jsonschema_rs`` (Rust, installed with schemathesis) is importable, it answers the
+Speed: ``jsonschema_rs`` (Rust, an install requirement; optional at import) answers the
 common question "is this valid?" about 30x faster; only an invalid payload goes through
 ``jsonschema`` to get the detailed errors. Both use the same format functions, and the Python
 validator stays the reference: the fast path can only say "valid", never produce errors.
