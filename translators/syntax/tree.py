@@ -18,6 +18,7 @@ Values are decoded text with release characters removed. The syntax layer may co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -36,14 +37,119 @@ class Delimiters:
     suffix: str = ""
 
 
-@dataclass(slots=True)
 class Segment:
-    tag: str
-    elements: list[list[list[str]]]
-    offset: int = 0
-    line: int = 1
-    column: int = 1
-    position: int = 0
+    """One segment. ``elements`` may be decoded lazily from ``raw`` (the segment text exactly as
+    received, tag included, terminator excluded) the first time it is read; a segment built in
+    code passes ``elements`` and has no ``raw``. Assigning ``elements`` drops ``raw``.
+
+    ``tail`` is the exact text written after ``raw`` (terminator plus cosmetic line breaks);
+    ``None`` means the interchange default (``delimiters.segment + delimiters.suffix``).
+
+    The parser creates segments without calling ``__init__`` (see :func:`parsed_segment`):
+    they carry a location resolver in ``_source`` and leave ``_offset``/``_line``/``_column``
+    unset until a location is assigned, which saves a third of the per-segment cost.
+    """
+
+    __slots__ = (
+        "_char",
+        "_codec",
+        "_column",
+        "_elements",
+        "_line",
+        "_offset",
+        "_source",
+        "position",
+        "raw",
+        "tag",
+        "tail",
+    )
+
+    def __init__(self, tag: str, elements: list[list[list[str]]] | None = None,
+                 offset: int = 0, line: int = 1, column: int = 1, position: int = 0,
+                 raw: str | None = None, tail: str | None = None,
+                 codec: Callable[[str], list[list[list[str]]]] | None = None,
+                 source: Any = None, char: int = 0) -> None:
+        self.tag = tag
+        self._elements = elements if elements is not None or raw is not None else []
+        self.raw = raw
+        self.tail = tail
+        self._offset = offset
+        self._line = line
+        self._column = column
+        self.position = position
+        self._codec = codec
+        self._source = source  # location resolver set by the parser (lazy offset/line/column)
+        self._char = char
+
+    @property
+    def elements(self) -> list[list[list[str]]]:
+        elements = self._elements
+        if elements is None:
+            assert self._codec is not None and self.raw is not None
+            elements = self._elements = self._codec(self.raw)
+        return elements
+
+    @elements.setter
+    def elements(self, value: list[list[list[str]]]) -> None:
+        self._elements = value
+        self.raw = None
+
+    def peek_elements(self) -> list[list[list[str]]]:
+        """``elements`` without keeping the decoded lists (a one-off read, such as the envelope
+        checks of the parser): the segment stays undecoded, so later steps can still judge it
+        by its text alone."""
+        elements = self._elements
+        if elements is None:
+            assert self._codec is not None and self.raw is not None
+            return self._codec(self.raw)
+        return elements
+
+    def forget_elements(self) -> None:
+        """Back to undecoded: the elements are decoded from ``raw`` again when next read. Only
+        for a caller that decoded them itself and did not change them (``raw`` must still say
+        what they say). A segment without ``raw`` keeps its elements."""
+        if self.raw is not None:
+            self._elements = None
+
+    @property
+    def decoded(self) -> bool:
+        """True once ``elements`` exists as lists (read, assigned or built in code)."""
+        return self._elements is not None
+
+    @property
+    def offset(self) -> int:
+        return self._offset if self._source is None else self._source.byte_offset(self._char)
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        if self._source is not None:
+            # Line and column then read as the parser stored them before it located lazily.
+            self._line = self._column = 1
+        self._offset, self._source = value, None
+
+    @property
+    def line(self) -> int:
+        return self._line if self._source is None else self._source.line_col(self._char)[0]
+
+    @line.setter
+    def line(self, value: int) -> None:
+        self._materialize_location()
+        self._line = value
+
+    @property
+    def column(self) -> int:
+        return self._column if self._source is None else self._source.line_col(self._char)[1]
+
+    @column.setter
+    def column(self, value: int) -> None:
+        self._materialize_location()
+        self._column = value
+
+    def _materialize_location(self) -> None:
+        if self._source is not None:
+            self._offset = self.offset
+            self._line, self._column = self._source.line_col(self._char)
+            self._source = None
 
     def get(self, element: int, component: int = 1, rep: int = 1) -> str:
         try:
@@ -60,6 +166,33 @@ class Segment:
     @property
     def element_count(self) -> int:
         return len(self.elements)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Segment):
+            return NotImplemented
+        return self.tag == other.tag and self.elements == other.elements
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return f"Segment({self.tag!r}, {self.elements!r}, offset={self.offset})"
+
+
+def parsed_segment(tag: str, raw: str, codec: Callable[[str], list[list[list[str]]]],
+                   source: Any, char: int, position: int = 0) -> Segment:
+    """A segment as the parser makes it: elements decoded lazily from ``raw`` by ``codec``,
+    located lazily by ``source`` at character ``char``. The reader's hot loop inlines exactly
+    these assignments (a function call per segment costs more than the rest of the loop)."""
+    seg = Segment.__new__(Segment)
+    seg.tag = tag
+    seg.raw = raw
+    seg.tail = None
+    seg.position = position
+    seg._elements = None
+    seg._codec = codec
+    seg._source = source
+    seg._char = char
+    return seg
 
 
 @dataclass(slots=True)
@@ -149,6 +282,8 @@ class Interchange:
     groups: list[Group] = field(default_factory=list)
     detection: Detection | None = None
     una: str = ""  # the UNA service string advice exactly as sent ("" if absent)
+    # Service segments between the header and the first group (X12 TA1/ISB/ISE), in order.
+    extras: list[Segment] = field(default_factory=list)
     # Lossless extras: anything the syntax layer needs to reproduce the bytes exactly.
     layout: dict[str, Any] = field(default_factory=dict)
 

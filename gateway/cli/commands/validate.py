@@ -1,0 +1,66 @@
+"""``edigate validate FILE``: every fault of every message in a readable table.
+
+Exit code 0 when nothing is wrong, 1 when there is any error (warnings alone exit 0).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from gateway.cli.commands._translate_common import read_and_translate
+from translators.errors import EdiError
+
+
+def _position(error: EdiError) -> str:
+    parts = []
+    if error.segment_tag:
+        parts.append(f"{error.segment_tag}#{error.segment_position}"
+                     if error.segment_position else error.segment_tag)
+    if error.element_position is not None:
+        element = f"{error.element_position:02d}"
+        if error.component_position:
+            element += f"-{error.component_position}"
+        parts.append(element)
+    return " ".join(parts)
+
+
+def _codes(error: EdiError) -> str:
+    codes = error.codes
+    shown = [f"{name}={value}" for name, value in (
+        ("TA1", codes.x12_ta1), ("AK3", codes.x12_ak3), ("AK4", codes.x12_ak4),
+        ("AK5", codes.x12_ak5), ("AK9", codes.x12_ak9), ("0085", codes.edifact)) if value]
+    return " ".join(shown)
+
+
+@click.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--guide", "guides", multiple=True, help="Partner guide overlay to apply.")
+@click.option("--strict", is_flag=True, help="Any fault rejects the whole interchange.")
+def command(file: str, guides: tuple[str, ...], strict: bool) -> None:
+    """Validate FILE against the message grammars; exit 1 if any error."""
+    result = read_and_translate(file, guides, strict)
+    # Piped output (files, CI logs, tests) gets a wide table instead of folded cells.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    summary = Table(title=f"{file}: {len(result.messages)} message(s)")
+    for column in ("interchange", "group", "message", "type", "version", "status", "errors"):
+        summary.add_column(column)
+    for m in result.messages:
+        summary.add_row(m.interchange_control, m.group_control, m.message_control,
+                        m.message_type, m.version, m.status, str(len(m.errors)))
+    console.print(summary)
+    errors = result.all_errors
+    if errors:
+        table = Table(title="faults")
+        for column in ("severity", "message", "line", "position", "kind", "codes", "reason"):
+            table.add_column(column, overflow="fold")
+        for e in errors:
+            table.add_row(e.severity, f"{e.message_type} {e.message_control}".strip(),
+                          str(e.line or ""), _position(e), e.kind, _codes(e), e.message)
+        console.print(table)
+    if any(e.severity == "error" for e in errors):
+        raise SystemExit(1)
+    console.print("valid" if not errors else "valid (warnings only)")

@@ -1,0 +1,296 @@
+"""Real corpus messages -> event payloads, with concrete field values per message type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from translators.mapping import MappedEvent, to_event
+from translators.syntax import parse
+
+
+def _events(path: Path) -> list[MappedEvent]:
+    result = parse(path.read_bytes())
+    events = []
+    for interchange in result.interchanges:
+        for group in interchange.groups:
+            for message in group.messages:
+                event = to_event(message, interchange=interchange, group=group)
+                assert event is not None, f"{path.name}: {message.type} has no mapping"
+                events.append(event)
+    assert events, f"{path.name}: no messages"
+    return events
+
+
+def _one(corpus_dir: Path, name: str) -> MappedEvent:
+    return _events(corpus_dir / name)[0]
+
+
+def _party(data: dict[str, Any], role: str) -> dict[str, Any]:
+    return next(p for p in data["parties"] if p["role"] == role)
+
+
+# ------------------------------------------------------------------------------------- X12
+
+
+def test_x12_850_purchase_order(corpus_dir: Path) -> None:
+    event = _one(corpus_dir, "x12/850-004010-01.x12")
+    assert (event.event_type, event.version, event.business_key) == (
+        "purchase_order", 1, "91393058")
+    data = event.data
+    assert data["order_number"] == "91393058"
+    assert data["order_date"] == "1997-11-07"
+    assert data["purpose"] == "original"  # BEG01 "00"
+    assert data["order_type"] == "SA"
+    assert len(data["lines"]) == 8
+    # PO101 is empty in this file: lines are numbered by position
+    assert [line["line_number"] for line in data["lines"]] == [str(n) for n in range(1, 9)]
+    first = data["lines"][0]
+    assert first == {"line_number": "1", "buyer_part": "17920108", "supplier_part": "12307",
+                     "description": "KAK S/S PRINT CAMP", "quantity": 6, "unit": "EA",
+                     "unit_price": 12}
+    ship_to = _party(data, "ship_to")
+    assert ship_to["id"] == "333333" and ship_to["id_qualifier"] == "92"
+    assert ship_to["address"] == {"street": "AAAAAAAAAAA, AAAAAAAAAAAAAAAAAAA",
+                                  "city": "GUAYNABO", "region": "PR", "postal_code": "00928"}
+    assert _party(data, "ship_from")["id"] == "222"  # N1*SF
+
+
+def test_x12_855_order_response(corpus_dir: Path) -> None:
+    data = _one(corpus_dir, "x12/855.edi").data
+    assert data["order_number"] == "POTEST1112"
+    assert data["status"] == "accepted"  # BAK02 "AD"
+    assert data["response_number"] == "60169126"
+    assert data["response_date"] == "2020-10-15"
+    statuses = [(line["line_number"], line["status"], line["confirmed_quantity"])
+                for line in data["lines"]]
+    # ACK01 IA -> accepted, IR -> rejected
+    assert statuses == [("1", "accepted", 3), ("2", "rejected", 0), ("3", "rejected", 0),
+                        ("4", "accepted", 2)]
+    assert data["lines"][1]["unit"] == "C62"  # X12 "UN" (unit) -> Rec 20 C62
+    assert data["lines"][1]["unit_price"] == 15.99
+
+
+def test_x12_856_despatch_advice_hierarchy(corpus_dir: Path) -> None:
+    event = _one(corpus_dir, "x12/856.edi")
+    data = event.data
+    assert (event.event_type, event.version, event.business_key) == (
+        "despatch_advice", 2, "829716")
+    assert data["despatch_date"] == "2011-12-06"  # DTM*011 in the shipment HL
+    assert data["carrier"] == "XXXX"
+    assert data["tracking_number"] == "5787970539"  # REF*CN
+    assert _party(data, "buyer")["name"] == "XYZ RETAIL"  # N1*OB
+    assert [o["order_number"] for o in data["orders"]] == ["99999817"]  # PRF of the order HL
+    items = data["orders"][0]["packs"][0]["items"]
+    assert [(i["line_number"], i["supplier_part"], i["quantity"], i["unit"]) for i in items] == [
+        ("1", "87787D", 24, "EA"), ("2", "99887D", 6, "EA")]
+    # UPCs with a wrong check digit are not reported as GTINs
+    assert all("gtin" not in i for i in items)
+    assert data["items"] == [
+        {"order_number": "99999817", "line_number": "1", "supplier_part": "87787D",
+         "quantity": 24, "unit": "EA"},
+        {"order_number": "99999817", "line_number": "2", "supplier_part": "99887D",
+         "quantity": 6, "unit": "EA"}]
+
+
+def test_x12_810_invoice(corpus_dir: Path) -> None:
+    data = _one(corpus_dir, "x12/810_1.x12").data
+    assert data["invoice_number"] == "95018017"
+    assert data["invoice_date"] == "2007-09-29"
+    assert data["order_number"] == "ordernumber"
+    assert data["total_amount"] == 12345.79  # TDS01 has two implied decimals
+    assert data["lines"] == [{"line_number": "001", "buyer_part": "525",
+                              "supplier_part": "X357-W2", "quantity": 4, "unit": "EA",
+                              "unit_price": 330}]
+    assert [p["role"] for p in data["parties"]] == ["seller", "ship_to", "other", "bill_to"]
+
+
+def test_x12_830_forecast_schedule(corpus_dir: Path) -> None:
+    event = _one(corpus_dir, "x12/stupidedi_004010_PS830_pass_1.edi")
+    data = event.data
+    assert event.business_key == "0259083902"
+    assert data["schedule_type"] == "forecast"
+    assert (data["issue_date"], data["horizon_start"], data["horizon_end"]) == (
+        "2003-07-28", "2003-04-01", "2004-03-31")
+    first = data["items"][0]
+    assert first["buyer_part"] == "2371M5S111RE"
+    assert first["unit"] == "PCE"  # UIT "PC" (piece)
+    assert first["cumulative_received"] == 24  # SHP*02
+    assert first["periods"][0] == {"start": "2003-04-01", "end": "2003-08-12", "quantity": 3,
+                                   "commitment": "firm"}  # FST02 "C"
+    assert {p["commitment"] for p in first["periods"][1:]} == {"forecast"}  # FST02 "D"
+    assert len(first["periods"]) == 6
+    # the N1 inside the LIN loop belongs to the item, not to the header parties
+    assert [p["role"] for p in data["parties"]] == ["other", "bill_to"]
+
+
+def test_x12_862_firm_schedule(corpus_dir: Path) -> None:
+    data = _one(corpus_dir, "x12/stupidedi_004010_SS862_fail_1.edi").data
+    assert data["schedule_number"] == "1234567890"
+    assert data["schedule_type"] == "firm"
+    assert data["issue_date"] == "2008-05-22"
+    assert [(i["buyer_part"], i["unit"]) for i in data["items"]] == [
+        ("20010JA000", "EA"), ("20010JA100", "EA")]
+    assert data["items"][1]["periods"] == [
+        {"start": "2008-04-15", "quantity": 1000, "commitment": "firm"}]
+
+
+# --------------------------------------------------------------------------------- EDIFACT
+
+
+def test_edifact_orders(corpus_dir: Path) -> None:
+    events = _events(corpus_dir / "edifact/orders96.edi")
+    assert [e.business_key for e in events] == ["1-4500094289", "1-4500094290"]
+    data = events[0].data
+    assert data["order_date"] == "2005-08-19"
+    assert data["purpose"] == "original"  # BGM 1225 "9"
+    assert data["order_type"] == "50E"
+    assert [(p["role"], p["id"]) for p in data["parties"]] == [
+        ("supplier", "PARTNER2"), ("buyer", "PARTNER1"), ("bill_to", "8712345678901"),
+        ("ship_to", "8712345678901"), ("other", "8712345678901")]
+    assert [(line["line_number"], line["quantity"]) for line in data["lines"]] == [
+        ("1", 1), ("2", 1), ("3", 1), ("4", 1)]  # "1.00" normalised
+
+
+def test_edifact_orders_decimal_comma_and_datetime_format(corpus_dir: Path) -> None:
+    data = _one(corpus_dir, "edifact/pydifact_order.edi").data
+    assert data["order_date"] == "2015-08-03"  # DTM format 203 (CCYYMMDDHHMM)
+    assert data["requested_delivery_date"] == "2015-08-06"
+    assert data["lines"][0] == {"line_number": "1", "gtin": "5020436373085", "quantity": 8}
+
+
+def test_edifact_ordrsp(corpus_dir: Path) -> None:
+    event = _one(corpus_dir, "edifact/edifabric_ORDRSP_EAN009.txt")
+    data = event.data
+    assert event.business_key == "652744"
+    assert data["response_number"] == "ORSP12856"
+    assert data["status"] == "accepted_with_changes"  # BGM 1225 "4"
+    assert [(line["line_number"], line["status"]) for line in data["lines"]] == [
+        ("1", "accepted"), ("2", "changed"), ("3", "rejected")]  # LIN 1229 5 / 3 / 7
+    assert data["lines"][1] == {"line_number": "2", "status": "changed",
+                                "supplier_part": "ABC1234", "ordered_quantity": 48,
+                                "unit_price": 550, "confirmed_delivery_date": "2002-09-10"}
+
+
+def test_edifact_desadv(corpus_dir: Path) -> None:
+    data = _one(corpus_dir, "edifact/php-edifact_D96ADESADV.edi").data
+    assert data["shipment_number"] == "Y02197250"
+    assert data["despatch_date"] == "2016-07-26"
+    assert [o["order_number"] for o in data["orders"]] == ["6877871", "6905456"]
+    assert [(i["order_number"], i["line_number"], i["quantity"]) for i in data["items"]] == [
+        ("6877871", "001", 1), ("6905456", "002", 1)]
+
+
+def test_edifact_desadv_cps_packs(corpus_dir: Path) -> None:
+    data = _one(corpus_dir, "edifact/edifabric_DESADV_EAN007.txt").data
+    assert data["despatch_date"] == "2002-04-03"  # DTM+11 wins over DTM+137
+    packs = data["orders"][0]["packs"]
+    assert data["orders"][0]["order_number"] == "12332"  # header RFF+ON inherited
+    assert packs[0] == {"pack_id": "354107380000001051", "package_type": "201",
+                        "items": [{"line_number": "1", "gtin": "5410738000152",
+                                   "quantity": 20}]}
+    assert [i["line_number"] for i in packs[1]["items"]] == ["2", "3", "4"]
+    assert _party(data, "ship_from")["id"] == "5412345000105"  # NAD+SH
+
+
+def test_edifact_invoic(corpus_dir: Path) -> None:
+    events = _events(corpus_dir / "edifact/invoic01.edi")
+    data = events[0].data
+    assert events[0].business_key == "20051098"
+    assert (data["invoice_date"], data["order_number"], data["currency"]) == (
+        "2005-08-29", "4500094576", "EUR")
+    assert data["total_amount"] == 286.2  # MOA+77
+    assert data["tax_amount"] == 45.7  # MOA+176
+    assert [(line["quantity"], line["unit_price"], line["amount"]) for line in data["lines"]] == [
+        (2, 6.5, 13), (1, 6.5, 6.5), (2, 6.5, 13)]
+
+
+def test_edifact_aperak(corpus_dir: Path) -> None:
+    rejected = _one(corpus_dir, "edifact/pydifact_v3_aperak_rejected.edi")
+    assert rejected.event_type == "application_advice"
+    assert rejected.business_key == "APERAK002"
+    assert rejected.data["status"] == "rejected"
+    assert rejected.data["reference_number"] == "PO123456"
+    assert rejected.data["errors"] == [
+        {"code": "12", "description": "Order rejected due to invalid product code"}]
+    plain = _one(corpus_dir, "edifact/dutchic_aperak1.edi").data
+    assert plain["advice_date"] == "2013-01-23"  # format 203
+    assert (plain["reference_type"], plain["reference_number"]) == ("ON", "T0000000015")
+
+
+CORPUS_FILES = [
+    "x12/850.edi", "x12/855-004010UCS-01.x12",  # N103 "9": D-U-N-S+4, not a GLN
+    "x12/850-004010-01.x12", "x12/850-004010-ascii-lf.x12", "x12/850-004010VICS-01.x12",
+    "x12/855.edi", "x12/stupidedi_004010_PR855_pass_1.edi",
+    "x12/856.edi", "x12/856_1.x12", "x12/810_1.x12", "x12/stupidedi_004010_IN810_pass_1.edi",
+    "x12/stupidedi_004010_PS830_pass_1.edi", "x12/stupidedi_004010_SS862_fail_1.edi",
+    "edifact/pydifact_order.edi",
+    "edifact/php-edifact_D96ADESADV.edi", "edifact/dutchic_desadv1.edi",
+    "edifact/edifabric_DESADV_EAN007.txt", "edifact/edifabric_ORDRSP_EAN009.txt",
+    "edifact/staedi_invoic_d97b.edi", "edifact/pydifact_invoice1.edi",
+    "edifact/dutchic_aperak1.edi", "edifact/pydifact_v3_aperak.edi",
+    "edifact/pydifact_v3_aperak_rejected.edi", "edifact/pydifact_v4_aperak.edi",
+]
+
+# Sample files whose party ids are declared GLNs (EDIFACT 3055 "9") but carry made-up numbers
+# with a wrong check digit: the schema's GLN check is their only fault.
+FAKE_GLN_FILES = [
+    "edifact/orders96.edi",
+    "edifact/bots_sap_orders_1.edi", "edifact/invoic01.edi",
+]
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_corpus_payload_passes_its_schema(corpus_dir: Path, name: str) -> None:
+    from schemas import default_registry
+
+    registry = default_registry()
+    for event in _events(corpus_dir / name):
+        problems = registry.validate(event.event_type, event.version, event.data)
+        assert problems == [], f"{name}: {problems}"
+        assert event.business_key == registry.business_key_of(event.event_type, event.data)
+
+
+@pytest.mark.parametrize("name", FAKE_GLN_FILES)
+def test_corpus_payload_fails_only_on_fake_glns(corpus_dir: Path, name: str) -> None:
+    from schemas import default_registry
+
+    registry = default_registry()
+    problems = [p for event in _events(corpus_dir / name)
+                for p in registry.validate(event.event_type, event.version, event.data)]
+    assert problems, f"{name}: expected the made-up GLNs to be refused"
+    assert {(p["keyword"], p["pointer"].split("/")[1]) for p in problems} == {
+        ("format", "parties")}, problems
+
+
+def test_messages_missing_business_data_fail_their_schema(corpus_dir: Path) -> None:
+    """orders02.edi is a validation suite; one of its orders has no line at all."""
+    from schemas import default_registry
+
+    registry = default_registry()
+    events = _events(corpus_dir / "edifact/orders02.edi")
+    failing = {
+        event.data.get("order_number", "<none>"): sorted(
+            (p["keyword"], p["pointer"]) for p in registry.validate(
+                event.event_type, event.version, event.data))
+        for event in events}
+    failing = {number: found for number, found in failing.items() if found}
+    assert failing == {"12345678901": [("minItems", "/lines")]}
+    schedule = _one(corpus_dir, "x12/830-004010UCS-01.x12")  # BFR02 and BFR03 both empty
+    problems = registry.validate(schedule.event_type, schedule.version, schedule.data)
+    assert ("required", "/schedule_number") in {(p["keyword"], p["pointer"]) for p in problems}
+
+
+def test_x12_party_qualifiers_are_read_in_the_shared_3055_terms(corpus_dir: Path) -> None:
+    """X12 N103 "9" is a D-U-N-S+4 number (EDIFACT 3055 "16", D-U-N-S), not a GS1 GLN, which
+    X12 calls "UL" and 3055 calls "9": the event model speaks 3055, so both paths agree."""
+    from translators.mapping.values import code_list
+
+    parties = _one(corpus_dir, "x12/850.edi").data["parties"]
+    assert {p["id_qualifier"] for p in parties} == {"16"}
+    table = code_list("x12/party_id_qualifier")
+    assert [table.read(c) for c in ("9", "1", "UL", "ZZ", "92")] == ["16", "16", "9", "ZZZ",
+                                                                     "92"]
+    assert [table.write(v) for v in ("9", "16", "ZZZ", "92")] == ["UL", "1", "ZZ", "92"]
