@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway import __version__
+from gateway.web.reasons import MAX_REASON
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -38,7 +39,7 @@ def path_param(name: str, description: str,
 
 
 # What an audited action's reason must look like (the handlers refuse a blank one).
-REASON_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 2000,
+REASON_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_REASON,
                                  "pattern": "\\S"}
 
 

@@ -25,6 +25,7 @@ from gateway.web.openapi import (
     query_param,
 )
 from gateway.web.problems import Problem
+from gateway.web.reasons import read_reason
 
 routes = web.RouteTableDef()
 STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
@@ -98,14 +99,8 @@ async def _change(request: web.Request, *, allowed: tuple[str, ...], to: str) ->
     principal = await require_role(request, "operator")
     runtime = request.app[RUNTIME]
     ident = request.match_info["id"]
-    try:
-        body = await request.json()
-    except ValueError:
-        body = {}
-    reason = str((body or {}).get("reason", "")).strip() if isinstance(body, dict) else ""
-    if not reason:
-        raise Problem(400, "reason-required", "Reason required",
-                      "send {\"reason\": \"...\"}: it goes to the audit log")
+    reason = await read_reason(request, required=True,
+                               why='send {"reason": "..."}: it goes to the audit log')
     now = datetime.now(UTC)
 
     def act() -> dict[str, Any]:

@@ -23,9 +23,9 @@ from gateway.web.auth import require_role
 from gateway.web.keys import RUNTIME
 from gateway.web.openapi import json_response, path_param, problem_responses, query_param
 from gateway.web.problems import Problem
+from gateway.web.reasons import MAX_REASON, read_reason
 
 routes = web.RouteTableDef()
-MAX_REASON = 2000
 # Optional override of the planning settings for this app (tests, embedding); otherwise they
 # come from Settings.planning.
 PLANNING = web.AppKey("planning_config", PlanningConfig)
@@ -74,24 +74,8 @@ def run_detail(session: Any, r: PlanRun) -> dict[str, Any]:
 
 
 async def _reason(request: web.Request, *, required: bool) -> str:
-    if not request.can_read_body:
-        body: Any = {}
-    else:
-        try:
-            body = await request.json()
-        except ValueError:
-            raise Problem(400, "invalid-json", "Invalid JSON",
-                          'send a JSON object such as {"reason": "..."}') from None
-    if not isinstance(body, dict):
-        raise Problem(400, "invalid-body", "Invalid body", "expected a JSON object")
-    reason = body.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON:
-        raise Problem(400, "invalid-reason", "Invalid reason",
-                      f"reason must be a string of at most {MAX_REASON} characters")
-    if required and not reason.strip():
-        raise Problem(400, "reason-required", "Reason required",
-                      "say why: a rejection is recorded with its reason")
-    return reason.strip()
+    return await read_reason(request, required=required,
+                             why="say why: a rejection is recorded with its reason")
 
 
 @routes.post("/api/v1/plans")

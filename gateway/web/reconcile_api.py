@@ -40,6 +40,7 @@ from gateway.web.openapi import (
     query_param,
 )
 from gateway.web.problems import Problem
+from gateway.web.reasons import read_reason
 from reconciler import Outcome, StageError
 
 routes = web.RouteTableDef()
@@ -289,14 +290,8 @@ async def partner_stages(request: web.Request) -> web.Response:
 async def _stage_change(request: web.Request, action: str) -> web.Response:
     principal = await require_role(request, "operator")
     partner_id, doc_type = request.match_info["id"], request.match_info["document_type"]
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(400, "invalid-json", "Invalid JSON", "send {\"reason\": \"...\"}") from None
-    reason = str(body.get("reason", "")).strip() if isinstance(body, dict) else ""
-    if not reason:
-        raise Problem(400, "reason-required", "Reason required",
-                      "a stage change needs a reason; it goes to the audit log")
+    reason = await read_reason(request, required=True,
+                               why="a stage change needs a reason; it goes to the audit log")
     runtime = request.app[RUNTIME]
     now = _now(request)
     change_fn = stages.promote if action == "promote" else stages.rollback

@@ -6,7 +6,7 @@ import pytest
 
 from gateway.storage.repositories import audit_trail
 from tests.gateway.edi_samples import x12_850
-from tests.gateway.gateway_app import ADMIN, BOLT, OPERATOR, app_for, auth, make_runtime
+from tests.gateway.gateway_app import ADMIN, BOLT, OPERATOR, auth
 
 PROFILE = """
 id = "delta-dies"
@@ -19,18 +19,6 @@ qualifier = "ZZ"
 id = "DELTADIES"
 [channels.http]
 """
-
-
-@pytest.fixture
-def runtime(engine, tmp_path):
-    rt = make_runtime(engine, tmp_path)
-    yield rt
-    rt.executor.shutdown()
-
-
-@pytest.fixture
-async def client(aiohttp_client, runtime):
-    return await aiohttp_client(app_for(runtime))
 
 
 async def test_admin_creates_a_partner_and_its_token_works(client, runtime) -> None:

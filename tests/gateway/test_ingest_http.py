@@ -21,18 +21,6 @@ from tests.gateway.gateway_app import (
 )
 
 
-@pytest.fixture
-def runtime(engine, tmp_path):
-    rt = make_runtime(engine, tmp_path)
-    yield rt
-    rt.executor.shutdown()
-
-
-@pytest.fixture
-async def client(aiohttp_client, runtime):
-    return await aiohttp_client(app_for(runtime))
-
-
 def _count(runtime, model, *where) -> int:
     with runtime.sessions() as s:
         return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
