@@ -78,7 +78,7 @@ async def _run(simulation: Simulation, days: float | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
+        with contextlib.suppress(NotImplementedError):  # event loops without signal support
             loop.add_signal_handler(sig, stop.set)
     await simulation.start_up()
     try:
