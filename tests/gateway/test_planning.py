@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 OPERATOR = "edg_test_plan_operator_000000000000000000001"
 VIEWER = "edg_test_plan_viewer_0000000000000000000002"
 NOVA = "edg_demo_nova_plastics_000000000000000003"  # a partner token from the fixtures
-NOW = datetime.now(UTC).replace(microsecond=0)
+# Mid-morning today: the tests move the clock on by minutes, never across midnight (a run
+# started just before midnight would otherwise plan one day against the next).
+NOW = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
 TODAY = NOW.date()
 # Small horizon and solver limit: the machine is shared.
 SMALL = PlanningConfig(periods=7, time_limit=5, firm_periods=2)
