@@ -30,6 +30,7 @@ log = logging.getLogger("edigate.planning")
 TRIGGER_TYPES = ("inventory_report", "stock", "order_response", "despatch_advice")
 _ADVISORY_KEY = 0x6564_6970_6C61_6E  # "ediplan"
 _LOCAL = threading.Lock()
+FIRST_PLAN_WAIT = timedelta(seconds=10)
 
 
 class PlanningBusy(RuntimeError):
@@ -85,6 +86,10 @@ def due_for_event_run(runtime: Runtime, now: datetime, debounce: timedelta,
         return False
     if now - aware(newest) >= debounce:
         return True
+    if last is None:
+        # No plan at all yet (a fresh gateway): a short wait is enough to gather the first
+        # feeds; nothing older would be overturned.
+        max_wait = min(max_wait or debounce, FIRST_PLAN_WAIT)
     return max_wait is not None and now - aware(oldest) >= max_wait
 
 
@@ -114,5 +119,6 @@ def add_planning_jobs(scheduler: Any, runtime: Runtime) -> None:
     config = PlanningConfig.from_settings(runtime.settings)
     scheduler.add_job(scheduled_run, "interval", minutes=config.interval_minutes,
                       args=[runtime], id="plan-interval")
-    scheduler.add_job(event_run, "interval", seconds=max(5.0, config.debounce_seconds / 2),
+    # A cheap check (two aggregate queries): often, so news is planned soon after it is due.
+    scheduler.add_job(event_run, "interval", seconds=5,
                       args=[runtime], id="plan-on-events")

@@ -383,6 +383,18 @@ def test_event_runs_are_debounced(runtime) -> None:
     assert due_for_event_run(runtime, arrived + timedelta(seconds=31), debounce)
 
 
+def test_the_first_plan_does_not_wait_for_quiet(runtime) -> None:
+    debounce, max_wait = timedelta(seconds=30), timedelta(seconds=60)
+    inputs = network(runtime)
+    assert inputs
+    # News keeps arriving (never quiet for 30 s), yet with no plan at all the first one is
+    # made once the oldest news has waited ten seconds, not a whole minute.
+    add_event(runtime, "stock", {"site": "STR1", "as_of": NOW.isoformat(), "items": [
+        {"part": "P-100", "on_hand": 15}]}, partner="plant-erp", at=NOW + timedelta(seconds=9))
+    assert not due_for_event_run(runtime, NOW + timedelta(seconds=9), debounce, max_wait)
+    assert due_for_event_run(runtime, NOW + timedelta(seconds=11), debounce, max_wait)
+
+
 def test_a_steady_stream_of_news_still_gets_planned(runtime) -> None:
     """Debouncing alone would starve: news every 10 s is never quiet for 30 s."""
     debounce, max_wait = timedelta(seconds=30), timedelta(seconds=60)
