@@ -152,5 +152,22 @@ def store_blob(body: SpooledBody, data_dir: Path) -> str:
     return str(relative)
 
 
+def keep(body: SpooledBody, data_dir: Path) -> tuple[bytes | None, str | None]:
+    """Where a received body lives from now on: ``(bytes, None)`` inline in its database row
+    when small, ``(None, blob path)`` in the blob store otherwise."""
+    if body.size <= INLINE_LIMIT:
+        raw = body.read()
+        body.discard()
+        return raw, None
+    return None, store_blob(body, data_dir)
+
+
+def kept_bytes(raw: bytes | None, blob_path: str | None, data_dir: Path) -> bytes:
+    """The bytes :func:`keep` kept, wherever it kept them."""
+    if raw is not None:
+        return raw
+    return load_blob(blob_path, data_dir) if blob_path else b""
+
+
 def load_blob(relative: str, data_dir: Path) -> bytes:
     return (data_dir / relative).read_bytes()

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.inbox.spool import INLINE_LIMIT, SpooledBody, load_blob, store_blob
+from gateway.inbox.spool import SpooledBody, keep, kept_bytes
 from gateway.storage.models import Interchange
 
 
@@ -42,13 +42,7 @@ def accept(session: Session, body: SpooledBody, *, data_dir: Path, partner_id: s
     if existing is not None:
         body.discard()
         return Accepted(existing, duplicate=True)
-    raw: bytes | None = None
-    blob_path: str | None = None
-    if body.size <= INLINE_LIMIT:
-        raw = body.read()
-        body.discard()
-    else:
-        blob_path = store_blob(body, data_dir)
+    raw, blob_path = keep(body, data_dir)
     row = Interchange(
         id=str(uuid.uuid4()), partner_id=partner_id, direction="in", channel=channel,
         received_at=now, sha256=body.sha256, size=body.size, raw=raw, blob_path=blob_path,
@@ -82,8 +76,4 @@ def store_outbound(session: Session, raw: bytes, *, partner_id: str, channel: st
 
 
 def raw_bytes(interchange: Interchange, data_dir: Path) -> bytes:
-    if interchange.raw is not None:
-        return interchange.raw
-    if interchange.blob_path:
-        return load_blob(interchange.blob_path, data_dir)
-    return b""
+    return kept_bytes(interchange.raw, interchange.blob_path, data_dir)
