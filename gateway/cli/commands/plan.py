@@ -9,8 +9,10 @@ touching no database.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,15 +86,7 @@ def command(
         raise CliError(str(exc)) from None
     console = Console()
     console.print(f"[bold]Planning[/] {label}")
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("starting", total=1.0)
-
-        def report(message: str, fraction: float) -> None:
-            progress.update(task, description=message, completed=fraction)
-
+    with progress_bar(console, "starting") as report:
         result = plan(state, options, clock=time.perf_counter, progress=report)
     _summary(console, result, max_lines)
 
@@ -128,15 +122,7 @@ def _gateway_run(ctx: click.Context, export_state: Path | None, max_lines: int) 
             console.print(f"[yellow]warning[/] {warning}")
         return
     console.print(f"[bold]Planning[/] from {runtime.engine.url.render_as_string()}")
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("building the supply state", total=1.0)
-
-        def report(message: str, fraction: float) -> None:
-            progress.update(task, description=message, completed=fraction)
-
+    with progress_bar(console, "building the supply state") as report:
         try:
             summary = run_now(runtime, trigger="cli", actor=f"cli:{getpass.getuser()}",
                               now=now, config=config, progress=report)
@@ -151,6 +137,19 @@ def _gateway_run(ctx: click.Context, export_state: Path | None, max_lines: int) 
     for warning in summary.warnings:
         table.add_row("warning", warning)
     console.print(table)
+
+
+@contextlib.contextmanager
+def progress_bar(console: Console, first: str) -> Iterator[Callable[[str, float], None]]:
+    """A transient bar the planner reports to (message, fraction done)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task(first, total=1.0)
+
+        def report(message: str, fraction: float) -> None:
+            progress.update(task, description=message, completed=fraction)
+
+        yield report
 
 
 def _summary(console: Console, result: Plan, max_lines: int) -> None:
