@@ -54,6 +54,18 @@ def _parse_float(raw: Any) -> float:
     return value
 
 
+def _parse_seconds_or_zero(raw: Any) -> float:
+    value = 0.0 if raw in (0, "0") else _parse_float(raw)
+    return value
+
+
+def _parse_count(raw: Any) -> int:
+    value = _parse_int(raw)
+    if not 0 <= value <= 64:
+        raise ValueError(f"expected 0 to 64, got {raw!r}")
+    return value
+
+
 def _parse_size(raw: Any) -> int:
     """Bytes, with an optional KiB/MiB/GiB suffix (``64MiB``), so limits read naturally."""
     if isinstance(raw, int) and not isinstance(raw, bool):
@@ -154,6 +166,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo_seed", "demo.seed", _parse_int, 42, "seed of the demo scenario"),
     Setting("demo_pace", "demo.pace_seconds", _parse_float, 5.0,
             "seconds between simulated supplier actions (smaller is busier)"),
+    Setting("inbox_workers", "inbox.workers", _parse_count, 0,
+            "worker processes `serve` starts to process received interchanges (see `edigate "
+            "work`); 0: the serving process processes them itself"),
+    Setting("token_cache_seconds", "auth.token_cache_seconds", _parse_seconds_or_zero, 5.0,
+            "how long a verified API token is trusted without a database look-up; a "
+            "revocation reaches other processes within this time (0: look up every request)"),
     Setting("x12_id", "identity.x12_id", _parse_str, "EDIGATE",
             "our ISA06/GS02 sender id on outbound X12"),
     Setting("x12_qualifier", "identity.x12_qualifier", _parse_str, "ZZ",
@@ -193,6 +211,8 @@ class Settings:
     demo_simulate: bool = False
     demo_seed: int = 42
     demo_pace: float = 5.0
+    inbox_workers: int = 0
+    token_cache_seconds: float = 5.0
     x12_id: str = "EDIGATE"
     x12_qualifier: str = "ZZ"
     edifact_id: str = "EDIGATE"

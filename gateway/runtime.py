@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
+from gateway.inbox.committer import InboxCommitter
 from gateway.storage.db import make_engine, session_factory
 
 P = ParamSpec("P")
@@ -38,6 +39,15 @@ class Runtime:
                                                    thread_name_prefix="edigate-bg")
     )
 
+    _committer: InboxCommitter | None = field(default=None, init=False, repr=False)
+
+    @property
+    def inbox(self) -> InboxCommitter:
+        """The group-commit writer of received bytes (started on first use)."""
+        if self._committer is None:
+            self._committer = InboxCommitter(self.sessions, self.settings.data_path)
+        return self._committer
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.resolved_database_url)
@@ -52,7 +62,13 @@ class Runtime:
         return await loop.run_in_executor(self.background,
                                           functools.partial(fn, *args, **kwargs))
 
-    def close(self) -> None:
+    def stop_threads(self) -> None:
+        """Finish queued work and stop this runtime's threads (the engine stays usable)."""
+        if self._committer is not None:
+            self._committer.close()
         self.background.shutdown(wait=True)
         self.executor.shutdown(wait=True)
+
+    def close(self) -> None:
+        self.stop_threads()
         self.engine.dispose()

@@ -27,7 +27,7 @@ from gateway.channels.sftp import (
 from gateway.inbox.spool import spool_bytes
 from gateway.inbox.store import accept
 from gateway.observability import metrics
-from gateway.pipeline.process import process_interchange
+from gateway.pipeline.process import process_received
 from gateway.runtime import Runtime
 from gateway.storage.models import Interchange, Partner
 from gateway.storage.repositories import append_audit
@@ -91,9 +91,8 @@ class GatewaySftp:
                                     outcome="duplicate" if duplicate else "received").inc()
 
         def process() -> None:
-            with runtime.sessions.begin() as s:
-                process_interchange(s, interchange_id, data_dir=runtime.settings.data_path,
-                                    now=now)
+            process_received(runtime.sessions, interchange_id,
+                             data_dir=runtime.settings.data_path, now=now)
 
         try:
             await runtime.run(process)

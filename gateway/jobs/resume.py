@@ -1,17 +1,20 @@
-"""Resume interchanges that were committed but not processed (a crash, a failed step).
+"""Process interchanges that were committed but not processed yet.
 
-Safe to run in several processes at once: processing claims each row in its own transaction,
-so a row another process already handled is skipped.
+Two callers: the scheduler's resume job (a crash, a failed step: rows older than a few seconds)
+and the inbox workers (``edigate work``, or ``inbox.workers`` processes started by ``serve``)
+that take every row as it arrives. Safe to run in several processes at once: processing claims
+each row in its own transaction, so a row another process already handled is skipped.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from gateway.pipeline.process import process_interchange
+from gateway.pipeline.process import Prepared, prepare_interchange, process_interchange
 from gateway.runtime import Runtime
 from gateway.storage.models import Interchange
 
@@ -20,25 +23,80 @@ log = logging.getLogger("edigate.jobs.resume")
 
 def pending_interchanges(runtime: Runtime, *, older_than: timedelta, limit: int = 200) -> list[str]:
     cutoff = datetime.now(UTC) - older_than
-    with runtime.sessions() as s:
+    reader = runtime.engine.execution_options(sqlite_read_only=True)
+    with runtime.sessions(bind=reader) as s:
         return list(s.scalars(select(Interchange.id).where(
             Interchange.direction == "in", Interchange.status == "received",
             Interchange.received_at <= cutoff).order_by(Interchange.received_at).limit(limit)))
 
 
-def resume_inbox(runtime: Runtime, *, older_than: timedelta = timedelta(seconds=0)) -> int:
+# Interchanges stored per write transaction by a worker: one commit (and fsync) and one turn
+# at the writer lock for the lot, short enough that receipts never wait long behind it.
+BATCH = 16
+
+
+def process_pending(runtime: Runtime, ids: list[str], *, batch: int = BATCH) -> int:
     done = 0
-    for interchange_id in pending_interchanges(runtime, older_than=older_than):
+    for at in range(0, len(ids), batch):
+        done += _process_batch(runtime, ids[at:at + batch])
+    return done
+
+
+def _process_batch(runtime: Runtime, ids: list[str]) -> int:
+    data_dir = runtime.settings.data_path
+    prepared: dict[str, Prepared | None] = {}
+    for interchange_id in ids:
         try:
-            with runtime.sessions.begin() as session:
-                outcome = process_interchange(session, interchange_id,
-                                              data_dir=runtime.settings.data_path)
-            if not outcome.already_done:
-                done += 1
+            # Translation happens here, outside the write transaction.
+            prepared[interchange_id] = prepare_interchange(runtime.engine, interchange_id,
+                                                           data_dir=data_dir)
         except Exception:
-            # One poisoned interchange must not block the rest; it stays visible as received
-            # with its attempt count, and the next run retries it.
-            log.exception("resuming interchange %s failed", interchange_id)
+            log.exception("preparing interchange %s failed", interchange_id)
+            prepared[interchange_id] = None
+    done = 0
+    try:
+        with runtime.sessions.begin() as session:
+            for interchange_id in ids:
+                try:
+                    with session.begin_nested():
+                        outcome = process_interchange(session, interchange_id,
+                                                      data_dir=data_dir,
+                                                      prepared=prepared[interchange_id])
+                    if not outcome.already_done:
+                        done += 1
+                except Exception:
+                    # One poisoned interchange must not block the rest; it stays visible as
+                    # received, and the next run retries it.
+                    log.exception("processing interchange %s failed", interchange_id)
+    except Exception:
+        log.exception("storing a batch of %d interchange(s) failed; they will be retried",
+                      len(ids))
+        return 0
+    return done
+
+
+def resume_inbox(runtime: Runtime, *, older_than: timedelta = timedelta(seconds=0)) -> int:
+    done = process_pending(runtime, pending_interchanges(runtime, older_than=older_than))
     if done:
         log.info("resumed %d interchange(s)", done)
+    return done
+
+
+def work_inbox(runtime: Runtime, stop: threading.Event, *, idle_seconds: float = 0.05,
+               min_age: float = 0.5, once: bool = False) -> int:
+    """Process received interchanges as they arrive until ``stop`` is set (``once``: until
+    none is waiting). Returns how many this worker processed.
+
+    A row younger than ``min_age`` seconds is left alone: a partner waiting for its answer is
+    being processed by the serving process right now (the claim would make a second try
+    harmless, but it would translate the interchange twice)."""
+    done = 0
+    while not stop.is_set():
+        ids = pending_interchanges(runtime, older_than=timedelta(seconds=min_age), limit=64)
+        if not ids:
+            if once:
+                break
+            stop.wait(idle_seconds)
+            continue
+        done += process_pending(runtime, ids)
     return done

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.inbox.store import raw_bytes, store_outbound
 from gateway.outbound.acks import apply_functional_ack
@@ -28,7 +28,7 @@ from gateway.storage.models import Event, Interchange, OutboxItem, Partner
 from gateway.storage.repositories import allocate_control_numbers
 from schemas import default_registry
 from schemas.envelope import edi_event_envelope
-from translators import build_acknowledgments, translate
+from translators import TranslationResult, build_acknowledgments, translate
 
 log = logging.getLogger("edigate.pipeline")
 
@@ -111,8 +111,61 @@ def _http_status(status: str, report: dict[str, Any]) -> int:
     return 200
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An interchange translated and its events checked against their schemas, before any
+    write transaction: the CPU-heavy part of processing, done without holding a lock."""
+
+    interchange_id: str
+    sha256: str
+    result: TranslationResult
+    schema_problems: list[list[dict[str, Any]]]
+    # Read with its identities in the same snapshot, so the write transaction need not.
+    partner: Partner | None = None
+
+
+def _translate(raw: bytes, partner: Partner | None) -> tuple[TranslationResult,
+                                                            list[list[dict[str, Any]]]]:
+    result = translate(raw, overlays=overlays_for(partner), lenient=True)
+    registry = default_registry()
+    problems = [[] if m.event is None else
+                [dict(p) for p in registry.validate(m.event.event_type, m.event.version,
+                                                    m.event.data)]
+                for m in result.messages]
+    return result, problems
+
+
+def prepare_interchange(engine: Engine, interchange_id: str, *,
+                        data_dir: Path) -> Prepared | None:
+    """Translate a received interchange from a read-only snapshot (None: nothing to do, it is
+    gone or no longer waiting). :func:`process_interchange` still claims the row, so a
+    preparation whose row another process claimed meanwhile is simply dropped."""
+    reader = engine.execution_options(sqlite_read_only=True)
+    with Session(reader) as session:
+        row = session.get(Interchange, interchange_id)
+        if row is None or row.status != "received":
+            return None
+        partner = session.get(Partner, row.partner_id) if row.partner_id else None
+        raw = raw_bytes(row, data_dir)
+        sha256 = row.sha256
+    result, problems = _translate(raw, partner)
+    return Prepared(interchange_id, sha256, result, problems, partner)
+
+
+def process_received(sessions: sessionmaker[Session], interchange_id: str, *, data_dir: Path,
+                     now: datetime | None = None) -> Outcome:
+    """Process a committed interchange the way every channel does: translate outside any
+    transaction, then claim and store everything in one short write transaction."""
+    engine = sessions.kw["bind"]
+    prepared = prepare_interchange(engine, interchange_id, data_dir=data_dir)
+    with sessions.begin() as session:
+        return process_interchange(session, interchange_id, data_dir=data_dir, now=now,
+                                   prepared=prepared)
+
+
 def process_interchange(session: Session, interchange_id: str, *, data_dir: Path,
-                        now: datetime | None = None) -> Outcome:
+                        now: datetime | None = None,
+                        prepared: Prepared | None = None) -> Outcome:
     now = now or datetime.now(UTC)
     row = _claim(session, interchange_id)
     if row is None:
@@ -121,8 +174,13 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
             raise LookupError(f"interchange {interchange_id} does not exist")
         return outcome_of(session, existing)
 
-    partner = session.get(Partner, row.partner_id) if row.partner_id else None
-    result = translate(raw_bytes(row, data_dir), overlays=overlays_for(partner), lenient=True)
+    if prepared is not None and (prepared.interchange_id, prepared.sha256) == (row.id,
+                                                                               row.sha256):
+        partner = prepared.partner
+        result, schema_problems = prepared.result, prepared.schema_problems
+    else:
+        partner = session.get(Partner, row.partner_id) if row.partner_id else None
+        result, schema_problems = _translate(raw_bytes(row, data_dir), partner)
     report = result.error_report()
 
     if not result.interchanges:
@@ -149,14 +207,11 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
     event_ids: list[str] = []
     messages: list[dict[str, Any]] = []
     invalid_events = 0
-    registry = default_registry()
     for index, message in enumerate(result.messages):
         summary: dict[str, Any] = {"message_type": message.message_type, "control_number":
                                    message.message_control, "status": message.status,
                                    "errors": len(message.errors)}
-        problems = ([] if message.event is None else
-                    registry.validate(message.event.event_type, message.event.version,
-                                      message.event.data))
+        problems = schema_problems[index]
         if problems and message.status in ("accepted", "accepted_with_errors"):
             # Syntactically sound (the acknowledgment says so) but its event breaks the
             # contract: consumers never see it; the report says exactly which field and why.

@@ -7,6 +7,10 @@ means a commit must survive power loss before we acknowledge.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +36,90 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    # A deferred transaction that reads then writes can fail at once with "database is locked"
-    # (a lock upgrade ignores busy_timeout). Writers therefore begin IMMEDIATE and wait their
-    # turn; read-only work uses ``engine.execution_options(sqlite_read_only=True)``.
-    if conn.get_execution_options().get("sqlite_read_only"):
-        conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterTurn:
+    """Whose turn it is to write to one SQLite file, across threads and processes.
+
+    SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to
+    100 ms each), so under load a waiting writer sleeps long after the lock is free. Writers
+    queue here instead: a thread lock within the process, an ``flock`` on a file beside the
+    database between processes; both wake the next writer the moment the turn is released
+    (after COMMIT or ROLLBACK, see :func:`_sqlite_end`).
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.RLock()
+        self._path = (Path(database).with_name(Path(database).name + ".writer")
+                      if database and database != ":memory:" else None)
+        self._fd: int | None = None
+        self._depth = 0
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        self._depth += 1
+        if self._path is None or self._depth > 1:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._depth -= 1
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+
+_TURN = "edigate_writer_turn"
+
+
+def _sqlite_begin(turn: _WriterTurn) -> Callable[[Any], None]:
+    def begin(conn: Any) -> None:
+        # A deferred transaction that reads then writes can fail at once with "database is
+        # locked" (a lock upgrade ignores busy_timeout). Writers therefore wait for their turn
+        # and begin IMMEDIATE; read-only work uses
+        # ``engine.execution_options(sqlite_read_only=True)`` and never waits.
+        if conn.get_execution_options().get("sqlite_read_only"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        turn.acquire()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turn.release()
+            raise
+        conn.info[_TURN] = turn
+
+    return begin
+
+
+def _sqlite_end(statement: str) -> Callable[[Any], None]:
+    def end(conn: Any) -> None:
+        turn = conn.info.pop(_TURN, None)
+        if turn is None:
+            return
+        # The turn may pass only once the transaction is over, and this hook runs before
+        # SQLAlchemy's own COMMIT/ROLLBACK: end it here (pysqlite's later call is then a no-op).
+        try:
+            dbapi = conn.connection.dbapi_connection
+            if dbapi is not None and dbapi.in_transaction:
+                dbapi.execute(statement)
+        finally:
+            turn.release()
+
+    return end
+
+
+def _sqlite_checkin(dbapi_conn: Any, record: Any) -> None:
+    # A connection returned to the pool never keeps the turn (belt and braces: commit and
+    # rollback already passed it on).
+    turn = record.info.pop(_TURN, None)
+    if turn is not None:
+        turn.release()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -55,8 +135,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        turn = _WriterTurn(parsed.database)
         event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin(turn))
+        event.listen(engine, "commit", _sqlite_end("COMMIT"))
+        event.listen(engine, "rollback", _sqlite_end("ROLLBACK"))
+        event.listen(engine, "checkin", _sqlite_checkin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     try:

@@ -115,13 +115,13 @@ def authenticate_token(session: Session, token: str, *, now: datetime) -> Creden
         Credential.revoked_at.is_(None)))
     for credential in candidates:
         if credential.secret_hash and hmac.compare_digest(credential.secret_hash, digest):
-            if credential.not_after and _aware(credential.not_after) < now:
+            if credential.not_after and as_utc(credential.not_after) < now:
                 return None
             return credential
     return None
 
 
-def _aware(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes even for timezone=True columns; we always store UTC.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -152,20 +152,23 @@ def allocate_control_numbers(session: Session, partner_id: str, scope: str,
     """
     if count < 1:
         raise ValueError("count must be at least 1")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(ControlNumberSequence)
-                    .values(partner_id=partner_id, scope=scope, next_value=1,
-                            max_value=999_999_999)
-                    .on_conflict_do_nothing())
-    # The sequence value is computed in SQL, never read-modify-written in Python.
-    result = session.execute(
-        update(ControlNumberSequence)
-        .where(ControlNumberSequence.partner_id == partner_id,
-               ControlNumberSequence.scope == scope)
-        .values(next_value=ControlNumberSequence.next_value + count)
-        .returning(ControlNumberSequence.next_value, ControlNumberSequence.max_value),
-        execution_options={"synchronize_session": False},
-    ).one()
+    # The sequence value is computed in SQL, never read-modify-written in Python. The row is
+    # created on a partner's first use only (an insert attempt per call would double the
+    # statements of every acknowledgment).
+    bump = (update(ControlNumberSequence)
+            .where(ControlNumberSequence.partner_id == partner_id,
+                   ControlNumberSequence.scope == scope)
+            .values(next_value=ControlNumberSequence.next_value + count)
+            .returning(ControlNumberSequence.next_value, ControlNumberSequence.max_value))
+    options = {"synchronize_session": False}
+    result = session.execute(bump, execution_options=options).first()
+    if result is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(ControlNumberSequence)
+                        .values(partner_id=partner_id, scope=scope, next_value=1,
+                                max_value=999_999_999)
+                        .on_conflict_do_nothing())
+        result = session.execute(bump, execution_options=options).one()
     end, maximum = result
     start = end - count
     return [((n - 1) % maximum) + 1 for n in range(start, end)]

@@ -19,7 +19,7 @@ from gateway.partners.profile import ProfileError, parse_profile
 from gateway.storage.models import Credential, Partner
 from gateway.storage.repositories import append_audit, issue_token, list_partners, upsert_partner
 from gateway.web.auth import require_role
-from gateway.web.keys import RUNTIME
+from gateway.web.keys import RUNTIME, TOKENS
 from gateway.web.openapi import json_response, path_param, problem_responses
 from gateway.web.problems import Problem
 
@@ -140,6 +140,7 @@ async def revoke(request: web.Request) -> web.Response:
 
     if not await runtime.run(act):
         raise Problem(404, "not-found", "Not Found", f"no active credential {ident}")
+    request.app[TOKENS].forget(ident)
     return web.json_response({"credential_id": ident, "revoked": True})
 
 

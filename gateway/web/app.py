@@ -31,8 +31,9 @@ from gateway.web import (
 )
 from gateway.web.dashboard import outbox_pages, plans_pages, reconcile_pages, supplier_pages
 from gateway.web.dashboard import pages as dashboard_pages
-from gateway.web.keys import RUNTIME
+from gateway.web.keys import RUNTIME, TOKENS
 from gateway.web.problems import problem_middleware
+from gateway.web.token_cache import TokenCache
 
 log = logging.getLogger("edigate.http")
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
         if owned:
             app[RUNTIME].close()
 
+    app[TOKENS] = TokenCache(settings.token_cache_seconds)
     app.cleanup_ctx.append(runtime_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     app.cleanup_ctx.append(sftp_ctx)

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from gateway.storage.repositories import authenticate_token
-from gateway.web.keys import RUNTIME
+from gateway.storage.repositories import as_utc, authenticate_token
+from gateway.web.keys import RUNTIME, TOKENS
 from gateway.web.problems import Problem
+from gateway.web.token_cache import TokenCache
 
 ROLES = ("viewer", "operator", "admin")
 SESSION_COOKIE = "edigate_session"
@@ -59,16 +60,25 @@ async def principal_of(request: web.Request) -> Principal | None:
     token = _token_of(request)
     principal = None
     if token:
-        runtime = request.app[RUNTIME]
+        # An application assembled without create_app (a test's) simply looks up every time.
+        cache = request.app.get(TOKENS) or TokenCache(0)
+        principal = cache.get(token)
+        if principal is None:
+            runtime = request.app[RUNTIME]
 
-        def lookup() -> Principal | None:
-            with runtime.sessions() as session:
-                cred = authenticate_token(session, token, now=datetime.now(UTC))
-                if cred is None:
-                    return None
-                return Principal(cred.partner_id, cred.role, cred.id, cred.name)
+            def lookup() -> Principal | None:
+                now = datetime.now(UTC)
+                with runtime.sessions() as session:
+                    cred = authenticate_token(session, token, now=now)
+                    if cred is None:
+                        return None
+                    found = Principal(cred.partner_id, cred.role, cred.id, cred.name)
+                    valid_for = (None if cred.not_after is None else
+                                 (as_utc(cred.not_after) - now).total_seconds())
+                    cache.put(token, cred.id, found, valid_for=valid_for)
+                    return found
 
-        principal = await runtime.run(lookup)
+            principal = await runtime.run(lookup)
     request[PRINCIPAL] = principal
     return principal
 

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from gateway.inbox.committer import Receipt
 from gateway.inbox.spool import BodyTooLarge, spool_stream
-from gateway.inbox.store import accept
 from gateway.observability import metrics
 from gateway.observability.logging import current_correlation_id
-from gateway.pipeline.process import Outcome, process_interchange
+from gateway.pipeline.process import Outcome, process_received
 from gateway.web.auth import require_partner
 from gateway.web.keys import RUNTIME
 from gateway.web.openapi import problem_responses
@@ -86,16 +86,11 @@ async def post_edi(request: web.Request) -> web.Response:
     now = datetime.now(UTC)
     cid = current_correlation_id() or ""
 
-    def commit() -> tuple[str, bool]:
-        with runtime.sessions.begin() as session:
-            accepted = accept(session, spooled, data_dir=settings.data_path,
-                              partner_id=principal.partner_id, channel="http", now=now,
-                              content_type=request.content_type,
-                              filename=request.headers.get("Content-Disposition", ""),
-                              correlation_id=cid)
-            return accepted.interchange.id, accepted.duplicate
-
-    interchange_id, duplicate = await runtime.run(commit)
+    committed = await runtime.inbox.commit(Receipt(
+        spooled, partner_id=principal.partner_id, channel="http", now=now,
+        content_type=request.content_type,
+        filename=request.headers.get("Content-Disposition", ""), correlation_id=cid))
+    interchange_id, duplicate = committed.interchange_id, committed.duplicate
     metrics.documents_in.labels(partner=principal.partner_id, channel="http",
                                 outcome="duplicate" if duplicate else "received").inc()
 
@@ -103,17 +98,19 @@ async def post_edi(request: web.Request) -> web.Response:
         # Also for a duplicate: if its original was committed but never processed (a crash
         # before the answer), it is processed now; otherwise the claim fails and the stored
         # outcome comes back unchanged.
-        with runtime.sessions.begin() as session, metrics.processing_seconds.time():
-            return process_interchange(session, interchange_id, data_dir=settings.data_path,
-                                       now=now)
+        with metrics.processing_seconds.time():
+            return process_received(runtime.sessions, interchange_id,
+                                    data_dir=settings.data_path, now=now)
 
     if _respond_async(request):
         # RFC 7240: the bytes are committed; the answer does not wait for translation. The
         # outcome is at the links below once processed (the resume job covers a crash).
-        task = asyncio.get_running_loop().create_task(_process_later(request.app, process,
-                                                                     interchange_id))
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
+        # With inbox workers, they take it from the inbox; otherwise this process does.
+        if settings.inbox_workers == 0:
+            task = asyncio.get_running_loop().create_task(
+                _process_later(request.app, process, interchange_id))
+            _BACKGROUND.add(task)
+            task.add_done_callback(_BACKGROUND.discard)
         return web.json_response(
             {"interchange_id": interchange_id, "status": "received", "outcome": "received",
              "duplicate": duplicate,

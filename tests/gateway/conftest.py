@@ -13,8 +13,7 @@ from tests.gateway.gateway_app import app_for, make_runtime
 def runtime(engine, tmp_path):
     rt = make_runtime(engine, tmp_path)
     yield rt
-    rt.background.shutdown()
-    rt.executor.shutdown()
+    rt.stop_threads()
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ async def gateway(engine, tmp_path: Path, aiohttp_server,
     live = await start_gateway(engine, tmp_path / "gateway", aiohttp_server)
     yield live
     await live.server.close()  # stops the dispatcher, the scheduler and the SFTP server
-    live.runtime.executor.shutdown(wait=True)
+    live.runtime.stop_threads()
 
 
 def _number(value: object) -> int:

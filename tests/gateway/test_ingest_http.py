@@ -121,7 +121,7 @@ async def test_oversized_bodies_get_413(aiohttp_client, engine, tmp_path) -> Non
     resp = await client.post("/edi", data=x12_850(1, lines=400), headers=auth(BOLT))
     assert resp.status == 413
     assert "exceeds" in (await resp.json())["detail"]
-    runtime.executor.shutdown()
+    runtime.stop_threads()
 
 
 def _purchase_order_event(number: str, **over) -> dict:

@@ -236,7 +236,7 @@ async def test_dispatcher_delivers_signed_webhooks_and_retries(engine, tmp_path)
             attempts = session.scalars(select(OutboxAttempt)).all()
             assert sorted(a.http_status or 0 for a in attempts) == [200, 200, 200, 429, 503]
     finally:
-        runtime.executor.shutdown()
+        runtime.stop_threads()
         await supplier.stop()
 
 

@@ -59,7 +59,7 @@ def runtime(engine, tmp_path):
         issue_token(s, token=OPERATOR, now=NOW, partner_id=None, role="operator", name="op")
         issue_token(s, token=VIEWER, now=NOW, partner_id=None, role="viewer", name="view")
     yield rt
-    rt.executor.shutdown()
+    rt.stop_threads()
 
 
 @pytest.fixture

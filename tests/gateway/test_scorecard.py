@@ -73,4 +73,4 @@ async def test_scorecard_from_a_real_plan_and_despatches_on_both_paths(aiohttp_c
     assert page.status == 200
     html = await page.text()
     assert 'id="on-time"' in html and 'data-supplier="nova-plastics"' in html
-    runtime.executor.shutdown()
+    runtime.stop_threads()

@@ -322,14 +322,13 @@ class Inbound:
 def process_committed(runtime: Runtime, interchange_id: str, now: datetime) -> None:
     """Hand the committed payload to the pipeline; a failure leaves it for the resume job."""
     try:
-        from gateway.pipeline.process import process_interchange
+        from gateway.pipeline.process import process_received
     except ImportError as exc:  # the pipeline is optional for the AS2 layer itself
         log.warning("pipeline unavailable (%s); %s waits for the resume job", exc,
                     interchange_id)
         return
     try:
-        with runtime.sessions.begin() as session:
-            process_interchange(session, interchange_id, data_dir=runtime.settings.data_path,
-                                now=now)
+        process_received(runtime.sessions, interchange_id, data_dir=runtime.settings.data_path,
+                         now=now)
     except Exception:
         log.exception("processing of %s failed; the resume job retries it", interchange_id)

@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway.cli import CliError
 from gateway.cli.context import runtime_from, settings_from
 from gateway.config import parse_listen
+from gateway.jobs.workers import workers_ctx
 from gateway.web.app import create_app
 
 log = logging.getLogger("edigate")
@@ -36,6 +37,8 @@ def command(ctx: click.Context, listen: str | None) -> None:
         ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
     app = create_app(settings, runtime=runtime)
+    app.cleanup_ctx.append(workers_ctx(settings.inbox_workers,
+                                       (ctx.find_root().obj or {}).get("config_path")))
     scheme = "https" if ssl_context else "http"
     log.info("edigate listening on %s://%s:%s", scheme, settings.host, settings.port)
     web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,

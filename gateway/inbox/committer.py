@@ -1,0 +1,197 @@
+"""Group commit for the inbox: many concurrent receipts, one transaction and one fsync.
+
+Every receipt must be durable before its answer leaves (promise 1), and on SQLite a durable
+commit costs an fsync of a few milliseconds that no amount of threads can overlap: the writer
+lock serialises them. One writer thread therefore takes every receipt waiting at that moment,
+stores them in one transaction and wakes each waiting request when that commit returns. A
+lone request pays what it paid before; under load the fsync is shared by the whole batch.
+
+Exact resends are recognised as in :func:`gateway.inbox.store.accept`, also inside a batch (two
+identical posts at once: the first is stored, the second is its duplicate). Should another
+process store the same bytes between our look-up and our commit, the unique index refuses the
+batch and each receipt is retried on its own with the per-receipt path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.inbox.spool import SpooledBody, keep
+from gateway.inbox.store import Accepted, accept
+from gateway.storage.models import Interchange
+
+log = logging.getLogger("edigate.inbox")
+
+# Enough to share one fsync among every request a busy server has in flight, small enough that
+# one transaction never holds the writer lock for long.
+MAX_BATCH = 256
+
+
+@dataclass
+class Receipt:
+    """What one request asks to store; the metadata of :func:`accept`."""
+
+    body: SpooledBody
+    partner_id: str | None
+    channel: str
+    now: datetime
+    content_type: str = ""
+    filename: str = ""
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class Committed:
+    """The stored row's id, as the request needs it after the session is gone."""
+
+    interchange_id: str
+    duplicate: bool
+
+
+_STOP = object()
+
+
+class InboxCommitter:
+    """A writer thread that commits receipts in batches; ``submit`` from any thread or loop."""
+
+    def __init__(self, sessions: Callable[[], Session], data_dir: Path,
+                 max_batch: int = MAX_BATCH) -> None:
+        self._sessions = sessions
+        self._data_dir = data_dir
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.batches = 0
+        self.receipts = 0
+
+    def submit(self, receipt: Receipt) -> Future[Committed]:
+        self._ensure_started()
+        future: Future[Committed] = Future()
+        self._queue.put((receipt, future))
+        return future
+
+    async def commit(self, receipt: Receipt) -> Committed:
+        return await asyncio.wrap_future(self.submit(receipt))
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(_STOP)
+            thread.join()
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="edigate-inbox-commit",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
+            self._commit_batch(batch)  # type: ignore[arg-type]
+            if stop:
+                return
+
+    def _commit_batch(self, batch: list[tuple[Receipt, Future[Committed]]]) -> None:
+        live = [(r, f) for r, f in batch if f.set_running_or_notify_cancel()]
+        if not live:
+            return
+        try:
+            results = self._store_together([r for r, _ in live])
+        except IntegrityError:
+            # Another process stored some of these bytes meanwhile: one by one, each receipt
+            # finds its original.
+            results = None
+        except Exception as exc:
+            for _, future in live:
+                future.set_exception(exc)
+            return
+        if results is None:
+            for receipt, future in live:
+                try:
+                    future.set_result(self._store_alone(receipt))
+                except Exception as exc:
+                    future.set_exception(exc)
+            return
+        self.batches += 1
+        self.receipts += len(live)
+        for (_, future), result in zip(live, results, strict=True):
+            future.set_result(result)
+
+    def _store_together(self, receipts: list[Receipt]) -> list[Committed]:
+        with self._sessions() as session, session.begin():
+            wanted = {(r.partner_id, r.body.sha256) for r in receipts}
+            known: dict[tuple[str | None, str], str] = {}
+            if wanted:
+                rows = session.execute(select(Interchange.partner_id, Interchange.sha256,
+                                              Interchange.id).where(
+                    Interchange.direction == "in",
+                    Interchange.sha256.in_({sha for _, sha in wanted})))
+                for partner_id, sha256, interchange_id in rows:
+                    if (partner_id, sha256) in wanted:
+                        known.setdefault((partner_id, sha256), interchange_id)
+            results: list[Committed] = []
+            rows: list[dict[str, object]] = []
+            for receipt in receipts:
+                key = (receipt.partner_id, receipt.body.sha256)
+                if key in known:
+                    receipt.body.discard()
+                    results.append(Committed(known[key], duplicate=True))
+                    continue
+                raw, blob_path = keep(receipt.body, self._data_dir)
+                row_id = str(uuid.uuid4())
+                # Plain rows through one executemany: the ORM's per-object bookkeeping costs
+                # more than the insert itself, and the request needs only the id back.
+                rows.append({
+                    "id": row_id, "partner_id": receipt.partner_id, "direction": "in",
+                    "channel": receipt.channel, "received_at": receipt.now,
+                    "sha256": receipt.body.sha256, "size": receipt.body.size, "raw": raw,
+                    "blob_path": blob_path, "content_type": receipt.content_type[:200],
+                    "filename": receipt.filename[:500], "status": "received",
+                    "status_detail": "", "correlation_id": receipt.correlation_id,
+                    "attempts": 0,
+                })
+                known[key] = row_id
+                results.append(Committed(row_id, duplicate=False))
+            if rows:
+                session.execute(insert(Interchange), rows)
+        return results
+
+    def _store_alone(self, receipt: Receipt) -> Committed:
+        with self._sessions() as session, session.begin():
+            accepted: Accepted = accept(
+                session, receipt.body, data_dir=self._data_dir, partner_id=receipt.partner_id,
+                channel=receipt.channel, now=receipt.now, content_type=receipt.content_type,
+                filename=receipt.filename, correlation_id=receipt.correlation_id)
+            return Committed(accepted.interchange.id, accepted.duplicate)
