@@ -32,7 +32,7 @@ def pending_interchanges(runtime: Runtime, *, older_than: timedelta, limit: int 
 
 # Interchanges stored per write transaction by a worker: one commit (and fsync) and one turn
 # at the writer lock for the lot, short enough that receipts never wait long behind it.
-BATCH = 16
+BATCH = 4
 
 
 def process_pending(runtime: Runtime, ids: list[str], *, batch: int = BATCH) -> int:

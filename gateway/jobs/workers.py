@@ -20,6 +20,9 @@ from aiohttp import web
 log = logging.getLogger("edigate.workers")
 
 RESTART_DELAY = 1.0
+# Workers yield the CPU to the serving process: a partner waiting for "received" comes before
+# work nobody waits for; on an idle machine the workers still get every spare cycle.
+WORKER_NICE = 10
 
 
 def workers_ctx(count: int, config_path: str | None
@@ -38,8 +41,8 @@ def workers_ctx(count: int, config_path: str | None
         async def keep_running(slot: int) -> None:
             while not stopping.is_set():
                 proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "gateway", "work", "--parent", str(os.getpid()),
-                    env=env)
+                    sys.executable, "-m", "gateway", "work", "--nice", str(WORKER_NICE),
+                    "--parent", str(os.getpid()), env=env)
                 procs[slot] = proc
                 code = await proc.wait()
                 if not stopping.is_set():

@@ -330,3 +330,25 @@ def test_workers_of_a_killed_server_stop_by_themselves(tmp_path: Path) -> None:
     while _alive(workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _alive(workers), "an orphaned inbox worker kept running"
+
+
+def test_edigate_work_once_processes_the_waiting_interchanges(tmp_path: Path) -> None:
+    from gateway.config import Settings
+    from gateway.runtime import Runtime
+
+    server = LiveServer(tmp_path / "gw")
+    server.prepare()
+    runtime = Runtime.from_settings(Settings(data_dir=str(tmp_path / "gw")))
+    try:
+        ids = [runtime.inbox.submit(_receipt(runtime, x12_850(900 + n))).result(timeout=30)
+               .interchange_id for n in range(5)]
+    finally:
+        runtime.close()
+    done = server.cli("work", "--once", "--nice", "5")
+    assert "processed 5 interchange(s)" in done.stdout
+    runtime = Runtime.from_settings(Settings(data_dir=str(tmp_path / "gw")))
+    try:
+        with runtime.sessions() as s:
+            assert {s.get(Interchange, i).status for i in ids} == {"processed"}
+    finally:
+        runtime.close()

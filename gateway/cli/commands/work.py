@@ -23,11 +23,16 @@ log = logging.getLogger("edigate.worker")
 
 @click.command(name="work")
 @click.option("--once", is_flag=True, help="Process what is waiting, then exit.")
+@click.option("--nice", type=click.IntRange(0, 19), default=0, show_default=True,
+              help="Lower this worker's CPU priority (as nice(1)), so the processes that "
+                   "answer partners come first on a busy machine.")
 @click.option("--parent", type=int, default=None, hidden=True,
               help="Exit when this process (the `serve` that started us) is gone.")
 @click.pass_context
-def command(ctx: click.Context, once: bool, parent: int | None) -> None:
+def command(ctx: click.Context, once: bool, nice: int, parent: int | None) -> None:
     """Process received interchanges until interrupted (SIGTERM or Ctrl-C)."""
+    if nice:
+        os.nice(nice)
     runtime = runtime_from(ctx)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
