@@ -32,11 +32,12 @@ class Runtime:
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="edigate-db")
     )
-    # Work nobody waits for (processing after a respond-async answer) gets its own small pool,
-    # so a backlog of it never delays the commits and reads requests are waiting on.
-    background: ThreadPoolExecutor = field(
+    # Processing (translation, then one write transaction) gets its own small pool: it is
+    # CPU-bound, so more threads only contend for the interpreter and the writer lock, and a
+    # backlog of it never delays the commits and reads other requests are waiting on.
+    processing: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2,
-                                                   thread_name_prefix="edigate-bg")
+                                                   thread_name_prefix="edigate-process")
     )
 
     _committer: InboxCommitter | None = field(default=None, init=False, repr=False)
@@ -57,16 +58,16 @@ class Runtime:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
-    async def run_background(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def run_processing(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.background,
+        return await loop.run_in_executor(self.processing,
                                           functools.partial(fn, *args, **kwargs))
 
     def stop_threads(self) -> None:
         """Finish queued work and stop this runtime's threads (the engine stays usable)."""
         if self._committer is not None:
             self._committer.close()
-        self.background.shutdown(wait=True)
+        self.processing.shutdown(wait=True)
         self.executor.shutdown(wait=True)
 
     def close(self) -> None:

@@ -95,7 +95,7 @@ class GatewaySftp:
                              data_dir=runtime.settings.data_path, now=now)
 
         try:
-            await runtime.run(process)
+            await runtime.run_processing(process)
         except Exception:
             # Committed is what the partner was promised; the resume job processes it later.
             log.exception("processing SFTP upload %s failed; will resume", interchange_id)

@@ -15,9 +15,11 @@ batch and each receipt is retried on its own with the per-receipt path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
+import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -37,6 +39,8 @@ log = logging.getLogger("edigate.inbox")
 # Enough to share one fsync among every request a busy server has in flight, small enough that
 # one transaction never holds the writer lock for long.
 MAX_BATCH = 256
+# How long a batch waits for company when receipts arrive together (seconds).
+LINGER = 0.002
 
 
 @dataclass
@@ -62,6 +66,23 @@ class Committed:
 
 _STOP = object()
 
+Waiter = Future[Committed] | asyncio.Future[Committed]
+
+
+def _settle(waiter: Waiter, outcome: Committed | BaseException) -> None:
+    if waiter.done():  # an abandoned request (client gone): its receipt is stored anyway
+        return
+    if isinstance(outcome, BaseException):
+        waiter.set_exception(outcome)
+    else:
+        waiter.set_result(outcome)
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[Committed],
+                                    Committed | BaseException]]) -> None:
+    for waiter, outcome in settled:
+        _settle(waiter, outcome)
+
 
 class InboxCommitter:
     """A writer thread that commits receipts in batches; ``submit`` from any thread or loop."""
@@ -85,7 +106,12 @@ class InboxCommitter:
         return future
 
     async def commit(self, receipt: Receipt) -> Committed:
-        return await asyncio.wrap_future(self.submit(receipt))
+        # An event-loop future, settled together with the rest of its batch in one callback
+        # (one wake-up of the loop per batch, not one per receipt).
+        self._ensure_started()
+        future: asyncio.Future[Committed] = asyncio.get_running_loop().create_future()
+        self._queue.put((receipt, future))
+        return await future
 
     def close(self) -> None:
         with self._lock:
@@ -104,50 +130,64 @@ class InboxCommitter:
                 self._thread.start()
 
     def _run(self) -> None:
+        busy = False
         while True:
             first = self._queue.get()
             if first is _STOP:
                 return
             batch = [first]
             stop = False
+            # Under load (the previous batch was shared), linger a moment for more receipts:
+            # a commit costs the same for one as for many. A lone request never waits.
+            deadline = time.monotonic() + LINGER if busy else 0.0
             while len(batch) < self._max_batch:
                 try:
-                    item = self._queue.get_nowait()
+                    wait = deadline - time.monotonic()
+                    item = (self._queue.get(timeout=wait) if wait > 0
+                            else self._queue.get_nowait())
                 except queue.Empty:
                     break
                 if item is _STOP:
                     stop = True
                     break
                 batch.append(item)
+            busy = len(batch) > 1
             self._commit_batch(batch)  # type: ignore[arg-type]
             if stop:
                 return
 
-    def _commit_batch(self, batch: list[tuple[Receipt, Future[Committed]]]) -> None:
-        live = [(r, f) for r, f in batch if f.set_running_or_notify_cancel()]
+    def _commit_batch(self, batch: list[tuple[Receipt, Waiter]]) -> None:
+        live = [(r, w) for r, w in batch
+                if not isinstance(w, Future) or w.set_running_or_notify_cancel()]
         if not live:
             return
+        outcomes: list[Committed | BaseException]
         try:
-            results = self._store_together([r for r, _ in live])
+            outcomes = list(self._store_together([r for r, _ in live]))
+            self.batches += 1
+            self.receipts += len(live)
         except IntegrityError:
             # Another process stored some of these bytes meanwhile: one by one, each receipt
             # finds its original.
-            results = None
-        except Exception as exc:
-            for _, future in live:
-                future.set_exception(exc)
-            return
-        if results is None:
-            for receipt, future in live:
+            outcomes = []
+            for receipt, _ in live:
                 try:
-                    future.set_result(self._store_alone(receipt))
+                    outcomes.append(self._store_alone(receipt))
                 except Exception as exc:
-                    future.set_exception(exc)
-            return
-        self.batches += 1
-        self.receipts += len(live)
-        for (_, future), result in zip(live, results, strict=True):
-            future.set_result(result)
+                    outcomes.append(exc)
+        except Exception as exc:
+            outcomes = [exc] * len(live)
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Committed],
+                                                            Committed | BaseException]]] = {}
+        for (_, waiter), outcome in zip(live, outcomes, strict=True):
+            if isinstance(waiter, Future):
+                _settle(waiter, outcome)
+            else:
+                by_loop.setdefault(waiter.get_loop(), []).append((waiter, outcome))
+        for loop, settled in by_loop.items():
+            # RuntimeError: the loop closed meanwhile; nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle_all, settled)
 
     def _store_together(self, receipts: list[Receipt]) -> list[Committed]:
         # Core statements on a plain connection: the ORM session's bookkeeping costs more than

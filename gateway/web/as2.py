@@ -17,15 +17,15 @@ from aiohttp import web
 from gateway.channels.as2.inbound import Inbound, InboundAnswer, process_committed
 from gateway.channels.as2.mdn import looks_like_mdn
 from gateway.channels.as2.outbound import post_mdn, receive_async_mdn
-from gateway.inbox.spool import BodyTooLarge, SpooledBody, spool_stream
+from gateway.inbox.spool import SpooledBody
 from gateway.observability.logging import current_correlation_id
+from gateway.web.body import receive_body
 from gateway.web.keys import RUNTIME
 from gateway.web.openapi import problem_responses
 from gateway.web.problems import Problem
 
 log = logging.getLogger("edigate.as2")
 routes = web.RouteTableDef()
-CHUNK = 1 << 16
 MDN_LIMIT = 1 << 20  # a receipt is a few KiB; anything larger is not one
 # Async MDN deliveries in flight; kept referenced so they are not garbage-collected mid-way.
 _background: set[asyncio.Task[None]] = set()
@@ -35,15 +35,7 @@ async def _spool(request: web.Request, limit: int) -> SpooledBody:
     """Stream the body to a spool file. Even an empty body is kept and answered like any
     other request: the headers decide (unknown names 4xx, otherwise an MDN)."""
     runtime = request.app[RUNTIME]
-    if request.content_length is not None and request.content_length > limit:
-        raise Problem(413, "payload-too-large", "Payload Too Large",
-                      f"body of {request.content_length} bytes exceeds the limit of {limit}")
-    try:
-        spooled = await spool_stream(request.content.iter_chunked(CHUNK),
-                                     runtime.settings.data_path, limit)
-    except BodyTooLarge as exc:
-        raise Problem(413, "payload-too-large", "Payload Too Large", str(exc)) from None
-    return spooled
+    return await receive_body(request, runtime.settings.data_path, limit)
 
 
 async def _deliver_async_mdn(inbound: Inbound, answer: InboundAnswer) -> None:
@@ -97,7 +89,7 @@ async def post_as2(request: web.Request) -> web.Response:
     await runtime.run(inbound.record_raw, spooled)
     answer = await runtime.run(inbound.process)
     if answer.interchange_id:
-        await runtime.run(process_committed, runtime, answer.interchange_id, now)
+        await runtime.run_processing(process_committed, runtime, answer.interchange_id, now)
     return _respond(inbound, answer)
 
 

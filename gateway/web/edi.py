@@ -15,17 +15,16 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from gateway.inbox.committer import Receipt
-from gateway.inbox.spool import BodyTooLarge, spool_stream
 from gateway.observability import metrics
 from gateway.observability.logging import current_correlation_id
 from gateway.pipeline.process import Outcome, process_received
 from gateway.web.auth import require_partner
+from gateway.web.body import receive_body
 from gateway.web.keys import RUNTIME
 from gateway.web.openapi import problem_responses
 from gateway.web.problems import Problem
 
 routes = web.RouteTableDef()
-CHUNK = 1 << 16
 
 
 def _answer(outcome: Outcome, *, duplicate: bool) -> web.Response:
@@ -60,7 +59,7 @@ def _respond_async(request: web.Request) -> bool:
 async def _process_later(app: web.Application, process: Callable[[], Outcome],
                          interchange_id: str) -> None:
     try:
-        await app[RUNTIME].run_background(process)
+        await app[RUNTIME].run_processing(process)
     except Exception:
         app.logger.exception("processing of %s failed; will resume", interchange_id)
 
@@ -70,15 +69,7 @@ async def post_edi(request: web.Request) -> web.Response:
     principal = await require_partner(request)
     runtime = request.app[RUNTIME]
     settings = runtime.settings
-    limit = settings.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise Problem(413, "payload-too-large", "Payload Too Large",
-                      f"body of {request.content_length} bytes exceeds the limit of {limit}")
-    try:
-        spooled = await spool_stream(request.content.iter_chunked(CHUNK), settings.data_path,
-                                     limit)
-    except BodyTooLarge as exc:
-        raise Problem(413, "payload-too-large", "Payload Too Large", str(exc)) from None
+    spooled = await receive_body(request, settings.data_path, settings.max_body_bytes)
     if spooled.size == 0:
         spooled.discard()
         raise Problem(400, "empty-body", "Empty body",
@@ -119,7 +110,7 @@ async def post_edi(request: web.Request) -> web.Response:
             status=202, headers={"Preference-Applied": "respond-async",
                                  "Location": f"/interchanges/{interchange_id}"})
     try:
-        outcome = await runtime.run(process)
+        outcome = await runtime.run_processing(process)
     except Exception:
         # Committed but not processed: the resume job retries it; the partner's bytes are safe.
         request.app.logger.exception("processing of %s failed; will resume", interchange_id)

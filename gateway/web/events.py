@@ -14,13 +14,13 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from gateway.inbox.spool import BodyTooLarge, spool_stream
 from gateway.inbox.store import accept, raw_bytes
 from gateway.observability import metrics
 from gateway.observability.logging import current_correlation_id
 from gateway.pipeline.api_events import ingest_events
 from gateway.storage.models import IdempotencyKey, Interchange, Partner
 from gateway.web.auth import require_partner
+from gateway.web.body import receive_body
 from gateway.web.keys import RUNTIME
 from gateway.web.openapi import json_response, problem_responses
 from gateway.web.problems import Problem
@@ -51,11 +51,7 @@ async def post_events(request: web.Request) -> web.Response:
         raise Problem(415, "unsupported-media-type", "Unsupported Media Type",
                       f"send application/json or application/cloudevents+json, "
                       f"not {request.content_type!r}")
-    try:
-        spooled = await spool_stream(request.content.iter_chunked(1 << 16), settings.data_path,
-                                     settings.max_body_bytes)
-    except BodyTooLarge as exc:
-        raise Problem(413, "payload-too-large", "Payload Too Large", str(exc)) from None
+    spooled = await receive_body(request, settings.data_path, settings.max_body_bytes)
     if spooled.size == 0:
         spooled.discard()
         raise Problem(400, "empty-body", "Empty body", "send one event or an array of events")
