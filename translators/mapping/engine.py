@@ -21,6 +21,11 @@ Map file layout (see ``maps/x12/850.json`` for a complete example)::
             "codes": "x12/purpose", "from": "root", "part": "start" | "end", ...}
 
 Rules for the same field are alternatives: the first one that yields a value wins.
+
+Speed: a map stays a data file, but it is compiled once per process (``_ScopePlan``): each rule
+becomes a closure with its addresses bound, and the rules of each loop become one generated
+function that applies them in order, reading the common rule shapes straight from the split
+segment text (``ElementCodec.cells``) instead of decoding every segment into element lists.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,7 @@ from translators.mapping.values import (
 from translators.syntax.tree import Message, Segment
 
 MAPS_DIR = Path(__file__).with_name("maps")
+_ELEMENTS = attrgetter("_elements")  # None while a parsed segment was never decoded
 
 Rule = dict[str, Any]
 LoopSpec = dict[str, Any]
@@ -51,6 +58,14 @@ LoopSpec = dict[str, Any]
 # caches below, which are keyed by identity.
 _NO_LOOPS: dict[str, LoopSpec] = {}
 _NO_RULES: list[Rule] = []
+
+
+# A segment as the rules read it: the segment and, when its text splits plainly, its element
+# texts (``ElementCodec.cells``: ``cells[n]`` is element n, ``cells[0]`` the component
+# separator). Rules read values from the cells with one split per segment instead of decoding
+# the whole list-of-lists; ``cells`` is None for a segment read through ``elements`` (built in
+# code, decoded before mapping, or holding release/repetition characters or line breaks).
+View = tuple[Segment, list[str] | None]
 
 
 @dataclass(slots=True)
@@ -63,16 +78,16 @@ class Scope:
     raw: list[Segment] = field(default_factory=list)  # every segment, children included
     node: HierNode | None = None
     index: int = 1  # 1-based position among its siblings
-    _by_tag: dict[str, list[Segment]] | None = None
-    _raw_by_tag: dict[str, list[Segment]] | None = None
+    _by_tag: dict[str, list[View]] | None = None
+    _raw_by_tag: dict[str, list[View]] | None = None
 
-    def by_tag(self) -> dict[str, list[Segment]]:
+    def by_tag(self) -> dict[str, list[View]]:
         """Own segments by tag."""
         if self._by_tag is None:
             self._by_tag = _index(self.segments)
         return self._by_tag
 
-    def tagged(self, tag: str, deep: bool = False) -> list[Segment]:
+    def tagged(self, tag: str, deep: bool = False) -> list[View]:
         """Own (or, deep, all) segments with one tag, indexed on first use."""
         if deep:
             if self._raw_by_tag is None:
@@ -83,11 +98,45 @@ class Scope:
         return self._by_tag.get(tag, [])
 
 
-def _index(segments: list[Segment]) -> dict[str, list[Segment]]:
-    out: dict[str, list[Segment]] = {}
+def _index(segments: list[Segment]) -> dict[str, list[View]]:
+    out: dict[str, list[View]] = {}
     for seg in segments:
-        out.setdefault(seg.tag, []).append(seg)
+        raw = seg.raw
+        cells = None
+        # Decoded elements win over the text: they may have been changed in place.
+        if raw is not None and seg._elements is None:
+            codec = seg._codec
+            if codec is not None:
+                cells = codec.cells(raw)
+        tag = seg.tag
+        bucket = out.get(tag)
+        if bucket is None:
+            out[tag] = [(seg, cells)]
+        else:
+            bucket.append((seg, cells))
     return out
+
+
+def _cell(view: View, element: int, component: int) -> str:
+    """``seg.get(element, component)`` of a view: from its cells when it has them."""
+    seg, cells = view
+    if cells is None or element < 1 or component < 1:
+        return seg.get(element, component)
+    try:
+        text = cells[element]
+    except IndexError:
+        return ""
+    separator = cells[0]
+    if separator in text:
+        parts = text.split(separator)
+        return parts[component - 1] if component <= len(parts) else ""
+    return text if component == 1 else ""
+
+
+def _count(view: View) -> int:
+    """``seg.element_count`` of a view."""
+    cells = view[1]
+    return len(view[0].elements) if cells is None else len(cells) - 1
 
 
 @dataclass(slots=True)
@@ -436,79 +485,198 @@ def _compile_rule(rule: Rule) -> CompiledRule:
     return compiled
 
 
-def _make_fetch(rule: CompiledRule) -> Callable[[list[Segment]], Any]:
+def _make_fetch(rule: CompiledRule) -> Callable[[list[View]], Any]:
     """``_extract`` for one rule; the shapes nearly every rule has get a closure that does the
     same with the addresses bound (same results, same exceptions)."""
     if rule.pairs is not None and rule.where is None and rule.nth == 1:
         return _pairs_fetch(rule)
+    e, c = rule.element
     if rule.pairs is not None or rule.composites is not None or rule.els is not None \
-            or rule.nth != 1 or (rule.where is not None and len(rule.where) != 1):
+            or rule.nth != 1 or (rule.where is not None and len(rule.where) != 1) \
+            or e < 1 or c < 1:
         return partial(_extract, rule=rule)
-    convert = _converter(rule)
-    e, c = rule.element[0] - 1, rule.element[1] - 1
+    convert, plain = _converter(rule)
+    codes = rule.codes
+    ei, ci = e - 1, c - 1
+    # The value of element e, component c, of one view, inlined below (the hottest lines of
+    # a translation): from the cells when the segment has them, else from its elements.
     if rule.where is None:
-        def first(candidates: list[Segment]) -> Any:
-            seg = candidates[0]
-            try:
-                raw = seg.elements[e][0][c]
-            except IndexError:
-                return None
-            if not raw or raw.isspace():
-                return None
-            return convert(seg, raw)
-        return first
-    ((we, wc, allowed, any_value),) = rule.where
-    we, wc = we - 1, wc - 1
-
-    def qualified(candidates: list[Segment]) -> Any:
-        for seg in candidates:
-            elements = seg.elements
-            try:
-                value = elements[we][0][wc].strip()
-            except IndexError:
-                value = ""
-            if value if any_value else value in allowed:
+        def first(candidates: list[View]) -> Any:
+            view = candidates[0]
+            cells = view[1]
+            if cells is None:
                 try:
-                    raw = elements[e][0][c]
+                    raw = view[0].elements[ei][0][ci]
                 except IndexError:
                     return None
-                if not raw or raw.isspace():
+            else:
+                try:
+                    raw = cells[e]
+                except IndexError:
                     return None
-                return convert(seg, raw)
+                separator = cells[0]
+                if separator in raw:
+                    parts = raw.split(separator)
+                    if c > len(parts):
+                        return None
+                    raw = parts[ci]
+                elif c != 1:
+                    return None
+            if not raw or raw.isspace():
+                return None
+            if plain == _STRIP:
+                return raw.strip()
+            if plain == _NUMBER:
+                return parse_number(raw)
+            if plain == _CODE:
+                return code_list(codes).read(raw.strip())
+            if plain == _GTIN:
+                return _gtin(raw)
+            return convert(view, raw)
+        return first
+    ((we, wc, allowed, any_value),) = rule.where
+    same = we == e and we >= 1 and wc >= 1
+
+    def qualified(candidates: list[View]) -> Any:
+        for view in candidates:
+            cells = view[1]
+            if cells is None:
+                elements = view[0].elements
+                try:
+                    value = elements[we - 1][0][wc - 1].strip()
+                except IndexError:
+                    value = ""
+            elif we < 1 or wc < 1:
+                value = _cell(view, we, wc).strip()
+            else:
+                parts = None
+                try:
+                    text = cells[we]
+                except IndexError:
+                    text = value = ""
+                    missing = True
+                else:
+                    missing = False
+                    separator = cells[0]
+                    if separator in text:
+                        parts = text.split(separator)
+                        value = parts[wc - 1] if wc <= len(parts) else ""
+                    else:
+                        value = text if wc == 1 else ""
+                value = value.strip()
+            if not (value if any_value else value in allowed):
+                continue
+            if cells is None:
+                try:
+                    raw = elements[ei][0][ci]
+                except IndexError:
+                    return None
+            elif same:  # the qualifier sits in the value's element (QTY 1.1 / 1.2): one split
+                if missing:
+                    return None
+                if parts is not None:
+                    if c > len(parts):
+                        return None
+                    raw = parts[ci]
+                elif c == 1:
+                    raw = text
+                else:
+                    return None
+            else:
+                try:
+                    raw = cells[e]
+                except IndexError:
+                    return None
+                separator = cells[0]
+                if separator in raw:
+                    parts = raw.split(separator)
+                    if c > len(parts):
+                        return None
+                    raw = parts[ci]
+                elif c != 1:
+                    return None
+            if not raw or raw.isspace():
+                return None
+            if plain == _STRIP:
+                return raw.strip()
+            if plain == _NUMBER:
+                return parse_number(raw)
+            if plain == _CODE:
+                return code_list(codes).read(raw.strip())
+            if plain == _GTIN:
+                return _gtin(raw)
+            return convert(view, raw)
         return None
     return qualified
 
 
-def _pairs_fetch(rule: CompiledRule) -> Callable[[list[Segment]], Any]:
+def _pairs_fetch(rule: CompiledRule) -> Callable[[list[View]], Any]:
     """X12 qualifier/value pairs (PO106/PO107 ...) of the first candidate: _extract with
     _raw_value's pairs branch, bound."""
     assert rule.pairs is not None
     first, last, wanted = rule.pairs
-    convert = _converter(rule)
+    convert, plain = _converter(rule)
+    codes = rule.codes
 
-    def pairs(candidates: list[Segment]) -> Any:
-        seg = candidates[0]
-        elements = seg.elements
-        for position in range(first, min(last, len(elements)), 2):
-            if _value(elements, position, 1).strip() in wanted:
-                raw = _value(elements, position + 1, 1)
-                if not raw or raw.isspace():
-                    return None
-                return convert(seg, raw)
-        return None
+    # The cells serve pairs that start at an element (a malformed map fails as it always did).
+    split = _whole(first) and first >= 1
+
+    def pairs(candidates: list[View]) -> Any:
+        view = candidates[0]
+        cells = view[1]
+        if cells is None or not split:
+            elements = view[0].elements
+            for position in range(first, min(last, len(elements)), 2):
+                if _value(elements, position, 1).strip() in wanted:
+                    raw = _value(elements, position + 1, 1)
+                    break
+            else:
+                return None
+        else:
+            separator = cells[0]
+            # (len(cells) - 1 elements; the value element follows its qualifier)
+            for position in range(first, min(last, len(cells) - 1), 2):
+                qualifier = cells[position]
+                if separator in qualifier:
+                    qualifier = qualifier.split(separator, 1)[0]
+                if qualifier.strip() in wanted:
+                    raw = cells[position + 1]
+                    if separator in raw:
+                        raw = raw.split(separator, 1)[0]
+                    break
+            else:
+                return None
+        if not raw or raw.isspace():
+            return None
+        if plain == _STRIP:
+            return raw.strip()
+        if plain == _NUMBER:
+            return parse_number(raw)
+        if plain == _CODE:
+            return code_list(codes).read(raw.strip())
+        if plain == _GTIN:
+            return _gtin(raw)
+        return convert(view, raw)
     return pairs
 
 
-def _converter(rule: CompiledRule) -> Callable[[Segment, str], Any]:
-    """``_convert`` for one rule; plain strings and numbers without the dispatch."""
+# How a converter's work can be done inline by the fetch closures (see _converter).
+_STRIP, _NUMBER, _CODE, _GTIN, _OTHER = 0, 1, 2, 3, 4
+
+
+def _converter(rule: CompiledRule) -> tuple[Callable[[View, str], Any], int]:
+    """``_convert`` for one rule, and which of the common conversions it is (the fetch
+    closures then do that one inline: a call per value is a good part of the cost)."""
     codes = rule.codes
     if rule.kind == "string" and codes is None:
-        return lambda seg, raw: raw.strip()
+        return (lambda view, raw: raw.strip()), _STRIP
     if rule.kind == "string":
-        return lambda seg, raw: code_list(codes).read(raw.strip())
+        return (lambda view, raw: code_list(codes).read(raw.strip())), _CODE
     if rule.kind == "number" and codes is None and "decimals" not in rule.rule:
-        return lambda seg, raw: parse_number(raw)
-    return partial(_convert, compiled=rule)
+        return (lambda view, raw: parse_number(raw)), _NUMBER
+    if rule.kind == "gtin" and codes is None:
+        return (lambda view, raw: _gtin(raw)), _GTIN
+    return partial(_convert, compiled=rule), _OTHER
 
 
 _COMPILED: dict[int, tuple[list[Rule], list[CompiledRule]]] = {}
@@ -522,20 +690,208 @@ def _compiled_rules(rules: list[Rule]) -> list[CompiledRule]:
     return hit[1]
 
 
-FieldStep = tuple[str | None, tuple[str, ...], str, Callable[[list[Segment]], Any] | None,
+FieldStep = tuple[str | None, tuple[str, ...], str, Callable[[list[View]], Any] | None,
                   CompiledRule]
-_PLANS: dict[int, tuple[list[Rule], tuple[FieldStep, ...]]] = {}
 
 
 def _field_plan(rules: list[Rule]) -> tuple[FieldStep, ...]:
     """The compiled rules as plain tuples (unpacked by the loop: cheaper than attributes):
     field name (None for a dotted path), path, segment tag, fetch (None: use _rule), rule."""
-    hit = _PLANS.get(id(rules))
-    if hit is None or hit[0] is not rules:
-        steps = tuple((r.name, r.path, r.seg, r.fetch if r.direct else None, r)
-                      for r in _compiled_rules(rules))
-        hit = _PLANS[id(rules)] = (rules, steps)
-    return hit[1]
+    return tuple((r.name, r.path, r.seg, r.fetch if r.direct else None, r)
+                 for r in _compiled_rules(rules))
+
+
+# How a scope finds the instances of a child list.
+_POSITIONAL, _LEVELS, _BORROWED = 0, 1, 2
+Child = tuple[str, LoopSpec, int, "dict[str, Any] | None", bool, "_ScopePlan"]
+
+
+class _ScopePlan:
+    """One loop spec (or a whole map) worked out once: its child lists with how each one is
+    found, and its field rules as a plan. A map is applied to many messages; looking the same
+    keys up in the spec dicts for every loop instance cost as much as extracting the values."""
+
+    __slots__ = ("children", "fields", "loops", "spec", "steps")
+
+    def __init__(self, spec: LoopSpec) -> None:
+        self.spec = spec  # kept alive: plans are cached by its id
+        self.loops: dict[str, LoopSpec] = spec.get("lists", _NO_LOOPS)
+        children: list[Child] = []
+        for name, child in self.loops.items():
+            kind = _LEVELS if "levels" in child else _BORROWED if "from" in child \
+                else _POSITIONAL
+            children.append((name, child, kind, child.get("where"),
+                             bool(child.get("keep_empty")), _scope_plan(child)))
+        self.children = tuple(children)
+        self.steps = _field_plan(spec.get("fields", _NO_RULES))
+        self.fields = _compile_fields(self.steps, tuple(self.loops))
+
+
+FieldsFn = Callable[[dict[str, Any], dict[str, list[View]], Scope,
+                     Callable[[Scope, CompiledRule], Any]], None]
+
+
+def _compile_fields(steps: tuple[FieldStep, ...], lists: tuple[str, ...]) -> FieldsFn:
+    """The field rules of one scope as one generated function, straight-line in rule order:
+    what the interpreting loop did per rule and per loop instance (unpack the step, look the
+    field and the tag up, test for an earlier alternative, call the fetch closure) is decided
+    here once. Whether a field can already be present is known from the rule order (an
+    earlier rule or list can only have set the names before it); the index is asked once per
+    tag; the common rule shapes read a lone candidate's cells inline (see _inline_fetch) and
+    every other case calls the rule's fetch closure, so values, alternatives, key order and
+    exceptions stay as they were. Names and values from the map file reach the code only as
+    variables of the namespace, never as source text.
+
+    The function takes ``(out, index, scope, rule)``: the payload being filled, the scope's
+    own segments by tag, the scope, and ``Extractor._rule`` for the rules that need more than
+    the scope's own segments (constants, indexes, ``from``, ``deep``)."""
+    namespace: dict[str, Any] = {"_get": _get, "_put": _put, "parse_number": parse_number,
+                                 "code_list": code_list, "_gtin": _gtin}
+    lines = ["def fields(out, index, scope, rule):"]
+    maybe: set[str] = set(lists)  # keys ``out`` may hold before the current rule
+    tags: dict[str, int] = {}  # tag -> its number: g<n> candidates, x<n> a lone one's cells
+    body: list[str] = []
+    for number, (name, path, tag, fetch, compiled) in enumerate(steps):
+        namespace[f"p{number}"] = path
+        namespace[f"n{number}"] = name
+        namespace[f"r{number}"] = compiled
+        indent = "    "
+        key = path[0]
+        if key in maybe:
+            body.append(f"{indent}if n{number} not in out:" if name is not None
+                        else f"{indent}if _get(out, p{number}) is None:")
+            indent += "    "
+        if fetch is not None:
+            tag_number = tags.setdefault(tag, len(tags))
+            namespace[f"t{tag_number}"] = tag
+            namespace[f"f{number}"] = fetch
+            body.append(f"{indent}if g{tag_number} is not None:")
+            indent += "    "
+            inline = _inline_fetch(compiled, number, f"g{tag_number}", f"x{tag_number}",
+                                   namespace)
+            if inline is None:
+                body.append(f"{indent}v = f{number}(g{tag_number})")
+            else:
+                body.append(f"{indent}if x{tag_number} is None:")
+                body.append(f"{indent}    v = f{number}(g{tag_number})")
+                body.append(f"{indent}else:")
+                body.extend(f"{indent}    {line}" for line in inline)
+        else:
+            body.append(f"{indent}v = rule(scope, r{number})")
+        body.append(f'{indent}if v is not None and v != "":')
+        body.append(f"{indent}    out[n{number}] = v" if name is not None
+                    else f"{indent}    _put(out, p{number}, v)")
+        maybe.add(key)
+    # The index lookups have no effect, so they can all come first (the loop made them one
+    # rule at a time). x<n>: the cells of the tag's only segment (None when there are several
+    # or it has none: the fetch closure then does it all).
+    for tag_number in tags.values():
+        lines.append(f"    g{tag_number} = index.get(t{tag_number})")
+        lines.append(f"    x{tag_number} = None if g{tag_number} is None or "
+                     f"len(g{tag_number}) != 1 else g{tag_number}[0][1]")
+    lines.extend(body)
+    lines.append("    return None")
+    exec("\n".join(lines), namespace)  # (the source is built above from fixed text)
+    return namespace["fields"]  # type: ignore[no-any-return]
+
+
+def _cell_source(cells: str, element: int, components: list[tuple[int, str, str]]) -> list[str]:
+    """Source that reads element ``element`` of the cells named ``cells`` once and sets, for
+    each (component, target, missing) of ``components``, ``target`` to that component, or to
+    ``missing`` when the segment does not have it: ``_cell`` inline (numbers >= 1)."""
+    lines = ["try:",
+             f"    s = {cells}[{element}]",
+             "except IndexError:",
+             *(f"    {target} = {missing}" for _, target, missing in components),
+             "else:",
+             f"    if {cells}[0] in s:",
+             f"        s = s.split({cells}[0])"]
+    for component, target, missing in components:
+        lines.append(f"        {target} = s[0]" if component == 1 else
+                     f"        {target} = s[{component - 1}] if len(s) >= {component} "
+                     f"else {missing}")
+    lines.append("    else:")
+    lines.extend(f"        {target} = s" if component == 1 else f"        {target} = {missing}"
+                 for component, target, missing in components)
+    return lines
+
+
+def _inline_fetch(rule: CompiledRule, number: int, candidates: str, cells: str,
+                  namespace: dict[str, Any]) -> list[str] | None:
+    """Source that sets ``v`` to what ``rule.fetch`` returns for the lone candidate in
+    ``candidates``, whose cells are named ``cells`` (not None), for the shapes the fetch
+    closures bind (a plain element, at most one qualifier; see _make_fetch); None for any
+    other rule (its closure is called). Element numbers are ints (from ``_address``, or
+    checked by ``_whole``), so they may be written into the source."""
+    element, component = rule.element
+    pairs = rule.pairs is not None and rule.where is None and rule.nth == 1 \
+        and _whole(rule.pairs[0]) and _whole(rule.pairs[1]) and rule.pairs[0] >= 1
+    if not pairs and (rule.pairs is not None or rule.composites is not None
+                      or rule.els is not None or rule.nth != 1
+                      or (rule.where is not None and len(rule.where) != 1)
+                      or element < 1 or component < 1):
+        return None
+    convert, plain = _converter(rule)
+    namespace[f"c{number}"] = convert
+    namespace[f"k{number}"] = rule.codes
+    # (parse_number of ASCII digits alone is int() of them: its own first test)
+    value = {_STRIP: "r.strip()",
+             _NUMBER: "int(r) if r.isdigit() and r.isascii() else parse_number(r)",
+             _CODE: f"code_list(k{number}).read(r.strip())", _GTIN: "_gtin(r)"}.get(
+        plain, f"c{number}({candidates}[0], r)")  # (other converters take the view)
+    convert_lines = ["if not r or r.isspace():",  # (r is None when the element is missing)
+                     "    v = None",
+                     "else:",
+                     f"    v = {value}"]
+    if pairs:  # X12 qualifier/value pairs (PO106/PO107 ...): _pairs_fetch inline
+        assert rule.pairs is not None
+        first, last, wanted = rule.pairs
+        namespace[f"a{number}"] = wanted
+        return ["r = None",
+                f"for q in range({first}, min({last}, len({cells}) - 1), 2):",
+                f"    w = {cells}[q]",
+                f"    if {cells}[0] in w:",
+                f"        w = w.split({cells}[0], 1)[0]",
+                f"    if w.strip() in a{number}:",
+                f"        r = {cells}[q + 1]",
+                f"        if {cells}[0] in r:",
+                f"            r = r.split({cells}[0], 1)[0]",
+                "        break",
+                *convert_lines]
+    if rule.where is None:
+        return [*_cell_source(cells, element, [(component, "r", "None")]), *convert_lines]
+    ((where_element, where_component, allowed, any_value),) = rule.where
+    if where_element < 1 or where_component < 1:
+        return None
+    namespace[f"a{number}"] = allowed
+    if where_element == element:  # qualifier and value in one composite (QTY 1.1 / 1.2)
+        read = _cell_source(cells, element, [(where_component, "w", '""'),
+                                             (component, "r", "None")])
+        then = convert_lines
+    else:
+        read = _cell_source(cells, where_element, [(where_component, "w", '""')])
+        then = [*_cell_source(cells, element, [(component, "r", "None")]), *convert_lines]
+    return [*read,
+            "w = w.strip()",
+            f"if {'w' if any_value else f'w in a{number}'}:",
+            *(f"    {line}" for line in then),
+            "else:",
+            "    v = None"]
+
+
+def _whole(value: Any) -> bool:
+    """An int (not a bool): a number a map may give that the generated source can hold."""
+    return type(value) is int
+
+
+_SCOPE_PLANS: dict[int, _ScopePlan] = {}
+
+
+def _scope_plan(spec: LoopSpec) -> _ScopePlan:
+    hit = _SCOPE_PLANS.get(id(spec))
+    if hit is None or hit.spec is not spec:
+        hit = _SCOPE_PLANS[id(spec)] = _ScopePlan(spec)
+    return hit
 
 
 def _value(elements: list[list[list[str]]], element: int, component: int) -> str:
@@ -546,10 +902,9 @@ def _value(elements: list[list[list[str]]], element: int, component: int) -> str
         return ""
 
 
-def _where_ok(seg: Segment, where: list[tuple[int, int, frozenset[str], bool]]) -> bool:
-    elements = seg.elements
+def _where_ok(view: View, where: list[tuple[int, int, frozenset[str], bool]]) -> bool:
     for element, component, allowed, any_value in where:
-        value = _value(elements, element, component).strip()
+        value = _cell(view, element, component).strip()
         if any_value:
             if not value:
                 return False
@@ -574,59 +929,56 @@ class Extractor:
         else:
             own = body
         root = Scope(label="root", segments=[], raw=body)
-        data = self._scope(root, own, self.spec)
+        data = self._scope(root, own, _scope_plan(self.spec))
         for op in self.spec.get("derive", []):
             _derive(data, op)
         return data
 
-    def _scope(self, scope: Scope, segments: list[Segment], spec: LoopSpec) -> dict[str, Any]:
-        loops = spec.get("lists", _NO_LOOPS)
-        own, found = _partition(segments, loops)
+    def _scope(self, scope: Scope, segments: list[Segment], plan: _ScopePlan) -> dict[str, Any]:
+        loops = plan.loops
+        if loops:
+            own, found = _partition(segments, loops)
+        else:
+            own, found = segments, {}
         scope.segments = own
+        index = scope._by_tag = _index(own)
         out: dict[str, Any] = {}
-        for name, child in loops.items():
-            if "levels" in child:
-                items = self._hier_list(scope, name, child)
+        for name, child, kind, where, keep_empty, child_plan in plan.children:
+            if kind == _LEVELS:
+                items = [item for item in self._hier_list(scope, name, child, child_plan)
+                         if item]
             else:
-                instances = found.get(name, [])
-                if "from" in child:
+                if kind == _BORROWED:
                     # A loop that lives in another scope (X12 856: the N1 loops of the
                     # shipment HL).
                     target = self._resolve(scope, child["from"])
                     instances = _partition(target.raw, _local_loops(name, child))[1][name] \
                         if target else []
-                where = child.get("where")
+                else:
+                    instances = found.get(name, [])
                 items = []
-                for index, inst in enumerate(instances, start=1):
+                leaf = not child_plan.loops
+                rule = self._rule
+                for number, inst in enumerate(instances, start=1):
                     if where and not _matches(inst[0], where):
                         continue
-                    sub = Scope(name, [], scope, inst, None, index)
-                    items.append(self._scope(sub, inst, child))
-            items = [item for item in items if item]
-            if items or child.get("keep_empty"):
+                    if leaf:  # _scope() without the call: most instances are lines
+                        sub = Scope(name, inst, scope, inst, None, number)
+                        own_index = sub._by_tag = _index(inst)
+                        item = {}
+                        child_plan.fields(item, own_index, sub, rule)
+                    else:
+                        item = self._scope(Scope(name, [], scope, inst, None, number), inst,
+                                           child_plan)
+                    if item:
+                        items.append(item)
+            if items or keep_empty:
                 out[name] = items
-        index = scope.by_tag()
-        for name, path, seg_tag, fetch, rule in _field_plan(spec.get("fields", _NO_RULES)):
-            if name is not None:
-                if name in out:  # an earlier alternative gave the field (never None in out)
-                    continue
-            elif _get(out, path) is not None:
-                continue
-            if fetch is not None:  # a plain rule on own segments: _rule() without the call
-                candidates = index.get(seg_tag)
-                if candidates is None:
-                    continue
-                value = fetch(candidates)
-            else:
-                value = self._rule(scope, rule)
-            if value is not None and value != "":
-                if name is not None:
-                    out[name] = value
-                else:
-                    _put(out, path, value)
+        plan.fields(out, index, scope, self._rule)
         return out
 
-    def _hier_list(self, scope: Scope, name: str, spec: LoopSpec) -> list[dict[str, Any]]:
+    def _hier_list(self, scope: Scope, name: str, spec: LoopSpec,
+                   plan: _ScopePlan) -> list[dict[str, Any]]:
         roots = scope.node.children if scope.node is not None else [
             n for n in self.nodes if n.parent is None
         ]
@@ -640,7 +992,7 @@ class Extractor:
         for index, node in enumerate(chosen, start=1):
             sub = Scope(label=node.level, segments=[], parent=scope, raw=node.segments,
                         node=node, index=index)
-            out.append(self._scope(sub, node.segments, spec))
+            out.append(self._scope(sub, node.segments, plan))
         return out
 
     def _resolve(self, scope: Scope, target: str | list[str]) -> Scope | None:
@@ -699,45 +1051,44 @@ class Extractor:
         return rule.fetch(candidates)  # type: ignore[misc]
 
 
-def _extract(candidates: list[Segment], rule: CompiledRule) -> Any:
+def _extract(candidates: list[View], rule: CompiledRule) -> Any:
     """The value of ``rule`` from the first matching (or ``nth``) of the candidate segments."""
     where, nth = rule.where, rule.nth
     if where is None and nth == 1:
-        seg = candidates[0]
+        view = candidates[0]
     else:
-        seg = None
+        view = None
         for candidate in candidates:
             if where is None or _where_ok(candidate, where):
                 nth -= 1
                 if nth == 0:
-                    seg = candidate
+                    view = candidate
                     break
-        if seg is None:
+        if view is None:
             return None
-    raw = _raw_value(seg, rule)
+    raw = _raw_value(view, rule)
     if raw is None or raw.strip() == "":
         return None
-    return _convert(seg, raw, rule)
+    return _convert(view, raw, rule)
 
 
-def _raw_value(seg: Segment, rule: CompiledRule) -> str | None:
-    elements = seg.elements  # (_value(elements, p, c) is seg.get(p, c) without the calls)
+def _raw_value(view: View, rule: CompiledRule) -> str | None:
     if rule.pairs is not None:  # X12 qualifier/value element pairs: PO106/PO107 ...
         first, last, wanted = rule.pairs
-        for position in range(first, min(last, len(elements)), 2):
-            if _value(elements, position, 1).strip() in wanted:
-                return _value(elements, position + 1, 1)
+        for position in range(first, min(last, _count(view)), 2):
+            if _cell(view, position, 1).strip() in wanted:
+                return _cell(view, position + 1, 1)
         return None
     if rule.composites is not None:  # EDIFACT repeated composites: PIA C212 x 5 ...
         first, last, qualifier_comp, value_comp, wanted = rule.composites
-        for position in range(first, min(last, len(elements)) + 1):
-            if _value(elements, position, qualifier_comp).strip() in wanted:
-                return _value(elements, position, value_comp)
+        for position in range(first, min(last, _count(view)) + 1):
+            if _cell(view, position, qualifier_comp).strip() in wanted:
+                return _cell(view, position, value_comp)
         return None
     if rule.els is not None:
-        parts = [_value(elements, element, component).strip() for element, component in rule.els]
+        parts = [_cell(view, element, component).strip() for element, component in rule.els]
         return rule.join.join(p for p in parts if p)
-    return _value(elements, *rule.element)
+    return _cell(view, *rule.element)
 
 
 def _gtin(raw: str) -> str | None:
@@ -745,13 +1096,22 @@ def _gtin(raw: str) -> str | None:
     text = raw.strip()
     if not text.isdigit() or len(text) not in (8, 12, 13, 14):
         return None
-    body = text[-2::-1]  # the digits before the check digit, right to left
-    # Weights 3, 1, 3, ... from the right, summed in C.
-    total = 3 * sum(map(int, body[0::2])) + sum(map(int, body[1::2]))
-    return text if (10 - total % 10) % 10 == int(text[-1]) else None
+    # Weights 3, 1, 3, ... from the right of the digits before the check digit, summed in C:
+    # ASCII digits as their byte values (less 48 each); others (isdigit() also admits "²" ...)
+    # through int() as always.
+    if text.isascii():
+        digits = text.encode()
+        odd, even = digits[-2::-2], digits[-3::-2]
+        total = 3 * sum(odd) + sum(even) - 48 * (3 * len(odd) + len(even))
+        check = digits[-1] - 48
+    else:
+        body = text[-2::-1]
+        total = 3 * sum(map(int, body[0::2])) + sum(map(int, body[1::2]))
+        check = int(text[-1])
+    return text if (10 - total % 10) % 10 == check else None
 
 
-def _convert(seg: Segment, raw: str, compiled: CompiledRule) -> Any:
+def _convert(view: View, raw: str, compiled: CompiledRule) -> Any:
     kind = compiled.kind
     if kind == "string":
         value: Any = raw.strip()
@@ -768,7 +1128,7 @@ def _convert(seg: Segment, raw: str, compiled: CompiledRule) -> Any:
         value = parse_x12_date(raw)
     elif kind == "edifact_date":
         rule = compiled.rule
-        fmt = element_value(seg, rule.get("format_el", "1.3"))
+        fmt = _cell(view, *_address(rule.get("format_el", "1.3")))
         period = parse_edifact_period(raw, fmt)
         value = period.end if rule.get("part") == "end" else period.start
     else:
@@ -842,10 +1202,16 @@ def _nest(items: list[dict[str, Any]], levels: list[dict[str, Any]],
 def extract(spec: dict[str, Any], message: Message) -> dict[str, Any]:
     # Segments the parser left undecoded go back to that state afterwards: their element lists
     # are then freed right here, while still in the cache, instead of with the whole tree (and
-    # a translated file no longer holds every element of every message twice over).
-    lazy = [seg for seg in message.segments if seg.raw is not None and not seg.decoded]
+    # a translated file no longer holds every element of every message twice over). Most
+    # values are read from split texts (see View), so usually none was decoded; both looks at
+    # the segments run in C.
+    segments = message.segments
+    before = list(map(_ELEMENTS, segments))
     try:
         return Extractor(spec, message).run()
     finally:
-        for seg in lazy:
-            seg.forget_elements()
+        after = list(map(_ELEMENTS, segments))
+        if after.count(None) != before.count(None):
+            for seg, was, now in zip(segments, before, after, strict=True):
+                if was is None and now is not None and seg.raw is not None:
+                    seg.forget_elements()

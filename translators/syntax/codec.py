@@ -20,7 +20,8 @@ class SerializeError(ValueError):
 class ElementCodec:
     """Splits and joins segment text for one interchange's delimiters."""
 
-    __slots__ = ("_specials", "component", "element", "release", "repetition", "segment", "x12")
+    __slots__ = ("_specials", "_unsplittable", "component", "element", "release", "repetition",
+                 "segment", "x12")
 
     def __init__(self, delimiters: Delimiters, standard: str) -> None:
         self.element = delimiters.element
@@ -32,6 +33,8 @@ class ElementCodec:
         self._specials = "".join(
             c for c in (self.release, self.segment, self.element, self.component,
                         self.repetition) if c)
+        # Characters after which a plain split no longer tells the elements (see ``cells``).
+        self._unsplittable = tuple(c for c in (self.release, self.repetition, "\n", "\r") if c)
 
     # -- reading -------------------------------------------------------------------------------
     def __call__(self, raw: str) -> Elements:
@@ -52,6 +55,23 @@ class ElementCodec:
             return [[p.split(comp)] for p in parts]
         # Neither separator present (most X12 segments): no split per element needed.
         return [[[p]] for p in parts]
+
+    def cells(self, raw: str) -> list[str] | None:
+        """The element texts of a segment whose text splits plainly (no release or repetition
+        character, no line wrapping: most segments), for readers that want a few values
+        without the list-of-lists decode: ``cells[n]`` is element ``n`` and ``cells[0]`` the
+        component separator (in place of the tag, which callers already have), so component
+        ``k`` of element ``n`` is ``cells[n].split(cells[0])[k - 1]``. None for any other text:
+        read ``__call__``'s elements then."""
+        for char in self._unsplittable:
+            if char in raw:
+                return None
+        component = self.component
+        if not component or not self.element or (self.x12 and raw.startswith("ISA")):
+            return None  # (ISA is fixed-format: its separators are data)
+        cells = raw.split(self.element)
+        cells[0] = component
+        return cells
 
     def _decode_released(self, raw: str) -> Elements:
         el, comp, rep, rel = self.element, self.component, self.repetition, self.release

@@ -14,6 +14,8 @@ millions of them. Two exact shortcuts, both built lazily and cached per grammar:
   segment looked at on its own, and only a segment its pattern rejects gets the full check,
   which produces the issues. A pattern may reject a valid segment (a 29th of February, a
   number with an exponent, a release character inside a number): that only costs time.
+  Segment texts a checker accepted are remembered (a bounded set), so a text that repeats
+  across messages is matched once.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ WARM_UP_MESSAGES = 32
 # compilation; beyond this many, further sets are validated the plain way.
 _CHECKER_LIMIT = 8
 _NUMERIC_CHARS = set("0123456789.,-")
+# Segment texts remembered as clean per checker (a set of strings: about 0.5 MB when full;
+# emptied when full, which costs a few repeated matches).
+_CLEAN_LIMIT = 4096
 # Months with their valid days, days 29-31 only where every year has them (29 February is
 # left to the full check).
 _MONTH_DAY = ("(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
@@ -292,6 +297,7 @@ class Checker:
         self._batch: dict[bool, re.Pattern[str] | None] = {}
         self._segments = grammar.segments
         self._uses = 0
+        self._clean: set[str] = set()  # segment texts clean_message accepted
 
     def warm(self) -> bool:
         """Count one message; True once the patterns are worth building (WARM_UP_MESSAGES)."""
@@ -332,12 +338,27 @@ class Checker:
         return pattern is not None and pattern.fullmatch(raw) is not None
 
     def clean_message(self, raws: list[str]) -> bool:
-        """True when no segment text of a message (all placed) has an element-level issue."""
-        text = "\n".join(raws)
-        if text.count("\n") != len(raws) - 1:
+        """True when no segment text of a message (all placed) has an element-level issue.
+
+        Texts this checker found clean before are not matched again (parties, dates, units
+        and item descriptions repeat from message to message). That is exact: the batch
+        pattern judges each segment on its own (atomic, and nothing in it looks past a line
+        feed), and its two forms (with and without release characters) accept the same texts
+        that hold no release character."""
+        known = self._clean
+        fresh = [raw for raw in raws if raw not in known]
+        if not fresh:
+            return bool(raws)  # (no segments: no joined text to match, as before)
+        text = "\n".join(fresh)
+        if text.count("\n") != len(fresh) - 1:
             return False  # a segment holds a line break itself: the join would be ambiguous
         pattern = self.batch(bool(self.release) and self.release in text)
-        return pattern is not None and pattern.fullmatch(text) is not None
+        if pattern is None or pattern.fullmatch(text) is None:
+            return False
+        if len(known) + len(fresh) > _CLEAN_LIMIT:
+            known.clear()
+        known.update(fresh)
+        return True
 
 
 class CompiledGrammar:
