@@ -39,8 +39,20 @@ ValidationProblem = dict[str, str]
 def compile_validator(schema: dict[str, Any]) -> Validator:
     """Compile once; checking the schema itself happens here, so a bad file fails at load."""
     cls = validator_for(schema, default=Draft202012Validator)
-    cls.check_schema(schema)
+    if not _meta_valid(schema):
+        cls.check_schema(schema)  # the reference check, for its precise message
     return cls(schema, format_checker=format_checker())
+
+
+def _meta_valid(schema: dict[str, Any]) -> bool:
+    """The quick answer to "is this a valid schema?" (the pure-Python meta check costs a
+    noticeable part of every process start); False also when it cannot tell."""
+    if jsonschema_rs is None or not hasattr(jsonschema_rs, "meta"):
+        return False
+    try:
+        return bool(jsonschema_rs.meta.is_valid(schema))
+    except Exception:  # an unknown draft, a construct it does not know: ask the reference
+        return False
 
 
 class PayloadValidator:
