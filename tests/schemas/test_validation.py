@@ -204,3 +204,14 @@ def test_fast_path_agrees_with_the_reference_validator(event_type: str) -> None:
         mutated = _set(data, path, odd)
         reference_ok = not list(validator.reference.iter_errors(mutated))
         assert validator.fast.is_valid(mutated) is reference_ok, (path, odd)
+
+
+def test_a_broken_schema_fails_at_load_with_the_reference_message() -> None:
+    from jsonschema.exceptions import SchemaError
+
+    from schemas.validation import compile_validator
+
+    with pytest.raises(SchemaError, match="12 is not valid"):
+        compile_validator({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                           "type": 12})
+    assert compile_validator({"type": "object"}).is_valid({})
