@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.inbox.spool import SpooledBody, keep
 from gateway.inbox.store import Accepted, accept
+from gateway.storage.db import ReceiptsAhead
 from gateway.storage.models import Interchange
 
 log = logging.getLogger("edigate.inbox")
@@ -41,6 +42,8 @@ log = logging.getLogger("edigate.inbox")
 MAX_BATCH = 256
 # How long a batch waits for company when receipts arrive together (seconds).
 LINGER = 0.002
+# After a shared batch, how long without a receipt before other writers may go first again.
+QUIET = 0.005
 
 
 @dataclass
@@ -90,7 +93,8 @@ class InboxCommitter:
     def __init__(self, sessions: sessionmaker[Session], data_dir: Path,
                  max_batch: int = MAX_BATCH) -> None:
         self._sessions = sessions
-        self._engine: Engine = sessions.kw["bind"]
+        # Receipts go before processing and jobs at SQLite's single writer lock.
+        self._engine: Engine = sessions.kw["bind"].execution_options(sqlite_receipts=True)
         self._data_dir = data_dir
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -130,9 +134,23 @@ class InboxCommitter:
                 self._thread.start()
 
     def _run(self) -> None:
+        ahead = ReceiptsAhead(self._engine)
+        try:
+            self._loop(ahead)
+        finally:
+            ahead.close()
+
+    def _loop(self, ahead: ReceiptsAhead) -> None:
         busy = False
         while True:
-            first = self._queue.get()
+            try:
+                # While receipts keep coming, processing and jobs hold back their writes
+                # (SQLite); a quiet moment ends that.
+                first = self._queue.get(timeout=QUIET) if busy else self._queue.get_nowait()
+            except queue.Empty:
+                ahead.release()
+                first = self._queue.get()
+            ahead.hold()
             if first is _STOP:
                 return
             batch = [first]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,12 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _side_file(database: str | None, suffix: str) -> Path | None:
+    if not database or database == ":memory:":
+        return None
+    return Path(database).with_name(Path(database).name + suffix)
+
+
 class _WriterTurn:
     """Whose turn it is to write to one SQLite file, across threads and processes.
 
@@ -44,16 +51,42 @@ class _WriterTurn:
     queue here instead: a thread lock within the process, an ``flock`` on a file beside the
     database between processes; both wake the next writer the moment the turn is released
     (after COMMIT or ROLLBACK, see :func:`_sqlite_end`).
+
+    Receipts go first (see :class:`ReceiptsAhead`): before starting a transaction, every other
+    writer waits while receipts are announced, for at most ``YIELD_LIMIT`` seconds, so a burst
+    of receipts delays processing and jobs but never starves them.
     """
+
+    YIELD_LIMIT = 1.0
 
     def __init__(self, database: str | None) -> None:
         self._threads = threading.RLock()
-        self._path = (Path(database).with_name(Path(database).name + ".writer")
-                      if database and database != ":memory:" else None)
+        self._path = _side_file(database, ".writer")
+        self._receipts = _side_file(database, ".receipts")
         self._fd: int | None = None
+        self._probe_fd: int | None = None
         self._depth = 0
 
-    def acquire(self) -> None:
+    def _let_receipts_pass(self) -> None:
+        if self._receipts is None:
+            return
+        if self._probe_fd is None:
+            self._probe_fd = os.open(self._receipts, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.YIELD_LIMIT
+        while True:
+            try:
+                fcntl.flock(self._probe_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.0005)
+                continue
+            fcntl.flock(self._probe_fd, fcntl.LOCK_UN)
+            return
+
+    def acquire(self, *, receipts: bool = False) -> None:
+        if not receipts and self._depth == 0:
+            self._let_receipts_pass()
         self._threads.acquire()
         self._depth += 1
         if self._path is None or self._depth > 1:
@@ -63,8 +96,7 @@ class _WriterTurn:
                 self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(self._fd, fcntl.LOCK_EX)
         except BaseException:
-            self._depth -= 1
-            self._threads.release()
+            self.release()
             raise
 
     def release(self) -> None:
@@ -72,6 +104,35 @@ class _WriterTurn:
         if self._depth == 0 and self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._threads.release()
+
+
+class ReceiptsAhead:
+    """Announces, while held, that receipts are waiting to be committed to a SQLite file:
+    other writers (processing, jobs) hold back their next transaction (see
+    :class:`_WriterTurn`). A shared ``flock``, so it works across processes; a no-op on
+    other databases, whose writers do not queue behind one lock."""
+
+    def __init__(self, engine: Engine) -> None:
+        path = (_side_file(engine.url.database, ".receipts")
+                if engine.dialect.name == "sqlite" else None)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path else None
+        self.held = False
+
+    def hold(self) -> None:
+        if self._fd is not None and not self.held:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+            self.held = True
+
+    def release(self) -> None:
+        if self._fd is not None and self.held:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self.held = False
+
+    def close(self) -> None:
+        self.release()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 _TURN = "edigate_writer_turn"
@@ -86,7 +147,7 @@ def _sqlite_begin(turn: _WriterTurn) -> Callable[[Any], None]:
         if conn.get_execution_options().get("sqlite_read_only"):
             conn.exec_driver_sql("BEGIN")
             return
-        turn.acquire()
+        turn.acquire(receipts=bool(conn.get_execution_options().get("sqlite_receipts")))
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:

@@ -352,3 +352,46 @@ def test_edigate_work_once_processes_the_waiting_interchanges(tmp_path: Path) ->
             assert {s.get(Interchange, i).status for i in ids} == {"processed"}
     finally:
         runtime.close()
+
+
+def _write_in_thread(engine) -> threading.Event:
+    done = threading.Event()
+
+    def write() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    return done
+
+
+def test_other_writers_let_announced_receipts_go_first(tmp_path: Path) -> None:
+    from gateway.storage.db import ReceiptsAhead
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}")
+    ahead = ReceiptsAhead(engine)
+    ahead.hold()
+    done = _write_in_thread(engine)
+    assert not done.wait(0.2), "a processing write went ahead of waiting receipts"
+    # The receipts' own writes are not held back by their announcement.
+    with engine.execution_options(sqlite_receipts=True).begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS r (x INTEGER)"))
+    ahead.release()
+    assert done.wait(5)
+    ahead.close()
+    engine.dispose()
+
+
+def test_receipts_never_starve_other_writers(tmp_path: Path) -> None:
+    from gateway.storage.db import ReceiptsAhead
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}")
+    ahead = ReceiptsAhead(engine)
+    ahead.hold()  # and never released: the writer goes after its yield limit
+    try:
+        assert _write_in_thread(engine).wait(10)
+    finally:
+        ahead.close()
+        engine.dispose()
