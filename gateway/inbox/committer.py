@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -214,9 +214,15 @@ class InboxCommitter:
             wanted = {(r.partner_id, r.body.sha256) for r in receipts}
             known: dict[tuple[str | None, str], str] = {}
             if wanted:
+                partners = {p for p, _ in wanted}
+                named = [p for p in partners if p is not None]
+                # Partner first: the unique (partner_id, direction, sha256) index answers it.
+                of_partner = (Interchange.partner_id.in_(named) if None not in partners else
+                              or_(Interchange.partner_id.in_(named),
+                                  Interchange.partner_id.is_(None)))
                 rows = conn.execute(select(Interchange.partner_id, Interchange.sha256,
-                                              Interchange.id).where(
-                    Interchange.direction == "in",
+                                           Interchange.id).where(
+                    of_partner, Interchange.direction == "in",
                     Interchange.sha256.in_({sha for _, sha in wanted})))
                 for partner_id, sha256, interchange_id in rows:
                     if (partner_id, sha256) in wanted:

@@ -131,11 +131,13 @@ class Interchange(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    # (partner_id and sha256 look-ups use uq_interchanges_bytes: no indexes of their own, as
+    # every receipt would write them.)
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"))
     direction: Mapped[str] = mapped_column(String(4))  # in | out
     channel: Mapped[str] = mapped_column(String(16))  # http | as2 | sftp | rest | webhook
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     blob_path: Mapped[str | None] = mapped_column(String(500))
