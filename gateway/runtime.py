@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine
@@ -40,6 +41,10 @@ class Runtime:
                                                    thread_name_prefix="edigate-process")
     )
 
+    # Business time: the wall clock, or in a demo the scenario's calendar (which runs a day
+    # every few seconds), so planning and the supplier scorecard see the dates the simulated
+    # suppliers work to. Timestamps of what happens (receipts, runs, audit) stay wall time.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _committer: InboxCommitter | None = field(default=None, init=False, repr=False)
 
     @property

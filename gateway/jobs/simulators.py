@@ -75,11 +75,16 @@ async def _play(app: web.Application, stop: asyncio.Event) -> None:
         simulation = Simulation(options_for(app, base))
         await simulation.start_up()
         app[SIMULATION] = simulation
+        # Plan and score suppliers on the scenario's calendar, not the wall clock's.
+        runtime = app[RUNTIME]
+        wall_clock = runtime.clock
+        runtime.clock = simulation.business_now
         log.info("demo simulators running: %d suppliers, seed %d, a tick every %.1fs",
                  len(simulation.suppliers), simulation.scenario.seed, simulation.o.pace)
         try:
             await simulation.run(stop)
         finally:
+            runtime.clock = wall_clock
             await simulation.close()
     except asyncio.CancelledError:
         raise

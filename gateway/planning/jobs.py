@@ -65,8 +65,12 @@ def run_now(runtime: Runtime, *, trigger: str, actor: str, reason: str = "",
     """One run with the runtime's settings (raises :class:`PlanningBusy` if one is running)."""
     config = config or PlanningConfig.from_settings(runtime.settings)
     with planning_lock(runtime):
+        # An explicit ``now`` (a replay, a test) is also the business time; otherwise the run
+        # is stamped with the wall clock and planned on the runtime's calendar.
+        business_now = now or runtime.clock()
         return run_plan(runtime.sessions, now=now or datetime.now(UTC), config=config,
-                        trigger=trigger, actor=actor, reason=reason,
+                        business_now=business_now, trigger=trigger, actor=actor,
+                        reason=reason,
                         enqueue=settings_enqueuer(runtime.settings),
                         buyer=runtime.settings.x12_id or "EDIGATE", progress=progress)
 
@@ -108,7 +112,7 @@ def event_run(runtime: Runtime) -> RunSummary | None:
                              timedelta(seconds=config.max_wait_seconds)):
         return None
     try:
-        return run_now(runtime, trigger="event", actor="scheduler", now=now, config=config)
+        return run_now(runtime, trigger="event", actor="scheduler", config=config)
     except PlanningBusy as exc:
         log.info("event-triggered plan skipped: %s", exc)
         return None

@@ -74,11 +74,16 @@ def run_plan(
     sessions: sessionmaker[Session], *, now: datetime, config: PlanningConfig, trigger: str,
     actor: str, enqueue: Enqueue, reason: str = "", buyer: str = "EDIGATE",
     clock: Callable[[], float] = time.perf_counter, progress: Progress | None = None,
+    business_now: datetime | None = None,
 ) -> RunSummary:
-    """Plan once; ``enqueue`` turns a released action into outbox rows (see planning.outbox)."""
+    """Plan once; ``enqueue`` turns a released action into outbox rows (see planning.outbox).
+
+    ``now`` stamps the run; ``business_now`` (default: ``now``) is the calendar the plan is made
+    for: its first day and the age of its inputs (a demo scenario runs ahead of the wall)."""
+    business_now = business_now or now
     with sessions() as session:
-        built = build_state(session, today=now.date(), now=now, config=config)
-    result = plan(built.state, config.options(), built.previous, now=now,
+        built = build_state(session, today=business_now.date(), now=now, config=config)
+    result = plan(built.state, config.options(), built.previous, now=business_now,
                   freshness=config.freshness(), clock=clock, progress=progress)
     with sessions.begin() as session:
         return store_run(session, built, result, now=now, config=config, trigger=trigger,

@@ -14,7 +14,7 @@ import logging
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -85,7 +85,10 @@ class Simulation:
         self.network = network or load_network()
         self.scenario = scenario or load_scenario(options.scenario_file, seed=options.seed)
         self.stats = Stats()
-        self.start = options.start or datetime.now(UTC).date()
+        started = datetime.now(UTC)
+        self.start = options.start or started.date()
+        # Scenario time runs from the start date at this time of day, a day per ticks_per_day.
+        self._origin = datetime.combine(self.start, started.timetz())
         self.suppliers: list[Supplier] = []
         self.endpoints: list[PartnerEndpoint] = []
         self.plant: Plant | None = None
@@ -96,6 +99,10 @@ class Simulation:
     @property
     def day(self) -> float:
         return self.ticks / self.o.ticks_per_day
+
+    def business_now(self) -> datetime:
+        """The scenario's present: what the simulated suppliers and plant call now."""
+        return self._origin + timedelta(days=self.day)
 
     async def start_up(self) -> None:
         self.http = aiohttp.ClientSession()

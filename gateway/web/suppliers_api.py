@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +18,7 @@ routes = web.RouteTableDef()
 async def scorecard(request: web.Request) -> web.Response:
     await require_role(request, "viewer")
     runtime = request.app[RUNTIME]
-    today = datetime.now(UTC).date()
+    today = runtime.clock().date()  # the business calendar (a demo runs ahead)
 
     def load() -> list[dict[str, Any]]:
         with runtime.sessions() as s:

@@ -541,3 +541,28 @@ async def test_one_planning_run_at_a_time(client, runtime):
         resp = await client.post("/api/v1/plans", headers=auth(OPERATOR))
     assert resp.status == 409 and "already in progress" in (await resp.json())["detail"]
     assert (await client.post("/api/v1/plans", headers=auth(OPERATOR))).status == 201
+
+
+# --- the business calendar (a demo scenario runs ahead of the wall clock) -------------------
+
+def test_a_run_without_an_explicit_time_plans_on_the_runtime_calendar(runtime) -> None:
+    network(runtime)
+    ahead = NOW + timedelta(days=3)
+    runtime.clock = lambda: ahead
+    summary = run_now(runtime, trigger="test", actor="tester", config=SMALL)
+    with runtime.sessions() as s:
+        stored = s.get(PlanRun, summary.run_id)
+        assert stored.horizon_start == ahead.date()
+        # The run itself is stamped with the wall clock (what happened when).
+        assert abs((datetime.now(UTC) - stored.created_at.replace(tzinfo=UTC)).total_seconds()) < 60
+
+
+def test_the_simulation_clock_runs_a_day_per_ticks_per_day(tmp_path) -> None:
+    from gateway.simulate.engine import Options, Simulation
+
+    sim = Simulation(Options(base_url="http://127.0.0.1:1", data_dir=tmp_path,
+                             start=date(2030, 1, 1), ticks_per_day=4))
+    first = sim.business_now()
+    assert first.date() == date(2030, 1, 1)
+    sim.ticks = 6
+    assert sim.business_now() - first == timedelta(days=1.5)

@@ -74,3 +74,14 @@ async def test_scorecard_from_a_real_plan_and_despatches_on_both_paths(aiohttp_c
     html = await page.text()
     assert 'id="on-time"' in html and 'data-supplier="nova-plastics"' in html
     runtime.stop_threads()
+
+
+async def test_the_scorecard_is_as_of_the_business_calendar(client, runtime) -> None:
+    from datetime import UTC, datetime
+
+    from tests.gateway.gateway_app import VIEWER, auth
+
+    runtime.clock = lambda: datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+    resp = await client.get("/api/v1/suppliers/scorecard", headers=auth(VIEWER))
+    assert resp.status == 200
+    assert (await resp.json())["as_of"] == "2030-01-01"
