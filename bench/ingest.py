@@ -114,14 +114,27 @@ class LeanClient:
 
     async def send(self, method: str, path: str, body: bytes | None,
                    headers: dict[str, str] | None) -> int:
-        conn = self.idle.pop() if self.idle else await asyncio.open_connection(self.host,
-                                                                               self.port)
+        while self.idle:
+            try:
+                return await self._exchange(self.idle.pop(), method, path, body, headers)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                continue  # the server closed an idle keep-alive connection: take another
+        conn = await asyncio.open_connection(self.host, self.port)
+        return await self._exchange(conn, method, path, body, headers)
+
+    async def _exchange(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+                        method: str, path: str, body: bytes | None,
+                        headers: dict[str, str] | None) -> int:
         reader, writer = conn
         body = body or b""
         head = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
                      f"Content-Length: {len(body)}\r\n{head}\r\n".encode() + body)
-        raw = await reader.readuntil(b"\r\n\r\n")
+        try:
+            raw = await reader.readuntil(b"\r\n\r\n")
+        except BaseException:
+            writer.close()
+            raise
         status = int(raw[9:12])
         length = 0
         for line in raw.split(b"\r\n"):

@@ -3,7 +3,9 @@
 Processing an interchange is CPU-bound Python; in the serving process it competes with every
 request for one interpreter lock. Workers in their own processes use the other cores, so the
 serving process only authenticates, commits and answers. A worker that dies is started again;
-all of them stop with the server.
+all of them stop with the server. They are not run at a lower CPU priority: a worker holding
+SQLite's writer lock must finish quickly (receipts wait for it); receipts are put first at the
+lock instead (see ``gateway.storage.db``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,6 @@ from aiohttp import web
 log = logging.getLogger("edigate.workers")
 
 RESTART_DELAY = 1.0
-# Workers yield the CPU to the serving process: a partner waiting for "received" comes before
-# work nobody waits for; on an idle machine the workers still get every spare cycle.
-WORKER_NICE = 10
 
 
 def workers_ctx(count: int, config_path: str | None
@@ -41,8 +40,8 @@ def workers_ctx(count: int, config_path: str | None
         async def keep_running(slot: int) -> None:
             while not stopping.is_set():
                 proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "gateway", "work", "--nice", str(WORKER_NICE),
-                    "--parent", str(os.getpid()), env=env)
+                    sys.executable, "-m", "gateway", "work", "--parent", str(os.getpid()),
+                    env=env)
                 procs[slot] = proc
                 code = await proc.wait()
                 if not stopping.is_set():
