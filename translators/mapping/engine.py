@@ -537,6 +537,9 @@ def _make_fetch(rule: CompiledRule) -> Callable[[list[View]], Any]:
     ((we, wc, allowed, any_value),) = rule.where
     same = we == e and we >= 1 and wc >= 1
 
+    # The value reading below repeats ``first``'s on purpose: this runs once per mapped value
+    # (hundreds of thousands per MB), where a shared helper's extra call shows in
+    # bench/translate.py.
     def qualified(candidates: list[View]) -> Any:
         for view in candidates:
             cells = view[1]
