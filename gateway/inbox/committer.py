@@ -20,7 +20,6 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.inbox.spool import SpooledBody, keep
 from gateway.inbox.store import Accepted, accept
 from gateway.storage.db import ReceiptsAhead
+from gateway.storage.ids import uuid7
 from gateway.storage.models import Interchange
 
 log = logging.getLogger("edigate.inbox")
@@ -236,7 +236,7 @@ class InboxCommitter:
                     results.append(Committed(known[key], duplicate=True))
                     continue
                 raw, blob_path = keep(receipt.body, self._data_dir)
-                row_id = str(uuid.uuid4())
+                row_id = uuid7()
                 # Plain rows through one executemany: the ORM's per-object bookkeeping costs
                 # more than the insert itself, and the request needs only the id back.
                 rows.append({

@@ -395,3 +395,17 @@ def test_receipts_never_starve_other_writers(tmp_path: Path) -> None:
     finally:
         ahead.close()
         engine.dispose()
+
+
+def test_receipt_ids_are_time_ordered_uuids() -> None:
+    import uuid
+
+    from gateway.storage.ids import uuid7
+
+    first = uuid7()
+    time.sleep(0.002)
+    later = [uuid7() for _ in range(100)]
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122
+               for i in [first, *later])
+    assert all(first < i for i in later)
+    assert len(set(later)) == 100
