@@ -213,7 +213,8 @@ def pct(values: list[float], p: float) -> float:
         else values[0] * 1000
 
 
-async def run(url: str, seconds: float, concurrency: int, client: str) -> list[tuple]:
+async def run(url: str, seconds: float, concurrency: int, client: str,
+              say: Callable[[str], None] = lambda _: None) -> list[tuple]:
     control = Counter(int(time.time()) % 100_000_000)
     edi_headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/edi-x12"}
 
@@ -232,14 +233,21 @@ async def run(url: str, seconds: float, concurrency: int, client: str) -> list[t
     async with aiohttp.ClientSession(connector=connector) as session:
         lean = LeanClient(url)
         send = lean.send if client == "lean" else aiohttp_send(session, url)
+        say("1/6 GET /healthz")
         await closed_loop(send, 1.0, concurrency, health)  # warm-up
         h_rate, h_lat, h_err = await closed_loop(send, seconds, concurrency, health)
+        say("2/6 durable ingest, closed loop")
         a_rate, a_lat, a_err = await closed_loop(send, seconds, concurrency, post_async)
-        drained = await drain(session, url)
+        # The next phases measure latency with an empty inbox to begin with: the workers
+        # first work off what the closed loop left (their rate is a figure of its own).
+        drained = await drain(session, url, say)
         processed = a_rate * seconds / (seconds + drained)
+        say("3/6 durable ingest at half load")
         ah_rate, ah_lat, ah_err = await open_loop(send, seconds, a_rate / 2, post_async)
-        await drain(session, url)
+        await drain(session, url, say)
+        say("5/6 waiting for processing, closed loop")
         i_rate, i_lat, i_err = await closed_loop(send, seconds, concurrency, post)
+        say("6/6 waiting for processing at half load")
         half_rate, half_lat, half_err = await open_loop(send, seconds, i_rate / 2, post)
         await lean.close()
     return [
@@ -257,7 +265,8 @@ async def run(url: str, seconds: float, concurrency: int, client: str) -> list[t
     ]
 
 
-async def drain(session: aiohttp.ClientSession, url: str, timeout: float = 300) -> float:
+async def drain(session: aiohttp.ClientSession, url: str,
+                say: Callable[[str], None] = lambda _: None, timeout: float = 1200) -> float:
     """Seconds until the inbox has nothing left to process (respond-async answers early)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -267,7 +276,10 @@ async def drain(session: aiohttp.ClientSession, url: str, timeout: float = 300) 
                    if line.startswith("edigate_inbox_backlog ")]
         if backlog and float(backlog[0].split()[1]) == 0:
             return time.monotonic() - started
-        await asyncio.sleep(0.2)
+        if backlog:
+            say(f"workers processing the inbox: {float(backlog[0].split()[1]):,.0f} left "
+                f"after {time.monotonic() - started:.0f} s")
+        await asyncio.sleep(0.5)
     return float("nan")
 
 
@@ -291,8 +303,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="edigate-bench-") as tmp:
         proc, url = start_server(Path(tmp), args.database_url, args.workers)
         try:
-            with console.status("driving the live server…"):
-                rows = asyncio.run(run(url, seconds, args.concurrency, args.client))
+            with console.status("driving the live server…") as status:
+                rows = asyncio.run(run(url, seconds, args.concurrency, args.client,
+                                       lambda text: status.update(f"phase {text}"
+                                                                  if text[0].isdigit()
+                                                                  else text)))
         finally:
             proc.terminate()
             proc.wait(timeout=15)

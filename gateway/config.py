@@ -12,6 +12,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +225,7 @@ class Settings:
     webhook_tolerance: int = 300
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property  # read by every receiving request
     def data_path(self) -> Path:
         return Path(self.data_dir)
 

@@ -46,6 +46,16 @@ class Runtime:
     # suppliers work to. Timestamps of what happens (receipts, runs, audit) stay wall time.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _committer: InboxCommitter | None = field(default=None, init=False, repr=False)
+    _reads: sessionmaker[Session] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def reads(self) -> sessionmaker[Session]:
+        """Sessions for work that only reads. On SQLite they never queue for the writer's
+        turn, which under a burst of receipts would hold a read back behind the inbox (see
+        :mod:`gateway.storage.db`); elsewhere they are ordinary sessions."""
+        if self._reads is None:
+            self._reads = session_factory(self.engine.execution_options(sqlite_read_only=True))
+        return self._reads
 
     @property
     def inbox(self) -> InboxCommitter:

@@ -87,8 +87,7 @@ class GatewaySftp:
                 return accepted.interchange.id, accepted.duplicate
 
         interchange_id, duplicate = await runtime.run(commit)
-        metrics.documents_in.labels(partner=partner.partner_id, channel="sftp",
-                                    outcome="duplicate" if duplicate else "received").inc()
+        metrics.received(partner.partner_id, "sftp", "duplicate" if duplicate else "received")
 
         def process() -> None:
             process_received(runtime.sessions, interchange_id,
@@ -119,8 +118,7 @@ class GatewaySftp:
             await runtime.run(keep)
         except Exception:
             log.exception("could not keep aborted upload %s of %s", filename, partner.partner_id)
-        metrics.documents_in.labels(partner=partner.partner_id, channel="sftp",
-                                    outcome="quarantined").inc()
+        metrics.received(partner.partner_id, "sftp", "quarantined")
 
     async def outbound_picked_up(self, partner: SftpPartner, filename: str) -> None:
         runtime = self.runtime

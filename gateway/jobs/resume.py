@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from gateway.pipeline.process import Prepared, prepare_interchange, process_interchange
 from gateway.runtime import Runtime
+from gateway.storage.db import receipts_announced
 from gateway.storage.models import Interchange
 
 log = logging.getLogger("edigate.jobs.resume")
@@ -30,15 +31,21 @@ def pending_interchanges(runtime: Runtime, *, older_than: timedelta, limit: int 
             Interchange.received_at <= cutoff).order_by(Interchange.received_at).limit(limit)))
 
 
-# Interchanges stored per write transaction by a worker. More share one commit, but every
-# receipt arriving meanwhile waits for the whole transaction: one keeps that wait to a few ms.
+# Interchanges stored per write transaction by a worker. More share one commit, but on SQLite
+# every receipt arriving meanwhile waits for the whole transaction: while receipts are being
+# committed, one at a time keeps that wait to a few ms; when none are, a backlog is worked
+# off QUIET_BATCH at a time (about a fifth faster per interchange).
 BATCH = 1
+QUIET_BATCH = 16
 
 
-def process_pending(runtime: Runtime, ids: list[str], *, batch: int = BATCH) -> int:
+def process_pending(runtime: Runtime, ids: list[str], *, batch: int | None = None) -> int:
     done = 0
-    for at in range(0, len(ids), batch):
-        done += _process_batch(runtime, ids[at:at + batch])
+    at = 0
+    while at < len(ids):
+        size = batch or (BATCH if receipts_announced(runtime.engine) else QUIET_BATCH)
+        done += _process_batch(runtime, ids[at:at + size])
+        at += size
     return done
 
 

@@ -12,10 +12,11 @@ import contextvars
 import json
 import logging
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+from gateway.storage.ids import random_hex
 
 _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "edigate_correlation_id", default=None
@@ -26,7 +27,7 @@ _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asct
 
 
 def new_correlation_id() -> str:
-    return uuid.uuid4().hex
+    return random_hex()
 
 
 def current_correlation_id() -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 documents_in = Counter("edigate_documents_in_total", "Documents received",
@@ -21,3 +23,18 @@ acks_overdue = Counter("edigate_acks_overdue_total",
                        "Outbound documents whose acknowledgment did not arrive in time")
 delivery_seconds = Histogram("edigate_delivery_seconds", "Time to deliver one outbox row",
                              ["channel"], buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60))
+
+
+# The labelled children of documents_in, by label values: ``labels(**kw)`` validates its
+# arguments and takes a lock on every call, which a receiving request should not pay.
+_received: dict[tuple[str, str, str], Any] = {}
+
+
+def received(partner: str | None, channel: str, outcome: str) -> None:
+    """Count one received document (``documents_in``)."""
+    key = (str(partner), channel, outcome)  # (as labels() would: None -> "None")
+    child = _received.get(key)
+    if child is None:
+        child = _received[key] = documents_in.labels(partner=key[0], channel=channel,
+                                                     outcome=outcome)
+    child.inc()

@@ -7,6 +7,7 @@ dashboard uses the same tokens through a session cookie.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -64,11 +65,19 @@ async def principal_of(request: web.Request) -> Principal | None:
         cache = request.app.get(TOKENS) or TokenCache(0)
         principal = cache.get(token)
         if principal is None:
+            # Concurrent requests with the same token share one look-up: when the cache
+            # entry of a busy partner expires, its whole burst of requests misses at once.
+            key = cache.key(token)
+            pending = cache.inflight.get(key)
+            if pending is not None:
+                principal = await asyncio.shield(pending)
+                request[PRINCIPAL] = principal
+                return principal
             runtime = request.app[RUNTIME]
 
             def lookup() -> Principal | None:
                 now = datetime.now(UTC)
-                with runtime.sessions() as session:
+                with runtime.reads() as session:
                     cred = authenticate_token(session, token, now=now)
                     if cred is None:
                         return None
@@ -78,7 +87,10 @@ async def principal_of(request: web.Request) -> Principal | None:
                     cache.put(token, cred.id, found, valid_for=valid_for)
                     return found
 
-            principal = await runtime.run(lookup)
+            future = asyncio.ensure_future(runtime.run(lookup))
+            cache.inflight[key] = future
+            future.add_done_callback(lambda _: cache.inflight.pop(key, None))
+            principal = await asyncio.shield(future)
     request[PRINCIPAL] = principal
     return principal
 

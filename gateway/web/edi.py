@@ -82,8 +82,7 @@ async def post_edi(request: web.Request) -> web.Response:
         content_type=request.content_type,
         filename=request.headers.get("Content-Disposition", ""), correlation_id=cid))
     interchange_id, duplicate = committed.interchange_id, committed.duplicate
-    metrics.documents_in.labels(partner=principal.partner_id, channel="http",
-                                outcome="duplicate" if duplicate else "received").inc()
+    metrics.received(principal.partner_id, "http", "duplicate" if duplicate else "received")
 
     def process() -> Outcome:
         # Also for a duplicate: if its original was committed but never processed (a crash

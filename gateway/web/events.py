@@ -94,8 +94,7 @@ async def post_events(request: web.Request) -> web.Response:
             return outcome.status, outcome.body, False
 
     status, body, replayed = await runtime.run(work)
-    metrics.documents_in.labels(partner=partner_id, channel="rest",
-                                outcome="replayed" if replayed else str(status)).inc()
+    metrics.received(partner_id, "rest", "replayed" if replayed else str(status))
     return _respond(status, body, replayed=replayed)
 
 

@@ -58,7 +58,7 @@ async def get_interchange(request: web.Request) -> web.Response:
     ident = request.match_info["id"]
 
     def load() -> dict[str, Any]:
-        with runtime.sessions() as s:
+        with runtime.reads() as s:
             row = _visible(principal, s.get(Interchange, ident), "interchange", ident)
             body = interchange_json(row)
             body["events"] = s.scalars(select(Event.id).where(
@@ -75,7 +75,7 @@ async def get_raw(request: web.Request) -> web.Response:
     ident = request.match_info["id"]
 
     def load() -> bytes:
-        with runtime.sessions() as s:
+        with runtime.reads() as s:
             row = _visible(principal, s.get(Interchange, ident), "interchange", ident)
             return raw_bytes(row, runtime.settings.data_path)
 
@@ -90,7 +90,7 @@ async def get_ack(request: web.Request) -> web.Response:
     ident = request.match_info["id"]
 
     def load() -> list[dict[str, Any]]:
-        with runtime.sessions() as s:
+        with runtime.reads() as s:
             _visible(principal, s.get(Interchange, ident), "interchange", ident)
             items = s.scalars(select(OutboxItem).where(
                 OutboxItem.business_id == f"ack:{ident}").order_by(OutboxItem.created_at)).all()
@@ -157,7 +157,7 @@ async def list_events(request: web.Request) -> web.Response:
             query = query.where(Event.time < until)
         if after:
             query = query.where(Event.id > after)
-        with runtime.sessions() as s:
+        with runtime.reads() as s:
             rows = s.scalars(query.order_by(Event.id).limit(limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
@@ -175,7 +175,7 @@ async def lineage(request: web.Request) -> web.Response:
     ident = request.match_info["event_id"]
 
     def load() -> dict[str, Any]:
-        with runtime.sessions() as s:
+        with runtime.reads() as s:
             event = _visible(principal, s.get(Event, ident), "event", ident)
             body: dict[str, Any] = {"event": event_json(event), "path": event.path}
             if event.interchange_id:
@@ -200,7 +200,7 @@ async def metrics_route(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
 
     def gauges() -> None:
-        with runtime.sessions() as s:
+        with runtime.reads() as s:
             backlog = s.scalar(select(func.count()).select_from(Interchange).where(
                 Interchange.status == "received", Interchange.direction == "in"))
             metrics.inbox_backlog.set(backlog or 0)

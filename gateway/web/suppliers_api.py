@@ -21,7 +21,7 @@ async def scorecard(request: web.Request) -> web.Response:
     today = runtime.clock().date()  # the business calendar (a demo runs ahead)
 
     def load() -> list[dict[str, Any]]:
-        with runtime.sessions() as s:
+        with runtime.reads() as s:
             return load_scorecard(s, today)
 
     return web.json_response({"as_of": today.isoformat(), "suppliers": await runtime.run(load)})

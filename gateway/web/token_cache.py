@@ -13,7 +13,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -27,15 +27,18 @@ class TokenCache(Generic[T]):
         self._clock = clock
         self._entries: dict[str, tuple[float, int, T]] = {}
         self._lock = threading.Lock()
+        # Look-ups in progress by key, for the caller to share among concurrent requests
+        # (the web edge keeps its asyncio futures here).
+        self.inflight: dict[str, Any] = {}
 
     @staticmethod
-    def _key(token: str) -> str:
+    def key(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
     def get(self, token: str) -> T | None:
         if self.seconds <= 0:
             return None
-        key = self._key(token)
+        key = self.key(token)
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -57,7 +60,7 @@ class TokenCache(Generic[T]):
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[self._key(token)] = (self._clock() + seconds, credential_id, value)
+            self._entries[self.key(token)] = (self._clock() + seconds, credential_id, value)
 
     def forget(self, credential_id: int) -> None:
         with self._lock:

@@ -69,6 +69,47 @@ def test_receipts_waiting_together_share_one_commit(runtime) -> None:
     assert runtime.inbox.batches <= 3
 
 
+def _shared_batch(runtime, size: int) -> None:
+    """Commit one receipt, then ``size`` together (held back meanwhile): afterwards the
+    writer thread is under load and expects batches of about ``size``."""
+    with runtime.sessions.begin() as blocker:
+        _hold_writes(blocker)
+        futures = [runtime.inbox.submit(_receipt(runtime, x12_850(900_000)))]
+        time.sleep(0.2)
+        futures += [runtime.inbox.submit(_receipt(runtime, x12_850(900_001 + n)))
+                    for n in range(size)]
+    for future in futures:
+        future.result(timeout=30)
+
+
+def test_a_lone_receipt_after_a_burst_does_not_wait_out_the_linger(runtime,
+                                                                    monkeypatch) -> None:
+    from gateway.inbox import committer
+
+    monkeypatch.setattr(committer, "LINGER", 3.0)
+    monkeypatch.setattr(committer, "GAP", 0.05)
+    _shared_batch(runtime, 20)
+    started = time.monotonic()
+    runtime.inbox.submit(_receipt(runtime, x12_850(1))).result(timeout=30)
+    # Lingering ends when no receipt came for GAP, far before LINGER.
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_batch_as_large_as_recent_ones_goes_without_lingering(runtime, monkeypatch) -> None:
+    from gateway.inbox import committer
+
+    monkeypatch.setattr(committer, "LINGER", 3.0)
+    monkeypatch.setattr(committer, "GAP", 3.0)  # only the size rule can end the linger early
+    _shared_batch(runtime, 30)
+    batches = runtime.inbox.batches
+    started = time.monotonic()
+    futures = [runtime.inbox.submit(_receipt(runtime, x12_850(n))) for n in range(1, 31)]
+    for future in futures:
+        future.result(timeout=30)
+    assert time.monotonic() - started < 1.5
+    assert runtime.inbox.batches - batches <= 2
+
+
 def test_identical_bytes_in_one_batch_are_stored_once(runtime) -> None:
     data = x12_850(7)
     with runtime.sessions.begin() as blocker:
@@ -226,6 +267,56 @@ async def test_an_expired_token_is_refused_even_if_it_was_cached(client, runtime
     client.server.app[TOKENS].clear()
     refused = await client.get("/api/v1/events", headers=auth(BOLT_TOKEN))
     assert refused.status == 401
+
+
+async def test_concurrent_requests_with_one_token_share_one_lookup(client,
+                                                                  monkeypatch) -> None:
+    import asyncio
+
+    from gateway.web import auth as auth_module
+    from gateway.web.keys import TOKENS
+
+    calls = []
+    real = auth_module.authenticate_token
+
+    def counting(session, token, *, now):
+        calls.append(token)
+        time.sleep(0.05)  # a slow database: every request arrives while the first looks up
+        return real(session, token, now=now)
+
+    monkeypatch.setattr(auth_module, "authenticate_token", counting)
+    client.server.app[TOKENS].clear()
+    answers = await asyncio.gather(*(client.get("/api/v1/events", headers=auth(BOLT_TOKEN))
+                                     for _ in range(20)))
+    assert [a.status for a in answers] == [200] * 20
+    assert len(calls) == 1
+    wrong = await asyncio.gather(*(client.get("/api/v1/events", headers=auth("edg_wrong"))
+                                   for _ in range(3)))
+    assert [a.status for a in wrong] == [401] * 3
+    assert not client.server.app[TOKENS].inflight
+
+
+def test_reads_do_not_queue_behind_announced_receipts(tmp_path: Path) -> None:
+    from gateway.config import Settings
+    from gateway.runtime import Runtime
+    from gateway.storage.db import ReceiptsAhead, session_factory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE r (x INTEGER)"))
+    runtime = Runtime(settings=Settings(data_dir=str(tmp_path)), engine=engine,
+                      sessions=session_factory(engine))
+    ahead = ReceiptsAhead(engine)
+    ahead.hold()
+    try:
+        started = time.monotonic()
+        with runtime.reads() as session:
+            assert session.scalar(text("SELECT count(*) FROM r")) == 0
+        assert time.monotonic() - started < 0.5  # a writer waits up to 1 s here
+        assert not _write_in_thread(engine).wait(0.2)
+    finally:
+        ahead.close()
+        runtime.close()
 
 
 # -- inbox workers ----------------------------------------------------------------------------
@@ -409,3 +500,80 @@ def test_receipt_ids_are_time_ordered_uuids() -> None:
                for i in [first, *later])
     assert all(first < i for i in later)
     assert len(set(later)) == 100
+
+
+def test_forked_children_never_repeat_the_parents_random_ids() -> None:
+    import os
+
+    from gateway.storage.ids import random_hex
+
+    random_hex()  # the pool of this thread is filled
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id goes to the parent
+        os.write(write, random_hex().encode())
+        os._exit(0)
+    os.close(write)
+    ours = random_hex()
+    os.waitpid(pid, 0)
+    theirs = os.read(read, 64).decode()
+    os.close(read)
+    assert len(theirs) == len(ours) == 32
+    assert theirs != ours
+
+
+def test_random_ids_are_distinct_across_pool_refills_and_threads() -> None:
+    from gateway.storage.ids import POOL_BYTES, random_bytes, random_hex
+
+    ids = [random_hex() for _ in range(3 * POOL_BYTES // 16)]
+    with ThreadPoolExecutor(4) as pool:
+        ids += [i for chunk in pool.map(lambda _: [random_hex() for _ in range(500)], range(4))
+                for i in chunk]
+    assert len(set(ids)) == len(ids)
+    assert len(random_bytes(POOL_BYTES * 2)) == POOL_BYTES * 2
+
+
+def test_received_documents_are_counted_with_their_labels() -> None:
+    from prometheus_client import REGISTRY
+
+    from gateway.observability import metrics
+
+    def value(partner: str) -> float:
+        return REGISTRY.get_sample_value("edigate_documents_in_total", {
+            "partner": partner, "channel": "http", "outcome": "received"}) or 0.0
+
+    before, anonymous = value("counted-partner"), value("None")
+    metrics.received("counted-partner", "http", "received")
+    metrics.received("counted-partner", "http", "received")
+    metrics.received(None, "http", "received")
+    assert value("counted-partner") == before + 2
+    assert value("None") == anonymous + 1
+
+
+def test_workers_batch_a_backlog_only_while_no_receipts_wait(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    from gateway.config import Settings
+    from gateway.jobs import resume
+    from gateway.runtime import Runtime
+    from gateway.storage.db import ReceiptsAhead, receipts_announced, session_factory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}")
+    runtime = Runtime(settings=Settings(data_dir=str(tmp_path)), engine=engine,
+                      sessions=session_factory(engine))
+    sizes: list[int] = []
+    monkeypatch.setattr(resume, "_process_batch", lambda rt, ids: sizes.append(len(ids)) or 0)
+    ids = [f"id-{n}" for n in range(40)]
+    assert not receipts_announced(engine)
+    resume.process_pending(runtime, ids)
+    assert sizes == [resume.QUIET_BATCH, resume.QUIET_BATCH, 40 - 2 * resume.QUIET_BATCH]
+    ahead = ReceiptsAhead(engine)
+    ahead.hold()
+    try:
+        assert receipts_announced(engine)
+        sizes.clear()
+        resume.process_pending(runtime, ids[:5])
+        assert sizes == [1] * 5
+    finally:
+        ahead.close()
+        runtime.close()
+    assert not receipts_announced(engine)

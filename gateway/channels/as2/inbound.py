@@ -193,19 +193,16 @@ class Inbound:
             mdn = self._mdn(request, disposition, None, mdn_signer, text=text)
             self._finish_row("failed", f"{disposition}: {exc}", **self._mdn_fields(mdn, request,
                                                                                     disposition))
-            metrics.documents_in.labels(partner=self.partner_id, channel="as2",
-                                        outcome="failed").inc()
+            metrics.received(self.partner_id, "as2", "failed")
             return self._answer(request, mdn, disposition, str(exc))
         if self._already_processed(request):
             mdn = self._mdn(request, DUPLICATE, opened.mic, mdn_signer)
             self._finish_row("duplicate", "Message-ID already processed",
                              **self._flags(opened), **self._mdn_fields(mdn, request, DUPLICATE))
-            metrics.documents_in.labels(partner=self.partner_id, channel="as2",
-                                        outcome="duplicate").inc()
+            metrics.received(self.partner_id, "as2", "duplicate")
             return self._answer(request, mdn, DUPLICATE, "duplicate Message-ID")
         interchange_id, mdn = self._commit_payload(request, opened, mdn_signer)
-        metrics.documents_in.labels(partner=self.partner_id, channel="as2",
-                                    outcome="received").inc()
+        metrics.received(self.partner_id, "as2", "received")
         answer = self._answer(request, mdn, PROCESSED, "processed")
         answer.interchange_id = interchange_id
         return answer

@@ -26,7 +26,7 @@ async def suppliers_page(request: web.Request) -> web.Response:
     today = runtime.clock().date()  # the business calendar (a demo runs ahead)
 
     def load() -> list[dict[str, Any]]:
-        with runtime.sessions() as s:
+        with runtime.reads() as s:
             return load_scorecard(s, today)
 
     rows = await runtime.run(load)
