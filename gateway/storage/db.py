@@ -135,23 +135,6 @@ class ReceiptsAhead:
             self._fd = None
 
 
-def receipts_announced(engine: Engine) -> bool:
-    """Whether receipts are waiting to be committed to this SQLite file right now (see
-    :class:`ReceiptsAhead`); always False on other databases."""
-    path = (_side_file(engine.url.database, ".receipts")
-            if engine.dialect.name == "sqlite" else None)
-    if path is None:
-        return False
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # (closing also releases the probe's lock)
-    return False
-
-
 _TURN = "edigate_writer_turn"
 
 

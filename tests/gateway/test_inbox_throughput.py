@@ -549,31 +549,3 @@ def test_received_documents_are_counted_with_their_labels() -> None:
     assert value("counted-partner") == before + 2
     assert value("None") == anonymous + 1
 
-
-def test_workers_batch_a_backlog_only_while_no_receipts_wait(tmp_path: Path,
-                                                              monkeypatch) -> None:
-    from gateway.config import Settings
-    from gateway.jobs import resume
-    from gateway.runtime import Runtime
-    from gateway.storage.db import ReceiptsAhead, receipts_announced, session_factory
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}")
-    runtime = Runtime(settings=Settings(data_dir=str(tmp_path)), engine=engine,
-                      sessions=session_factory(engine))
-    sizes: list[int] = []
-    monkeypatch.setattr(resume, "_process_batch", lambda rt, ids: sizes.append(len(ids)) or 0)
-    ids = [f"id-{n}" for n in range(40)]
-    assert not receipts_announced(engine)
-    resume.process_pending(runtime, ids)
-    assert sizes == [resume.QUIET_BATCH, resume.QUIET_BATCH, 40 - 2 * resume.QUIET_BATCH]
-    ahead = ReceiptsAhead(engine)
-    ahead.hold()
-    try:
-        assert receipts_announced(engine)
-        sizes.clear()
-        resume.process_pending(runtime, ids[:5])
-        assert sizes == [1] * 5
-    finally:
-        ahead.close()
-        runtime.close()
-    assert not receipts_announced(engine)
