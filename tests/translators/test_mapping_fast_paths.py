@@ -126,6 +126,9 @@ def _interpreted(steps: tuple[engine.FieldStep, ...],
 
 def test_compiled_fields_match_the_rules_applied_one_by_one(
         monkeypatch: pytest.MonkeyPatch, corpus_dir: Path) -> None:
+    # (the generated functions of loops the C accelerator maps run only without it; it is
+    # compared with them in test_mapping_accelerator.py)
+    monkeypatch.setattr(engine, "accelerate", False)
     inputs = _inputs(corpus_dir)
     compiled = [_observable(translate(data)) for data in inputs]
     monkeypatch.setattr(engine, "_compile_fields", _interpreted)

@@ -69,9 +69,7 @@ def validate_message(message: Message, grammar: Grammar, *, standard: str,
                                    delimiters.release if standard == "edifact" else "")
         if checker is not None and not checker.warm():
             checker = None
-    texts = fast.segment_texts(segments) if checker is not None else None
-    if not (checker is not None and texts is not None and shape.complete
-            and checker.clean_message(texts)):
+    if not (checker is not None and shape.complete and checker.clean_segments(segments)):
         definitions = grammar.segments
         loops = shape.loops
         for index in shape.placed:

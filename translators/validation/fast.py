@@ -1,7 +1,7 @@
 """Grammars compiled for speed: what ``validate_message`` needs, worked out once per message type.
 
 Validating element by element in Python costs several microseconds per segment; a big file has
-millions of them. Two exact shortcuts, both built lazily and cached per grammar:
+millions of them. Exact shortcuts, built lazily and cached per grammar:
 
 * **Shapes.** The structure walk (order, loops, repeat counts, missing segments) looks at
   nothing but the sequence of segment tags, so its outcome is kept per tag sequence. Files
@@ -16,20 +16,40 @@ millions of them. Two exact shortcuts, both built lazily and cached per grammar:
   number with an exponent, a release character inside a number): that only costs time.
   Segment texts a checker accepted are remembered (a bounded set), so a text that repeats
   across messages is matched once.
+* **C predicate.** When the optional C module ``translators.validation._accel`` is built, a
+  message's segment texts are first put to it: it answers only "would the element checks find
+  nothing here?", True being a promise and False meaning "look again" (the patterns, then the
+  element checks, which alone produce issues). EDIGATE_NO_C_ACCEL=1 (or ``accelerate =
+  False``) turns it off, like the mapping engine's accelerator.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
 from translators.grammar.model import ElementDef, Grammar, SegmentDef, SyntaxRule
 from translators.syntax.tree import Segment
 from translators.validation.segment import Issue
 from translators.validation.structure import StructureWalker
 from translators.validation.values import check_value
+
+try:
+    from translators.validation import _accel
+except ImportError:  # built only where a C compiler was found (setup.py: optional)
+    _accel = None  # type: ignore[assignment]
+
+if _accel is not None:
+    try:
+        _accel.bind(Segment)
+    except (TypeError, AttributeError):  # a Segment without the slots it reads: stay in Python
+        _accel = None  # type: ignore[assignment]
+
+accelerate = _accel is not None and os.environ.get("EDIGATE_NO_C_ACCEL", "") in ("", "0")
 
 _TAG = attrgetter("tag")
 _RAW = attrgetter("raw")
@@ -284,6 +304,58 @@ def _trie(words: list[str]) -> str:
     return _optional(body) if end else body
 
 
+# ---------------------------------------------------------------------------------------------
+# the C predicate's view of a grammar
+
+
+# What values._check_type does per element type (the numbers are shared with _accel.c).
+_CHECK_NONE, _CHECK_X12_DATE, _CHECK_X12_TIME, _CHECK_X12_INT, _CHECK_X12_REAL = range(5)
+_CHECK_EDIFACT_NUMERIC, _CHECK_EDIFACT_ALPHA = 5, 6
+_REQ_OPTIONAL, _REQ_NOT_USED, _REQ_MANDATORY = 0, 1, 2
+
+
+def _check_of(kind: str, standard: str) -> int:
+    if standard == "x12":
+        if kind == "DT":
+            return _CHECK_X12_DATE
+        if kind == "TM":
+            return _CHECK_X12_TIME
+        if kind.startswith("N"):
+            return _CHECK_X12_INT
+        return _CHECK_X12_REAL if kind == "R" else _CHECK_NONE
+    if kind == "n":
+        return _CHECK_EDIFACT_NUMERIC
+    return _CHECK_EDIFACT_ALPHA if kind == "a" else _CHECK_NONE
+
+
+AccelElement = tuple[int, int, bool, int, int, frozenset[str] | None, tuple[Any, ...]]
+
+
+def _accel_element(element: ElementDef, standard: str, top: bool) -> AccelElement:
+    req = _REQ_MANDATORY if element.req == "M" else \
+        _REQ_NOT_USED if element.req == "N" else _REQ_OPTIONAL
+    if top and element.repeat < 1:
+        req = _REQ_NOT_USED  # (present at all is one repetition too many)
+    kind = element.type
+    return (req, _check_of(kind, standard), kind in ("n", "R") or kind.startswith("N"),
+            element.min, element.max, element.codes,
+            tuple(_accel_element(part, standard, False) for part in element.components))
+
+
+def _accel_plan(segments: dict[str, SegmentDef], standard: str, element: str, component: str,
+                repetition: str, release: str) -> Any:
+    """The segment definitions for ``_accel.Plan``; None when the delimiters are ones the C
+    module does not split the way ElementCodec does (missing or shared characters)."""
+    chars = [c for c in (element, component, repetition, release) if c]
+    if _accel is None or not element or not component or len(set(chars)) != len(chars) \
+            or {"\n", "\r"} & set(chars) or any(len(c) != 1 for c in chars):
+        return None
+    layout = {tag: (tuple(_accel_element(e, standard, True) for e in definition.elements),
+                    tuple((rule.kind, rule.positions) for rule in definition.rules))
+              for tag, definition in segments.items()}
+    return _accel.Plan(element, component, repetition, release, layout)
+
+
 class Checker:
     """Segment patterns of one grammar for one delimiter set and standard."""
 
@@ -298,6 +370,8 @@ class Checker:
         self._segments = grammar.segments
         self._uses = 0
         self._clean: set[str] = set()  # segment texts clean_message accepted
+        self._plan = _accel_plan(self._segments, standard, element, component, repetition,
+                                 release)
 
     def warm(self) -> bool:
         """Count one message; True once the patterns are worth building (WARM_UP_MESSAGES)."""
@@ -334,8 +408,20 @@ class Checker:
 
     def clean(self, tag: str, raw: str) -> bool:
         """True when the segment text certainly has no element-level issue."""
+        if accelerate and self._plan is not None and _accel.clean(self._plan, [raw]):
+            return True
         pattern = self.single(tag, bool(self.release) and self.release in raw)
         return pattern is not None and pattern.fullmatch(raw) is not None
+
+    def clean_segments(self, segments: list[Segment]) -> bool:
+        """True when every segment of a message (all placed) is parsed, undecoded and has no
+        element-level issue: ``segment_texts`` and ``clean_message``, with the C predicate
+        reading the texts straight from the segments when it can."""
+        if accelerate and self._plan is not None and type(segments) is list \
+                and _accel.clean_segments(self._plan, segments):
+            return True
+        texts = segment_texts(segments)
+        return texts is not None and self.clean_message(texts)
 
     def clean_message(self, raws: list[str]) -> bool:
         """True when no segment text of a message (all placed) has an element-level issue.
@@ -344,7 +430,10 @@ class Checker:
         and item descriptions repeat from message to message). That is exact: the batch
         pattern judges each segment on its own (atomic, and nothing in it looks past a line
         feed), and its two forms (with and without release characters) accept the same texts
-        that hold no release character."""
+        that hold no release character. The C predicate needs no memory: it is cheaper than
+        looking texts up."""
+        if accelerate and self._plan is not None and _accel.clean(self._plan, raws):
+            return True
         known = self._clean
         fresh = [raw for raw in raws if raw not in known]
         if not fresh:

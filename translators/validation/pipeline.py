@@ -118,10 +118,12 @@ def _message_result(message: Message, interchange: Interchange, group: Group, in
                     overlays: tuple[Overlay, ...], to_event: Mapper | None,
                     mapping_error: type[Exception]) -> MessageResult:
     standard = interchange.standard
+    # (both read from the envelope segments each time: once per message is enough)
+    interchange_control, group_control = interchange.control, group.control
     errors = list(syntax_errors)
     item = MessageResult(
         message_type=message.type, message_control=message.control,
-        group_control=group.control, interchange_control=interchange.control,
+        group_control=group_control, interchange_control=interchange_control,
         version=message.version, status="accepted", errors=errors, message=message,
         interchange_index=index, group_index=group_index)
     grammar = load_grammar(standard, message.type, message.version)
@@ -131,16 +133,17 @@ def _message_result(message: Message, interchange: Interchange, group: Group, in
             kind="message.unsupported", severity="warning", level="message",
             standard=standard, message=f"no grammar for {message.type} version "
                                        f"{message.version or '?'}: parsed, not validated",
-            interchange_control=interchange.control, group_control=group.control,
+            interchange_control=interchange_control, group_control=group_control,
             message_control=message.control, message_type=message.type,
             segment_position=1, segment_tag=message.header.tag))
         return item
-    grammar = apply_overlays(grammar, overlays)
+    if overlays:
+        grammar = apply_overlays(grammar, overlays)
     errors.extend(validate_message(message, grammar, standard=standard,
-                                   interchange_control=interchange.control,
-                                   group_control=group.control,
+                                   interchange_control=interchange_control,
+                                   group_control=group_control,
                                    delimiters=interchange.delimiters))
-    if any(is_error(e) for e in errors):
+    if errors and any(is_error(e) for e in errors):  # (most messages have none)
         item.status = "rejected"
         return item
     if errors:
@@ -156,8 +159,8 @@ def _message_result(message: Message, interchange: Interchange, group: Group, in
         except mapping_error as exc:
             errors.append(EdiError(
                 kind="mapping.invalid_value", level="message", standard=standard,
-                message=str(exc), interchange_control=interchange.control,
-                group_control=group.control, message_control=message.control,
+                message=str(exc), interchange_control=interchange_control,
+                group_control=group_control, message_control=message.control,
                 message_type=message.type))
             item.status = "rejected"
     return item

@@ -1,0 +1,1528 @@
+/* Optional accelerator of the mapping engine's two hot loops: splitting a scope into loop
+ * instances (``partition``, engine._partition) and applying the field rules to each instance of
+ * a loop without child loops (``run``: an order line is a handful of segments, a dozen rules);
+ * ``fields`` applies the rules of the other scopes (messages, hierarchy levels) the same way.
+ *
+ * ``run`` does what engine._index and the generated per-plan ``fields`` function do for the rule
+ * shapes engine._accel_plan marks as supported, reading values straight from the segment text
+ * instead of splitting every segment into cell strings, and it returns the same dicts. Every
+ * case it does not model goes back to Python: a whole instance when one of its segments is not
+ * what the pure-Python path assumes (through ``fallback``), one rule when a candidate segment
+ * has no cells (through the rule's fetch closure, with the views the Python path would build),
+ * and the rules that need the scope (through ``rule`` with a scope built by ``make_scope``).
+ * Converters that are not plain text, numbers, code lists or GTINs are the Python ones.
+ *
+ * The engine (translators/mapping/engine.py) is the reference; this file mirrors it and must
+ * change with it. Without this module the engine runs the same rules in Python.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <string.h>
+
+/* Per instance limits: an instance beyond them is mapped by the Python path. */
+#define MAX_TAGS 32
+#define MAX_RECS 64
+#define MAX_SEPS 2048
+#define MAX_UNSPLIT 8
+#define NUMBER_BUF 64
+#define MAX_CODECS 4
+#define MAX_LISTS 8
+#define MAX_ELS 16
+
+enum { OP_INLINE = 0, OP_FETCH = 1, OP_CONST = 2, OP_INDEX = 3, OP_RULE = 4 };
+enum { SH_PLAIN = 0, SH_WHERE = 1, SH_PAIRS = 2, SH_COMPOSITES = 3, SH_ELS = 4 };
+enum { CV_STRIP = 0, CV_NUMBER = 1, CV_CODE = 2, CV_GTIN = 3, CV_CALL1 = 4, CV_CALLVIEW = 5 };
+
+static PyTypeObject PlanType;
+
+/* ---------------------------------------------------------------------------------------- */
+/* module state: the slot offsets of Segment and ElementCodec, the helpers of the engine      */
+
+static PyTypeObject *segment_type = NULL;
+static PyTypeObject *codec_type = NULL;
+static PyTypeObject *codelist_type = NULL;
+static Py_ssize_t off_tag = -1, off_raw = -1, off_elements = -1, off_codec = -1;
+static PyObject *fn_parse_number = NULL, *fn_code_list = NULL, *fn_gtin = NULL;
+static PyObject *fn_get = NULL, *fn_put = NULL;
+static PyObject *str_read = NULL, *str_empty = NULL, *str_unsplittable = NULL;
+static PyObject *str_component = NULL, *str_element = NULL, *str_x12 = NULL;
+static PyObject *str_codes = NULL, *str_passthrough = NULL, *str_default = NULL;
+static PyObject *str_strip = NULL, *str_tag = NULL;
+
+static int
+slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *out)
+{
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
+    if (descr == NULL)
+        return -1;
+    if (!Py_IS_TYPE(descr, &PyMemberDescr_Type)
+            || ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
+        Py_DECREF(descr);
+        PyErr_Format(PyExc_TypeError, "%s.%s is not an object slot", type->tp_name, name);
+        return -1;
+    }
+    *out = ((PyMemberDescrObject *)descr)->d_member->offset;
+    Py_DECREF(descr);
+    return 0;
+}
+
+#define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
+
+static PyObject *
+leaf_bind(PyObject *self, PyObject *args)
+{
+    PyObject *seg, *codec, *codelist, *parse_number, *code_list, *gtin, *get, *put;
+    if (!PyArg_ParseTuple(args, "O!O!O!OOOOO:bind", &PyType_Type, &seg, &PyType_Type, &codec,
+                          &PyType_Type, &codelist, &parse_number, &code_list, &gtin, &get,
+                          &put))
+        return NULL;
+    Py_ssize_t t, r, e, c;
+    if (slot_offset((PyTypeObject *)seg, "tag", &t) < 0
+            || slot_offset((PyTypeObject *)seg, "raw", &r) < 0
+            || slot_offset((PyTypeObject *)seg, "_elements", &e) < 0
+            || slot_offset((PyTypeObject *)seg, "_codec", &c) < 0)
+        return NULL;
+    off_tag = t; off_raw = r; off_elements = e; off_codec = c;
+    Py_INCREF(seg); Py_XSETREF(segment_type, (PyTypeObject *)seg);
+    Py_INCREF(codec); Py_XSETREF(codec_type, (PyTypeObject *)codec);
+    Py_INCREF(codelist); Py_XSETREF(codelist_type, (PyTypeObject *)codelist);
+    Py_INCREF(parse_number); Py_XSETREF(fn_parse_number, parse_number);
+    Py_INCREF(code_list); Py_XSETREF(fn_code_list, code_list);
+    Py_INCREF(gtin); Py_XSETREF(fn_gtin, gtin);
+    Py_INCREF(get); Py_XSETREF(fn_get, get);
+    Py_INCREF(put); Py_XSETREF(fn_put, put);
+    Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the plan                                                                                   */
+
+typedef struct {
+    int op, shape, conv, maybe, tag, any_value;
+    Py_ssize_t e, c, we, wc, first, last, qcomp, vcomp;
+    PyObject *allowed;   /* tuple of str (the qualifier values), or None */
+    PyObject *name;      /* str, or None for a dotted path */
+    PyObject *path;
+    PyObject *fetch;     /* the rule's fetch closure, or None */
+    PyObject *conv_arg;  /* code list name, or the converter to call */
+    PyObject *compiled;  /* the CompiledRule (for ``rule``) */
+    PyObject *constant;
+    Py_ssize_t nels;     /* SH_ELS: the (element, component) addresses, joined with ``join`` */
+    Py_ssize_t els[MAX_ELS][2];
+    PyObject *join;
+} Step;
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t ntags;
+    PyObject *tags[MAX_TAGS];
+    Py_ssize_t nsteps;
+    Py_ssize_t nfields;  /* distinct top-level names */
+    Step *steps;
+    PyObject *source;  /* the tuples the plan was built from (they own the objects above) */
+} Plan;
+
+static void
+plan_dealloc(Plan *self)
+{
+    PyMem_Free(self->steps);
+    Py_XDECREF(self->source);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+ssize_item(PyObject *tuple, Py_ssize_t i, Py_ssize_t *out)
+{
+    Py_ssize_t value = PyLong_AsSsize_t(PyTuple_GET_ITEM(tuple, i));
+    if (value == -1 && PyErr_Occurred())
+        return -1;
+    *out = value;
+    return 0;
+}
+
+#define STEP_FIELDS 23
+
+static PyObject *
+plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *tags, *steps;
+    if (!PyArg_ParseTuple(args, "O!O!:Plan", &PyTuple_Type, &tags, &PyTuple_Type, &steps))
+        return NULL;
+    if (PyTuple_GET_SIZE(tags) > MAX_TAGS) {
+        PyErr_SetString(PyExc_ValueError, "too many tags");
+        return NULL;
+    }
+    Plan *self = (Plan *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->source = PyTuple_Pack(2, tags, steps);
+    if (self->source == NULL)
+        goto fail;
+    self->ntags = PyTuple_GET_SIZE(tags);
+    for (Py_ssize_t i = 0; i < self->ntags; i++) {
+        PyObject *tag = PyTuple_GET_ITEM(tags, i);
+        if (!PyUnicode_CheckExact(tag)) {
+            PyErr_SetString(PyExc_TypeError, "tags must be str");
+            goto fail;
+        }
+        self->tags[i] = tag;
+    }
+    self->nsteps = PyTuple_GET_SIZE(steps);
+    self->steps = PyMem_Calloc(self->nsteps ? self->nsteps : 1, sizeof(Step));
+    if (self->steps == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < self->nsteps; i++) {
+        PyObject *t = PyTuple_GET_ITEM(steps, i);
+        Step *s = &self->steps[i];
+        Py_ssize_t op, shape, conv, maybe, tag, any_value;
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != STEP_FIELDS) {
+            PyErr_SetString(PyExc_TypeError, "bad step");
+            goto fail;
+        }
+        if (ssize_item(t, 0, &op) < 0 || ssize_item(t, 1, &shape) < 0
+                || ssize_item(t, 2, &conv) < 0 || ssize_item(t, 3, &maybe) < 0
+                || ssize_item(t, 4, &tag) < 0 || ssize_item(t, 5, &s->e) < 0
+                || ssize_item(t, 6, &s->c) < 0 || ssize_item(t, 7, &s->we) < 0
+                || ssize_item(t, 8, &s->wc) < 0 || ssize_item(t, 9, &any_value) < 0
+                || ssize_item(t, 11, &s->first) < 0 || ssize_item(t, 12, &s->last) < 0
+                || ssize_item(t, 13, &s->qcomp) < 0 || ssize_item(t, 14, &s->vcomp) < 0)
+            goto fail;
+        s->op = (int)op; s->shape = (int)shape; s->conv = (int)conv; s->maybe = (int)maybe;
+        s->tag = (int)tag; s->any_value = (int)any_value;
+        s->allowed = PyTuple_GET_ITEM(t, 10);
+        s->name = PyTuple_GET_ITEM(t, 15);
+        s->path = PyTuple_GET_ITEM(t, 16);
+        s->fetch = PyTuple_GET_ITEM(t, 17);
+        s->conv_arg = PyTuple_GET_ITEM(t, 18);
+        s->compiled = PyTuple_GET_ITEM(t, 19);
+        s->constant = PyTuple_GET_ITEM(t, 20);
+        s->join = PyTuple_GET_ITEM(t, 22);
+        PyObject *els = PyTuple_GET_ITEM(t, 21);
+        if (shape == SH_ELS) {
+            if (!PyTuple_Check(els) || PyTuple_GET_SIZE(els) > MAX_ELS
+                    || !PyUnicode_CheckExact(s->join)) {
+                PyErr_SetString(PyExc_ValueError, "unsupported els");
+                goto fail;
+            }
+            s->nels = PyTuple_GET_SIZE(els);
+            for (Py_ssize_t j = 0; j < s->nels; j++) {
+                PyObject *address = PyTuple_GET_ITEM(els, j);
+                if (!PyTuple_Check(address) || PyTuple_GET_SIZE(address) != 2
+                        || ssize_item(address, 0, &s->els[j][0]) < 0
+                        || ssize_item(address, 1, &s->els[j][1]) < 0)
+                    goto fail;
+                if (s->els[j][0] < 1 || s->els[j][1] < 1) {
+                    PyErr_SetString(PyExc_ValueError, "unsupported els");
+                    goto fail;
+                }
+            }
+        }
+        if (op < OP_INLINE || op > OP_RULE || shape < SH_PLAIN || shape > SH_ELS
+                || conv < CV_STRIP || conv > CV_CALLVIEW
+                || ((op == OP_INLINE || op == OP_FETCH) && (tag < 0 || tag >= self->ntags))
+                || (s->name != Py_None && !PyUnicode_CheckExact(s->name))
+                || (op == OP_INLINE && (s->e < 1 || s->c < 1))
+                || (op == OP_INLINE && shape == SH_WHERE
+                    && (s->we < 1 || s->wc < 1 || !PyTuple_Check(s->allowed)))
+                || (op == OP_INLINE && shape == SH_PAIRS
+                    && (s->first < 1 || !PyTuple_Check(s->allowed)))
+                || (op == OP_INLINE && shape == SH_COMPOSITES
+                    && (s->first < 1 || s->qcomp < 1 || s->vcomp < 1
+                        || !PyTuple_Check(s->allowed)))) {
+            PyErr_SetString(PyExc_ValueError, "unsupported step");
+            goto fail;
+        }
+    }
+    PyObject *names = PySet_New(NULL);
+    if (names == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < self->nsteps; i++) {
+        PyObject *path = self->steps[i].path;
+        if (PyTuple_Check(path) && PyTuple_GET_SIZE(path) > 0
+                && PySet_Add(names, PyTuple_GET_ITEM(path, 0)) < 0) {
+            Py_DECREF(names);
+            goto fail;
+        }
+    }
+    self->nfields = PySet_GET_SIZE(names);
+    Py_DECREF(names);
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* one instance: its segments of the plan's tags, with where their elements start             */
+
+typedef struct {
+    PyObject *codec;  /* owned, like the two separators below */
+    int supported;    /* 0: the Python path must map instances with this codec */
+    int never;        /* cells() is None for every text (no component separator ...) */
+    int x12;
+    Py_UCS4 element, component;
+    PyObject *element_obj, *component_obj;
+    int nunsplit;
+    Py_UCS4 unsplit[MAX_UNSPLIT];
+    unsigned char kinds[256];  /* for one-byte texts: CH_ELEMENT, CH_UNSPLIT or 0 */
+} CodecInfo;
+
+enum { CH_ELEMENT = 1, CH_UNSPLIT = 2 };
+
+/* One code list as CodeList.read reads it: ``code_list(name)`` is cached, so one look-up per
+ * run stands for one per value. */
+typedef struct {
+    PyObject *name;      /* borrowed from the plan */
+    PyObject *list;      /* owned */
+    PyObject *codes;     /* owned; NULL: not a CodeList, call its read() */
+    PyObject *fallback;  /* owned: ``default`` */
+    int passthrough;
+} ListInfo;
+
+typedef struct {
+    PyObject *seg, *raw;  /* owned */
+    CodecInfo *codec;     /* when plain */
+    int plain;            /* the Python path has cells for it */
+    int next;             /* next record with the same tag, or -1 */
+    Py_ssize_t sep0, nsep;  /* element separators: seps[sep0 .. sep0 + nsep) */
+} Rec;
+
+typedef struct {
+    Plan *plan;
+    PyObject *inst;  /* owned */
+    Py_ssize_t number;
+    PyObject *make_scope, *rule;
+    PyObject *scope;  /* owned, built on first need */
+    int nrec;
+    Rec recs[MAX_RECS];
+    int head[MAX_TAGS], tail[MAX_TAGS];
+    PyObject *views[MAX_TAGS];  /* owned: the candidate views of a tag, built on first need */
+    Py_ssize_t nseps;
+    Py_ssize_t seps[MAX_SEPS];
+    int ncodecs;
+    CodecInfo codecs[MAX_CODECS];
+    int nlists;
+    ListInfo lists[MAX_LISTS];
+} Inst;
+
+static void
+lists_clear(Inst *in)
+{
+    for (int i = 0; i < in->nlists; i++) {
+        Py_DECREF(in->lists[i].list);
+        Py_XDECREF(in->lists[i].codes);
+        Py_XDECREF(in->lists[i].fallback);
+    }
+    in->nlists = 0;
+}
+
+static void
+inst_clear(Inst *in)
+{
+    for (int i = 0; i < in->nrec; i++) {
+        Py_DECREF(in->recs[i].seg);
+        Py_DECREF(in->recs[i].raw);
+    }
+    in->nrec = 0;
+    for (Py_ssize_t t = 0; t < in->plan->ntags; t++) {
+        Py_CLEAR(in->views[t]);
+        in->head[t] = in->tail[t] = -1;
+    }
+    Py_CLEAR(in->scope);
+    Py_CLEAR(in->inst);
+    in->nseps = 0;
+}
+
+static void
+codecs_clear(Inst *in)
+{
+    for (int i = 0; i < in->ncodecs; i++) {
+        Py_DECREF(in->codecs[i].codec);
+        Py_XDECREF(in->codecs[i].component_obj);
+        Py_XDECREF(in->codecs[i].element_obj);
+    }
+    in->ncodecs = 0;
+}
+
+static int
+single_char(PyObject *text, Py_UCS4 *out)
+{
+    if (!PyUnicode_CheckExact(text) || PyUnicode_GET_LENGTH(text) != 1)
+        return 0;
+    *out = PyUnicode_READ_CHAR(text, 0);
+    return 1;
+}
+
+/* What ElementCodec.cells needs to know of one codec; NULL with an exception on error. Codecs
+ * stay as they were built for as long as their segments are mapped, so this is read once per
+ * codec per run. */
+static CodecInfo *
+codec_info(Inst *in, PyObject *codec)
+{
+    for (int i = 0; i < in->ncodecs; i++)
+        if (in->codecs[i].codec == codec)
+            return &in->codecs[i];
+    if (in->ncodecs == MAX_CODECS) {  /* (emptied between instances) */
+        static CodecInfo unsupported;
+        return &unsupported;
+    }
+    CodecInfo *info = &in->codecs[in->ncodecs++];
+    memset(info, 0, sizeof(*info));
+    info->codec = Py_NewRef(codec);
+    PyObject *unsplit = NULL, *component = NULL, *element = NULL, *x12 = NULL;
+    unsplit = PyObject_GetAttr(codec, str_unsplittable);
+    component = unsplit ? PyObject_GetAttr(codec, str_component) : NULL;
+    element = component ? PyObject_GetAttr(codec, str_element) : NULL;
+    x12 = element ? PyObject_GetAttr(codec, str_x12) : NULL;
+    if (x12 == NULL) {
+        in->ncodecs--;
+        Py_DECREF(codec);
+        goto done;
+    }
+    info->supported = 0;
+    if (!PyTuple_CheckExact(unsplit) || PyTuple_GET_SIZE(unsplit) > MAX_UNSPLIT
+            || !PyUnicode_CheckExact(component) || !PyUnicode_CheckExact(element)
+            || !PyBool_Check(x12))
+        goto done;
+    info->x12 = x12 == Py_True;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(unsplit); i++) {
+        PyObject *c = PyTuple_GET_ITEM(unsplit, i);
+        if (!PyUnicode_CheckExact(c))
+            goto done;
+        if (PyUnicode_GET_LENGTH(c) == 0)
+            info->never = 1;  /* ("" in raw) */
+        else if (!single_char(c, &info->unsplit[info->nunsplit++]))
+            goto done;
+    }
+    if (PyUnicode_GET_LENGTH(component) == 0 || PyUnicode_GET_LENGTH(element) == 0)
+        info->never = 1;
+    else if (!single_char(component, &info->component) || !single_char(element, &info->element))
+        goto done;
+    info->component_obj = Py_NewRef(component);
+    info->element_obj = Py_NewRef(element);
+    if (info->element < 256)
+        info->kinds[info->element] = CH_ELEMENT;
+    for (int u = 0; u < info->nunsplit; u++)  /* (after the element: a release wins) */
+        if (info->unsplit[u] < 256)
+            info->kinds[info->unsplit[u]] = CH_UNSPLIT;
+    info->supported = 1;
+done:
+    Py_XDECREF(unsplit);
+    Py_XDECREF(component);
+    Py_XDECREF(element);
+    Py_XDECREF(x12);
+    return x12 == NULL ? NULL : info;
+}
+
+/* Index the instance: 1 done, 0 the Python path must map it, -1 error. */
+static int
+inst_index(Inst *in)
+{
+    Plan *plan = in->plan;
+    PyObject *inst = in->inst;
+    if (!PyList_CheckExact(inst))
+        return 0;
+    Py_ssize_t n = PyList_GET_SIZE(inst);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *seg = PyList_GET_ITEM(inst, i);
+        if (Py_TYPE(seg) != segment_type)
+            return 0;
+        PyObject *raw = SLOT(seg, off_raw), *elements = SLOT(seg, off_elements);
+        PyObject *tag = SLOT(seg, off_tag);
+        if (raw == NULL || elements == NULL || tag == NULL || !PyUnicode_CheckExact(tag))
+            return 0;
+        CodecInfo *codec = NULL;
+        if (raw != Py_None && elements == Py_None) {
+            PyObject *c = SLOT(seg, off_codec);
+            if (c == NULL || (c != Py_None && Py_TYPE(c) != codec_type))
+                return 0;
+            if (c != Py_None) {
+                if (!PyUnicode_CheckExact(raw))
+                    return 0;
+                codec = codec_info(in, c);
+                if (codec == NULL)
+                    return -1;
+                if (!codec->supported)
+                    return 0;
+            }
+        }
+        /* Which of the plan's tags (an instance has few segments, a plan few tags). */
+        Py_ssize_t taglen = PyUnicode_GET_LENGTH(tag);
+        int kind = PyUnicode_KIND(tag);
+        const void *data = PyUnicode_DATA(tag);
+        int t = -1;
+        for (Py_ssize_t j = 0; j < plan->ntags; j++) {
+            PyObject *want = plan->tags[j];
+            if (want == tag || (PyUnicode_GET_LENGTH(want) == taglen
+                                && PyUnicode_KIND(want) == kind
+                                && memcmp(PyUnicode_DATA(want), data, taglen * kind) == 0)) {
+                t = (int)j;
+                break;
+            }
+        }
+        if (t < 0)
+            continue;
+        if (in->nrec == MAX_RECS)
+            return 0;
+        Rec *rec = &in->recs[in->nrec];
+        rec->plain = 0;
+        rec->next = -1;
+        rec->codec = codec;
+        rec->sep0 = in->nseps;
+        rec->nsep = 0;
+        if (codec != NULL && !codec->never) {
+            /* ElementCodec.cells: None when a release/repetition character or a line break is
+             * in the text, or for the fixed-format ISA; else the split on the element
+             * separator. */
+            int rk = PyUnicode_KIND(raw);
+            const void *rd = PyUnicode_DATA(raw);
+            Py_ssize_t len = PyUnicode_GET_LENGTH(raw);
+            int plain = 1;
+            Py_UCS4 el = codec->element;
+            if (rk == PyUnicode_1BYTE_KIND) {  /* (nearly every text: one table look-up) */
+                const Py_UCS1 *bytes = rd;
+                for (Py_ssize_t k = 0; k < len; k++) {
+                    unsigned char kind = codec->kinds[bytes[k]];
+                    if (kind == 0)
+                        continue;
+                    if (kind == CH_UNSPLIT) {
+                        plain = 0;
+                        break;
+                    }
+                    if (in->nseps == MAX_SEPS)
+                        return 0;
+                    in->seps[in->nseps++] = k;
+                }
+                len = 0;  /* (done) */
+            }
+            for (Py_ssize_t k = 0; k < len; k++) {
+                Py_UCS4 ch = PyUnicode_READ(rk, rd, k);
+                for (int u = 0; u < codec->nunsplit; u++)
+                    if (ch == codec->unsplit[u]) {
+                        plain = 0;
+                        break;
+                    }
+                if (!plain)
+                    break;
+                if (ch == el) {
+                    if (in->nseps == MAX_SEPS)
+                        return 0;
+                    in->seps[in->nseps++] = k;
+                }
+            }
+            if (plain && codec->x12 && len >= 3 && PyUnicode_READ(rk, rd, 0) == 'I'
+                    && PyUnicode_READ(rk, rd, 1) == 'S' && PyUnicode_READ(rk, rd, 2) == 'A')
+                plain = 0;
+            if (plain)
+                rec->nsep = in->nseps - rec->sep0;
+            else
+                in->nseps = rec->sep0;
+            rec->plain = plain;
+        }
+        Py_INCREF(seg);
+        Py_INCREF(raw);
+        rec->seg = seg;
+        rec->raw = raw;
+        if (in->head[t] < 0)
+            in->head[t] = in->nrec;
+        else
+            in->recs[in->tail[t]].next = in->nrec;
+        in->tail[t] = in->nrec;
+        in->nrec++;
+    }
+    return 1;
+}
+
+/* The cells of a plain record as ElementCodec.cells returns them. */
+static PyObject *
+rec_cells(Rec *rec)
+{
+    PyObject *cells = PyUnicode_Split(rec->raw, rec->codec->element_obj, -1);
+    if (cells == NULL)
+        return NULL;
+    Py_INCREF(rec->codec->component_obj);
+    if (PyList_SetItem(cells, 0, rec->codec->component_obj) < 0) {
+        Py_DECREF(cells);
+        return NULL;
+    }
+    return cells;
+}
+
+static PyObject *
+rec_view(Rec *rec)
+{
+    PyObject *cells;
+    if (rec->plain) {
+        cells = rec_cells(rec);
+        if (cells == NULL)
+            return NULL;
+    }
+    else {
+        cells = Py_NewRef(Py_None);
+    }
+    PyObject *view = PyTuple_Pack(2, rec->seg, cells);
+    Py_DECREF(cells);
+    return view;
+}
+
+/* ``index.get(tag)`` of the Python path: the tag's views, built on first need. */
+static PyObject *
+tag_views(Inst *in, int t)
+{
+    if (in->views[t] != NULL)
+        return in->views[t];
+    PyObject *list = PyList_New(0);
+    if (list == NULL)
+        return NULL;
+    for (int r = in->head[t]; r >= 0; r = in->recs[r].next) {
+        PyObject *view = rec_view(&in->recs[r]);
+        if (view == NULL || PyList_Append(list, view) < 0) {
+            Py_XDECREF(view);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(view);
+    }
+    in->views[t] = list;
+    return list;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* reading cells: spans [a, b) of a record's text                                             */
+
+/* cells[n] of a plain record: 0 when the segment has no element n (IndexError). */
+static int
+cell_span(Inst *in, Rec *rec, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b)
+{
+    if (n < 1 || n > rec->nsep)
+        return 0;
+    Py_ssize_t *seps = in->seps + rec->sep0;
+    *a = seps[n - 1] + 1;
+    *b = n < rec->nsep ? seps[n] : PyUnicode_GET_LENGTH(rec->raw);
+    return 1;
+}
+
+/* Component k of the span (``s.split(component)[k - 1]``): 0 when it has fewer components. */
+static int
+component_span(Rec *rec, Py_ssize_t k, Py_ssize_t *a, Py_ssize_t *b)
+{
+    int kind = PyUnicode_KIND(rec->raw);
+    const void *data = PyUnicode_DATA(rec->raw);
+    Py_UCS4 sep = rec->codec->component;
+    Py_ssize_t start = *a, end = *b, part = 1;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        if (sep > 255)
+            return k == 1;  /* (it cannot occur: the whole span is component 1) */
+        const Py_UCS1 *bytes = data;
+        for (Py_ssize_t i = start; i < end; i++) {
+            if (bytes[i] == sep) {
+                if (part == k) {
+                    *a = start;
+                    *b = i;
+                    return 1;
+                }
+                part++;
+                start = i + 1;
+            }
+        }
+        if (part == k) {
+            *a = start;
+            *b = end;
+            return 1;
+        }
+        return 0;
+    }
+    for (Py_ssize_t i = start; i < end; i++) {
+        if (PyUnicode_READ(kind, data, i) == sep) {
+            if (part == k) {
+                *a = start;
+                *b = i;
+                return 1;
+            }
+            part++;
+            start = i + 1;
+        }
+    }
+    if (part == k) {
+        *a = start;
+        *b = end;
+        return 1;
+    }
+    return 0;
+}
+
+/* Element n, component k: 0 when missing. */
+static int
+read_span(Inst *in, Rec *rec, Py_ssize_t n, Py_ssize_t k, Py_ssize_t *a, Py_ssize_t *b)
+{
+    return cell_span(in, rec, n, a, b) && component_span(rec, k, a, b);
+}
+
+/* str.strip() of a span. */
+static void
+strip_span(Rec *rec, Py_ssize_t *a, Py_ssize_t *b)
+{
+    int kind = PyUnicode_KIND(rec->raw);
+    const void *data = PyUnicode_DATA(rec->raw);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *bytes = data;
+        while (*a < *b && Py_UNICODE_ISSPACE(bytes[*a]))
+            (*a)++;
+        while (*b > *a && Py_UNICODE_ISSPACE(bytes[*b - 1]))
+            (*b)--;
+        return;
+    }
+    while (*a < *b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, *a)))
+        (*a)++;
+    while (*b > *a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, *b - 1)))
+        (*b)--;
+}
+
+/* ``text in allowed`` for a span and a tuple of the allowed values (non-str never equal). */
+static int
+span_in(Rec *rec, Py_ssize_t a, Py_ssize_t b, PyObject *allowed)
+{
+    int kind = PyUnicode_KIND(rec->raw);
+    const void *data = PyUnicode_DATA(rec->raw);
+    Py_ssize_t len = b - a;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(allowed); i++) {
+        PyObject *want = PyTuple_GET_ITEM(allowed, i);
+        if (!PyUnicode_Check(want) || PyUnicode_GET_LENGTH(want) != len)
+            continue;
+        int wk = PyUnicode_KIND(want);
+        const void *wd = PyUnicode_DATA(want);
+        Py_ssize_t j = 0;
+        while (j < len && PyUnicode_READ(wk, wd, j) == PyUnicode_READ(kind, data, a + j))
+            j++;
+        if (j == len)
+            return 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* converters                                                                                 */
+
+/* parse_number's plain-decimal path for an ASCII text (engine: ``int(r) if r.isdigit() and
+ * r.isascii() else parse_number(r)``); NULL without an exception when it does not apply. */
+static PyObject *
+ascii_number(Rec *rec, Py_ssize_t a, Py_ssize_t b)
+{
+    int kind = PyUnicode_KIND(rec->raw);
+    const void *data = PyUnicode_DATA(rec->raw);
+    Py_ssize_t sa = a, sb = b;
+    for (Py_ssize_t i = a; i < b; i++)
+        if (PyUnicode_READ(kind, data, i) > 127)
+            return NULL;
+    strip_span(rec, &sa, &sb);
+    if (sb - sa >= NUMBER_BUF || sb == sa)
+        return NULL;
+    char buf[NUMBER_BUF];
+    Py_ssize_t n = sb - sa, dot = -1;
+    int digits = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char ch = (char)PyUnicode_READ(kind, data, sa + i);
+        if (ch == ',')
+            ch = '.';
+        buf[i] = ch;
+        if (ch == '.' && dot < 0)
+            dot = i;
+        if (ch < '0' || ch > '9')
+            digits = 0;
+    }
+    buf[n] = '\0';
+    if (digits)
+        return PyLong_FromString(buf, NULL, 10);
+    if (dot < 0 || dot == n - 1)
+        return NULL;
+    for (Py_ssize_t i = dot + 1; i < n; i++)
+        if (buf[i] < '0' || buf[i] > '9')
+            return NULL;
+    Py_ssize_t w = buf[0] == '-' ? 1 : 0;
+    if (dot == w)
+        return NULL;  /* no digits before the point */
+    for (Py_ssize_t i = w; i < dot; i++)
+        if (buf[i] < '0' || buf[i] > '9')
+            return NULL;
+    int zero = 1;
+    for (Py_ssize_t i = dot + 1; i < n; i++)
+        if (buf[i] != '0')
+            zero = 0;
+    if (zero) {
+        buf[dot] = '\0';
+        return PyLong_FromString(buf, NULL, 10);
+    }
+    double value = PyOS_string_to_double(buf, NULL, NULL);
+    if (value == -1.0 && PyErr_Occurred())
+        return NULL;  /* (cannot happen for these texts; the Python path then decides) */
+    return PyFloat_FromDouble(value);
+}
+
+/* _gtin for an ASCII text; NULL without an exception when the text is not ASCII. */
+static PyObject *
+ascii_gtin(Rec *rec, Py_ssize_t a, Py_ssize_t b, int *done)
+{
+    int kind = PyUnicode_KIND(rec->raw);
+    const void *data = PyUnicode_DATA(rec->raw);
+    *done = 0;
+    for (Py_ssize_t i = a; i < b; i++)
+        if (PyUnicode_READ(kind, data, i) > 127)
+            return NULL;
+    *done = 1;
+    strip_span(rec, &a, &b);
+    Py_ssize_t n = b - a;
+    if (n != 8 && n != 12 && n != 13 && n != 14)
+        Py_RETURN_NONE;
+    long total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, a + i);
+        if (ch < '0' || ch > '9')
+            Py_RETURN_NONE;
+    }
+    /* weights 3, 1, 3 ... from the right of the digits before the check digit */
+    for (Py_ssize_t i = n - 2, weight = 3; i >= 0; i--, weight = 4 - weight)
+        total += weight * (long)(PyUnicode_READ(kind, data, a + i) - '0');
+    long check = (long)(PyUnicode_READ(kind, data, a + n - 1) - '0');
+    if ((10 - total % 10) % 10 != check)
+        Py_RETURN_NONE;
+    return PyUnicode_Substring(rec->raw, a, b);
+}
+
+/* ``code_list(name).read(code)`` for a stripped, non-empty code (a new reference). */
+static PyObject *
+code_read(Inst *in, PyObject *name, PyObject *code)
+{
+    ListInfo *info = NULL;
+    for (int i = 0; i < in->nlists; i++)
+        if (in->lists[i].name == name) {
+            info = &in->lists[i];
+            break;
+        }
+    if (info == NULL) {
+        PyObject *list = PyObject_CallOneArg(fn_code_list, name);
+        if (list == NULL)
+            return NULL;
+        if (in->nlists == MAX_LISTS) {  /* (more lists than a loop uses: no caching) */
+            PyObject *out = PyObject_CallMethodOneArg(list, str_read, code);
+            Py_DECREF(list);
+            return out;
+        }
+        info = &in->lists[in->nlists++];
+        memset(info, 0, sizeof(*info));
+        info->name = name;
+        info->list = list;
+        if (Py_TYPE(list) == codelist_type) {  /* (frozen: its fields stay what they are) */
+            PyObject *codes = PyObject_GetAttr(list, str_codes);
+            PyObject *passthrough = codes ? PyObject_GetAttr(list, str_passthrough) : NULL;
+            PyObject *fallback = passthrough ? PyObject_GetAttr(list, str_default) : NULL;
+            int truth = fallback ? PyObject_IsTrue(passthrough) : -1;
+            Py_XDECREF(passthrough);
+            if (truth < 0) {
+                Py_XDECREF(codes);
+                Py_XDECREF(fallback);
+                in->nlists--;
+                Py_DECREF(list);
+                return NULL;
+            }
+            if (PyDict_CheckExact(codes)) {
+                info->codes = codes;
+                info->fallback = fallback;
+                info->passthrough = truth;
+            }
+            else {
+                Py_DECREF(codes);
+                Py_DECREF(fallback);
+            }
+        }
+    }
+    if (info->codes == NULL)
+        return PyObject_CallMethodOneArg(info->list, str_read, code);
+    /* CodeList.read: the code's meaning, else the code itself (passthrough) or the default */
+    PyObject *meaning = PyDict_GetItemWithError(info->codes, code);
+    if (meaning != NULL)
+        return Py_NewRef(meaning);
+    if (PyErr_Occurred())
+        return NULL;
+    return Py_NewRef(info->passthrough ? code : info->fallback);
+}
+
+/* The value of a non-blank raw span through the step's converter (a new reference). */
+static PyObject *
+convert(Inst *in, Step *s, Rec *rec, Py_ssize_t a, Py_ssize_t b)
+{
+    PyObject *r, *out;
+    Py_ssize_t sa = a, sb = b;
+    switch (s->conv) {
+    case CV_STRIP:
+        strip_span(rec, &sa, &sb);
+        return PyUnicode_Substring(rec->raw, sa, sb);
+    case CV_NUMBER:
+        out = ascii_number(rec, a, b);
+        if (out != NULL || PyErr_Occurred())
+            return out;
+        r = PyUnicode_Substring(rec->raw, a, b);
+        if (r == NULL)
+            return NULL;
+        out = PyObject_CallOneArg(fn_parse_number, r);
+        Py_DECREF(r);
+        return out;
+    case CV_CODE:
+        strip_span(rec, &sa, &sb);
+        r = PyUnicode_Substring(rec->raw, sa, sb);
+        if (r == NULL)
+            return NULL;
+        out = code_read(in, s->conv_arg, r);
+        Py_DECREF(r);
+        return out;
+    case CV_GTIN: {
+        int done;
+        out = ascii_gtin(rec, a, b, &done);
+        if (done || out != NULL)
+            return out;
+        r = PyUnicode_Substring(rec->raw, a, b);
+        if (r == NULL)
+            return NULL;
+        out = PyObject_CallOneArg(fn_gtin, r);
+        Py_DECREF(r);
+        return out;
+    }
+    case CV_CALL1:
+        r = PyUnicode_Substring(rec->raw, a, b);
+        if (r == NULL)
+            return NULL;
+        out = PyObject_CallOneArg(s->conv_arg, r);
+        Py_DECREF(r);
+        return out;
+    default: {  /* CV_CALLVIEW: the converter reads the view (EDIFACT dates: the format) */
+        PyObject *view = rec_view(rec);
+        if (view == NULL)
+            return NULL;
+        r = PyUnicode_Substring(rec->raw, a, b);
+        out = r == NULL ? NULL : PyObject_CallFunctionObjArgs(s->conv_arg, view, r, NULL);
+        Py_XDECREF(r);
+        Py_DECREF(view);
+        return out;
+    }
+    }
+}
+
+/* ``if not r or r.isspace(): v = None else: v = convert(r)``, for a span found (missing is
+ * None too). */
+static PyObject *
+value_of(Inst *in, Step *s, Rec *rec, int found, Py_ssize_t a, Py_ssize_t b)
+{
+    if (found) {
+        Py_ssize_t sa = a, sb = b;
+        strip_span(rec, &sa, &sb);
+        if (sa < sb)
+            return convert(in, s, rec, a, b);
+    }
+    Py_RETURN_NONE;
+}
+
+/* _convert of a raw text that is a str already (the joined ``els``; not blank). */
+static PyObject *
+convert_text(Inst *in, Step *s, Rec *rec, PyObject *raw)
+{
+    PyObject *stripped, *out;
+    switch (s->conv) {
+    case CV_STRIP:
+        return PyObject_CallMethodNoArgs(raw, str_strip);
+    case CV_CODE:
+        stripped = PyObject_CallMethodNoArgs(raw, str_strip);
+        if (stripped == NULL)
+            return NULL;
+        out = code_read(in, s->conv_arg, stripped);
+        Py_DECREF(stripped);
+        return out;
+    case CV_NUMBER:
+        return PyObject_CallOneArg(fn_parse_number, raw);
+    case CV_GTIN:
+        return PyObject_CallOneArg(fn_gtin, raw);
+    case CV_CALL1:
+        return PyObject_CallOneArg(s->conv_arg, raw);
+    default: {
+        PyObject *view = rec_view(rec);
+        if (view == NULL)
+            return NULL;
+        out = PyObject_CallFunctionObjArgs(s->conv_arg, view, raw, NULL);
+        Py_DECREF(view);
+        return out;
+    }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the rules                                                                                  */
+
+static PyObject *
+call_fetch(Inst *in, Step *s)
+{
+    PyObject *views = tag_views(in, s->tag);
+    if (views == NULL)
+        return NULL;
+    return PyObject_CallOneArg(s->fetch, views);
+}
+
+/* The fetch closure's value for an inline step, read from the text when the candidates it
+ * reads have cells, else through the closure itself. */
+static PyObject *
+inline_value(Inst *in, Step *s)
+{
+    Rec *rec = &in->recs[in->head[s->tag]];
+    Py_ssize_t a = 0, b = 0;
+    int found;  /* (read before value_of's arguments: their order is unspecified) */
+    switch (s->shape) {
+    case SH_PLAIN:  /* the first candidate's element (engine: first) */
+        if (!rec->plain)
+            return call_fetch(in, s);
+        found = read_span(in, rec, s->e, s->c, &a, &b);
+        return value_of(in, s, rec, found, a, b);
+    case SH_WHERE:  /* the first candidate with the qualifier (engine: qualified) */
+        for (int r = in->head[s->tag]; r >= 0; r = in->recs[r].next) {
+            rec = &in->recs[r];
+            if (!rec->plain)  /* (nothing was done that the closure would not do again) */
+                return call_fetch(in, s);
+            if (!read_span(in, rec, s->we, s->wc, &a, &b))
+                a = b = 0;
+            strip_span(rec, &a, &b);
+            if (!(s->any_value ? a < b : span_in(rec, a, b, s->allowed)))
+                continue;
+            found = read_span(in, rec, s->e, s->c, &a, &b);
+            return value_of(in, s, rec, found, a, b);
+        }
+        Py_RETURN_NONE;
+    case SH_PAIRS: {  /* X12 qualifier/value pairs of the first candidate (engine: pairs) */
+        if (!rec->plain)
+            return call_fetch(in, s);
+        Py_ssize_t stop = s->last < rec->nsep ? s->last : rec->nsep;
+        for (Py_ssize_t q = s->first; q < stop; q += 2) {
+            cell_span(in, rec, q, &a, &b);
+            component_span(rec, 1, &a, &b);
+            strip_span(rec, &a, &b);
+            if (span_in(rec, a, b, s->allowed)) {
+                cell_span(in, rec, q + 1, &a, &b);
+                component_span(rec, 1, &a, &b);
+                return value_of(in, s, rec, 1, a, b);
+            }
+        }
+        Py_RETURN_NONE;
+    }
+    case SH_ELS: {  /* elements of the first candidate, joined (engine: _raw_value) */
+        if (!rec->plain)
+            return call_fetch(in, s);
+        PyObject *parts = PyList_New(0);
+        if (parts == NULL)
+            return NULL;
+        for (Py_ssize_t j = 0; j < s->nels; j++) {
+            if (!read_span(in, rec, s->els[j][0], s->els[j][1], &a, &b))
+                continue;  /* ("") */
+            strip_span(rec, &a, &b);
+            if (a == b)
+                continue;
+            PyObject *part = PyUnicode_Substring(rec->raw, a, b);
+            if (part == NULL || PyList_Append(parts, part) < 0) {
+                Py_XDECREF(part);
+                Py_DECREF(parts);
+                return NULL;
+            }
+            Py_DECREF(part);
+        }
+        if (PyList_GET_SIZE(parts) == 0) {  /* ("" is blank) */
+            Py_DECREF(parts);
+            Py_RETURN_NONE;
+        }
+        /* Stripped, non-empty parts: the joined text is not blank. */
+        PyObject *raw = PyUnicode_Join(s->join, parts);
+        Py_DECREF(parts);
+        if (raw == NULL)
+            return NULL;
+        PyObject *out = convert_text(in, s, rec, raw);
+        Py_DECREF(raw);
+        return out;
+    }
+    default: {  /* EDIFACT repeated composites of the first candidate (engine: _raw_value) */
+        if (!rec->plain)
+            return call_fetch(in, s);
+        Py_ssize_t stop = s->last < rec->nsep ? s->last : rec->nsep;
+        for (Py_ssize_t p = s->first; p <= stop; p++) {
+            if (!read_span(in, rec, p, s->qcomp, &a, &b))
+                a = b = 0;
+            strip_span(rec, &a, &b);
+            if (span_in(rec, a, b, s->allowed))
+            {
+                found = read_span(in, rec, p, s->vcomp, &a, &b);
+                return value_of(in, s, rec, found, a, b);
+            }
+        }
+        Py_RETURN_NONE;
+    }
+    }
+}
+
+static PyObject *
+inst_scope(Inst *in)
+{
+    if (in->scope == NULL) {
+        PyObject *number = PyLong_FromSsize_t(in->number);
+        if (number == NULL)
+            return NULL;
+        in->scope = PyObject_CallFunctionObjArgs(in->make_scope, in->inst, number, NULL);
+        Py_DECREF(number);
+    }
+    return in->scope;
+}
+
+/* ``v is not None and v != ""`` */
+static int
+keep(PyObject *v)
+{
+    if (v == Py_None)
+        return 0;
+    if (PyUnicode_CheckExact(v))
+        return PyUnicode_GET_LENGTH(v) != 0;
+    return PyObject_RichCompareBool(v, str_empty, Py_NE);
+}
+
+/* The rules applied to one indexed instance, into ``out`` (the generated ``fields`` function,
+ * rule by rule): 0, or -1 with an exception. */
+static int
+inst_fill(Inst *in, PyObject *out)
+{
+    Plan *plan = in->plan;
+    for (Py_ssize_t i = 0; i < plan->nsteps; i++) {
+        Step *s = &plan->steps[i];
+        PyObject *v;
+        if (s->maybe) {  /* an earlier alternative (or list) may have set it */
+            int present;
+            if (s->name != Py_None) {
+                present = PyDict_Contains(out, s->name);
+            }
+            else {
+                PyObject *got = PyObject_CallFunctionObjArgs(fn_get, out, s->path, NULL);
+                present = got == NULL ? -1 : got != Py_None;
+                Py_XDECREF(got);
+            }
+            if (present < 0)
+                return -1;
+            if (present)
+                continue;
+        }
+        switch (s->op) {
+        case OP_CONST:
+            v = Py_NewRef(s->constant);
+            break;
+        case OP_INDEX:
+            if (in->number > 0) {
+                v = PyUnicode_FromFormat("%zd", in->number);
+                break;
+            }
+            /* (a scope given by the caller: its index is the scope's to tell) */
+            /* fall through */
+        case OP_RULE: {
+            PyObject *scope = inst_scope(in);
+            v = scope == NULL ? NULL
+                : PyObject_CallFunctionObjArgs(in->rule, scope, s->compiled, NULL);
+            break;
+        }
+        case OP_FETCH:
+            if (in->head[s->tag] < 0)
+                continue;  /* no candidate: the rule does nothing */
+            v = call_fetch(in, s);
+            break;
+        default:
+            if (in->head[s->tag] < 0)
+                continue;
+            v = inline_value(in, s);
+        }
+        if (v == NULL)
+            return -1;
+        int k = keep(v);
+        if (k > 0) {
+            if (s->name != Py_None) {
+                k = PyDict_SetItem(out, s->name, v);
+            }
+            else {
+                PyObject *done = PyObject_CallFunctionObjArgs(fn_put, out, s->path, v, NULL);
+                k = done == NULL ? -1 : 0;
+                Py_XDECREF(done);
+            }
+        }
+        Py_DECREF(v);
+        if (k < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The item of one indexed loop instance. */
+static PyObject *
+inst_fields(Inst *in)
+{
+    /* (sized for the fields at once: equal to the Python path's dict, without its resizes;
+     * the sizing call is CPython's own, not public API, so only where it is known to exist) */
+#if PY_VERSION_HEX < 0x030D0000
+    PyObject *out = _PyDict_NewPresized(in->plan->nfields);
+#else
+    PyObject *out = PyDict_New();
+#endif
+    if (out == NULL)
+        return NULL;
+    if (inst_fill(in, out) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+static Inst *
+inst_new(Plan *plan, PyObject *make_scope, PyObject *rule)
+{
+    if (segment_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "bind() was not called");
+        return NULL;
+    }
+    Inst *in = PyMem_Malloc(sizeof(Inst));
+    if (in == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    in->plan = plan;
+    in->make_scope = make_scope;
+    in->rule = rule;
+    in->scope = NULL;
+    in->inst = NULL;
+    in->nrec = 0;
+    in->nseps = 0;
+    in->ncodecs = 0;
+    in->nlists = 0;
+    for (Py_ssize_t t = 0; t < plan->ntags; t++) {
+        in->views[t] = NULL;
+        in->head[t] = in->tail[t] = -1;
+    }
+    return in;
+}
+
+static void
+inst_free(Inst *in)
+{
+    inst_clear(in);
+    codecs_clear(in);
+    lists_clear(in);
+    PyMem_Free(in);
+}
+
+/* fields(plan, out, segments, scope, rule) -> bool: the rules of a scope with child loops
+ * (a message, a hierarchy level) applied to its own segments, into ``out`` that holds its
+ * lists; False, with nothing done, when the segments hold what this module does not model
+ * (the caller then runs the Python function). */
+static PyObject *
+accel_fields(PyObject *module, PyObject *args)
+{
+    Plan *plan;
+    PyObject *out, *segments, *scope, *rule;
+    if (!PyArg_ParseTuple(args, "O!O!OOO:fields", &PlanType, &plan, &PyDict_Type, &out,
+                          &segments, &scope, &rule))
+        return NULL;
+    Inst *in = inst_new(plan, NULL, rule);
+    if (in == NULL)
+        return NULL;
+    Py_INCREF(plan);
+    in->inst = Py_NewRef(segments);
+    in->scope = Py_NewRef(scope);
+    in->number = -1;  /* (OP_INDEX: ask the scope) */
+    int indexed = inst_index(in);
+    int done = indexed > 0 ? inst_fill(in, out) : indexed;
+    inst_free(in);
+    Py_DECREF(plan);
+    if (done < 0)
+        return NULL;
+    return PyBool_FromLong(indexed);
+}
+
+/* run(plan, instances, fallback, make_scope, rule) -> the non-empty items, in order.
+ * Instance n (1-based) is mapped here or, when it holds what this module does not model, by
+ * ``fallback(instance, n)``; ``make_scope(instance, n)`` gives the Scope of the rules that
+ * need one, passed to ``rule(scope, compiled_rule)``. */
+static PyObject *
+leaf_run(PyObject *module, PyObject *args)
+{
+    Plan *plan;
+    PyObject *instances, *fallback, *make_scope, *rule;
+    if (!PyArg_ParseTuple(args, "O!O!OOO:run", &PlanType, &plan, &PyList_Type, &instances,
+                          &fallback, &make_scope, &rule))
+        return NULL;
+    Inst *in = inst_new(plan, make_scope, rule);
+    if (in == NULL)
+        return NULL;
+    Py_INCREF(plan);
+    Py_INCREF(instances);  /* (callbacks run Python code: nothing here may vanish) */
+    PyObject *items = PyList_New(0);
+    if (items == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(instances); i++) {
+        if (in->ncodecs == MAX_CODECS)  /* (more codecs than one loop ever sees: start over) */
+            codecs_clear(in);
+        in->inst = Py_NewRef(PyList_GET_ITEM(instances, i));
+        in->number = i + 1;
+        int indexed = inst_index(in);
+        PyObject *item;
+        if (indexed < 0) {
+            item = NULL;
+        }
+        else if (indexed) {
+            item = inst_fields(in);
+        }
+        else {
+            PyObject *number = PyLong_FromSsize_t(in->number);
+            item = number == NULL ? NULL
+                : PyObject_CallFunctionObjArgs(fallback, in->inst, number, NULL);
+            Py_XDECREF(number);
+        }
+        inst_clear(in);
+        if (item == NULL)
+            goto fail;
+        int truth = PyDict_CheckExact(item) ? PyDict_GET_SIZE(item) != 0
+            : PyObject_IsTrue(item);
+        if (truth > 0)
+            truth = PyList_Append(items, item) < 0 ? -1 : 1;
+        Py_DECREF(item);
+        if (truth < 0)
+            goto fail;
+    }
+    inst_free(in);
+    Py_DECREF(instances);
+    Py_DECREF(plan);
+    return items;
+fail:
+    inst_free(in);
+    Py_XDECREF(items);
+    Py_DECREF(instances);
+    Py_DECREF(plan);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* partition                                                                                  */
+
+static PyObject *
+segment_tag(PyObject *seg)
+{
+    if (Py_TYPE(seg) == segment_type) {
+        PyObject *tag = SLOT(seg, off_tag);
+        if (tag != NULL)
+            return Py_NewRef(tag);
+    }
+    return PyObject_GetAttr(seg, str_tag);  /* (raises as the Python path would) */
+}
+
+/* partition(segments, names, starts_by_tag, closures, start_of, matches) -> (own, found):
+ * engine._partition's loop, with the tables of its _Partitioner. */
+static PyObject *
+accel_partition(PyObject *module, PyObject *args)
+{
+    PyObject *segments, *names, *starts_by_tag, *closures, *start_of, *matches;
+    if (!PyArg_ParseTuple(args, "O!O!O!OOO:partition", &PyList_Type, &segments, &PyTuple_Type,
+                          &names, &PyDict_Type, &starts_by_tag, &closures, &start_of,
+                          &matches))
+        return NULL;
+    if (segment_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "bind() was not called");
+        return NULL;
+    }
+    PyObject *own = NULL, *found = NULL, *current = NULL, *closure = NULL, *start = NULL;
+    PyObject *seg = NULL, *tag = NULL, *entries = NULL;
+    Py_INCREF(segments);
+    Py_INCREF(starts_by_tag);
+    own = PyList_New(0);
+    found = PyDict_New();
+    if (own == NULL || found == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *empty = PyList_New(0);
+        if (empty == NULL || PyDict_SetItem(found, PyTuple_GET_ITEM(names, i), empty) < 0) {
+            Py_XDECREF(empty);
+            goto fail;
+        }
+        Py_DECREF(empty);
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(segments); i++) {
+        seg = Py_NewRef(PyList_GET_ITEM(segments, i));
+        tag = segment_tag(seg);
+        if (tag == NULL)
+            goto fail;
+        /* Membership of the open instance wins over a sibling loop that starts with the same
+         * tag (engine._partition). */
+        int member = 0;
+        if (current != NULL) {
+            member = PySequence_Contains(closure, tag);
+            if (member < 0)
+                goto fail;
+            if (member) {
+                int other = PyObject_RichCompareBool(tag, start, Py_NE);
+                if (other < 0)
+                    goto fail;
+                if (other) {
+                    if (PyList_Append(current, seg) < 0)
+                        goto fail;
+                    goto next;
+                }
+            }
+        }
+        PyObject *opener = NULL;
+        entries = Py_XNewRef(PyDict_GetItemWithError(starts_by_tag, tag));
+        if (entries == NULL && PyErr_Occurred())
+            goto fail;
+        if (entries != NULL) {
+            PyObject *iter = PyObject_GetIter(entries);
+            if (iter == NULL)
+                goto fail;
+            PyObject *entry;
+            while ((entry = PyIter_Next(iter)) != NULL) {
+                PyObject *name, *where;
+                if (!PyArg_ParseTuple(entry, "OO", &name, &where)) {
+                    Py_DECREF(entry);
+                    Py_DECREF(iter);
+                    goto fail;
+                }
+                int ok = PyObject_IsTrue(where);  /* (_matches: no condition matches) */
+                if (ok > 0) {
+                    PyObject *hit = PyObject_CallFunctionObjArgs(matches, seg, where, NULL);
+                    ok = hit == NULL ? -1 : PyObject_IsTrue(hit);
+                    Py_XDECREF(hit);
+                }
+                else if (ok == 0) {
+                    ok = 1;
+                }
+                if (ok != 0) {
+                    if (ok > 0)
+                        opener = Py_NewRef(name);
+                    Py_DECREF(entry);
+                    break;
+                }
+                Py_DECREF(entry);
+            }
+            Py_DECREF(iter);
+            if (PyErr_Occurred()) {
+                Py_XDECREF(opener);
+                goto fail;
+            }
+            Py_CLEAR(entries);
+        }
+        if (opener != NULL) {
+            PyObject *list = PyList_New(1);
+            if (list != NULL)
+                PyList_SET_ITEM(list, 0, Py_NewRef(seg));
+            PyObject *new_closure = list ? PyObject_GetItem(closures, opener) : NULL;
+            PyObject *new_start = new_closure ? PyObject_GetItem(start_of, opener) : NULL;
+            PyObject *instances = new_start ? PyObject_GetItem(found, opener) : NULL;
+            int appended = instances ? PyList_Append(instances, list) : -1;
+            Py_XDECREF(instances);
+            Py_DECREF(opener);
+            if (appended < 0) {
+                Py_XDECREF(list);
+                Py_XDECREF(new_closure);
+                Py_XDECREF(new_start);
+                goto fail;
+            }
+            Py_XSETREF(current, list);
+            Py_XSETREF(closure, new_closure);
+            Py_XSETREF(start, new_start);
+            goto next;
+        }
+        if (current != NULL && member) {
+            if (PyList_Append(current, seg) < 0)
+                goto fail;
+            goto next;
+        }
+        Py_CLEAR(current);
+        if (PyList_Append(own, seg) < 0)
+            goto fail;
+    next:
+        Py_CLEAR(tag);
+        Py_CLEAR(seg);
+    }
+    Py_XDECREF(current);
+    Py_XDECREF(closure);
+    Py_XDECREF(start);
+    Py_DECREF(segments);
+    Py_DECREF(starts_by_tag);
+    PyObject *out = PyTuple_Pack(2, own, found);
+    Py_DECREF(own);
+    Py_DECREF(found);
+    return out;
+fail:
+    Py_XDECREF(entries);
+    Py_XDECREF(tag);
+    Py_XDECREF(seg);
+    Py_XDECREF(current);
+    Py_XDECREF(closure);
+    Py_XDECREF(start);
+    Py_XDECREF(own);
+    Py_XDECREF(found);
+    Py_DECREF(segments);
+    Py_DECREF(starts_by_tag);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static PyTypeObject PlanType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "translators.mapping._accel.Plan",
+    .tp_basicsize = sizeof(Plan),
+    .tp_dealloc = (destructor)plan_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = PyDoc_STR("Plan(tags, steps): the field rules of one leaf loop, for run()."),
+    .tp_new = plan_new,
+};
+
+static PyMethodDef leaf_methods[] = {
+    {"bind", leaf_bind, METH_VARARGS,
+     PyDoc_STR("bind(Segment, ElementCodec, parse_number, code_list, gtin, get, put)")},
+    {"fields", accel_fields, METH_VARARGS,
+     PyDoc_STR("fields(plan, out, segments, scope, rule) -> bool")},
+    {"partition", accel_partition, METH_VARARGS,
+     PyDoc_STR("partition(segments, names, starts_by_tag, closures, start_of, matches)")},
+    {"run", leaf_run, METH_VARARGS,
+     PyDoc_STR("run(plan, instances, fallback, make_scope, rule) -> items")},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef accel_module = {
+    PyModuleDef_HEAD_INIT, "translators.mapping._accel",
+    PyDoc_STR("C accelerator of the mapping engine's leaf loops (optional)."), -1, leaf_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__accel(void)
+{
+    if (PyType_Ready(&PlanType) < 0)
+        return NULL;
+#define INTERN(var, text) if ((var = PyUnicode_InternFromString(text)) == NULL) return NULL
+    INTERN(str_read, "read");
+    INTERN(str_empty, "");
+    INTERN(str_unsplittable, "_unsplittable");
+    INTERN(str_component, "component");
+    INTERN(str_element, "element");
+    INTERN(str_x12, "x12");
+    INTERN(str_codes, "codes");
+    INTERN(str_passthrough, "passthrough");
+    INTERN(str_default, "default");
+    INTERN(str_strip, "strip");
+    INTERN(str_tag, "tag");
+#undef INTERN
+    PyObject *module = PyModule_Create(&accel_module);
+    if (module == NULL)
+        return NULL;
+    Py_INCREF(&PlanType);
+    if (PyModule_AddObject(module, "Plan", (PyObject *)&PlanType) < 0) {
+        Py_DECREF(&PlanType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
