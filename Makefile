@@ -11,7 +11,7 @@ export EDIGATE_SERVER_DATA_DIR ?= var
 .PHONY: run test lint bench system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml setup.py translators/mapping/_accel.c \
-          translators/validation/_accel.c
+          translators/validation/_accel.c translators/cpython_slots.h
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

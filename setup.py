@@ -10,8 +10,11 @@ installs the package, and the same work then runs in Python.
 
 from setuptools import Extension, setup
 
+SHARED = ["translators/cpython_slots.h"]
+
 setup(ext_modules=[
-    Extension("translators.mapping._accel", ["translators/mapping/_accel.c"], optional=True),
-    Extension("translators.validation._accel", ["translators/validation/_accel.c"],
+    Extension("translators.mapping._accel", ["translators/mapping/_accel.c"], depends=SHARED,
               optional=True),
+    Extension("translators.validation._accel", ["translators/validation/_accel.c"],
+              depends=SHARED, optional=True),
 ])

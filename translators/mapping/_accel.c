@@ -17,6 +17,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "../cpython_slots.h"
 #include <structmember.h>
 #include <string.h>
 
@@ -49,25 +50,6 @@ static PyObject *str_read = NULL, *str_empty = NULL, *str_unsplittable = NULL;
 static PyObject *str_component = NULL, *str_element = NULL, *str_x12 = NULL;
 static PyObject *str_codes = NULL, *str_passthrough = NULL, *str_default = NULL;
 static PyObject *str_strip = NULL, *str_tag = NULL;
-
-static int
-slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *out)
-{
-    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
-    if (descr == NULL)
-        return -1;
-    if (!Py_IS_TYPE(descr, &PyMemberDescr_Type)
-            || ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
-        Py_DECREF(descr);
-        PyErr_Format(PyExc_TypeError, "%s.%s is not an object slot", type->tp_name, name);
-        return -1;
-    }
-    *out = ((PyMemberDescrObject *)descr)->d_member->offset;
-    Py_DECREF(descr);
-    return 0;
-}
-
-#define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
 
 static PyObject *
 leaf_bind(PyObject *self, PyObject *args)

@@ -15,6 +15,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "../cpython_slots.h"
 #include <structmember.h>
 #include <string.h>
 
@@ -670,23 +671,6 @@ accel_clean(PyObject *module, PyObject *args)
 static PyTypeObject *segment_type = NULL;
 static Py_ssize_t off_raw = -1, off_elements = -1;
 
-static int
-slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *out)
-{
-    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
-    if (descr == NULL)
-        return -1;
-    if (!Py_IS_TYPE(descr, &PyMemberDescr_Type)
-            || ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
-        Py_DECREF(descr);
-        PyErr_Format(PyExc_TypeError, "%s.%s is not an object slot", type->tp_name, name);
-        return -1;
-    }
-    *out = ((PyMemberDescrObject *)descr)->d_member->offset;
-    Py_DECREF(descr);
-    return 0;
-}
-
 static PyObject *
 accel_bind(PyObject *module, PyObject *args)
 {
@@ -703,8 +687,6 @@ accel_bind(PyObject *module, PyObject *args)
     off_elements = elements;
     Py_RETURN_NONE;
 }
-
-#define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
 
 /* fast.segment_texts and clean in one: False as soon as a segment is not a parsed, undecoded
  * Segment (its elements may have been changed in place: Python judges those). */
