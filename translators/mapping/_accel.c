@@ -595,6 +595,9 @@ component_span(Rec *rec, Py_ssize_t k, Py_ssize_t *a, Py_ssize_t *b)
     const void *data = PyUnicode_DATA(rec->raw);
     Py_UCS4 sep = rec->codec->component;
     Py_ssize_t start = *a, end = *b, part = 1;
+    /* The same scan twice on purpose: EDI text is nearly always 1-byte (Latin-1) strings, and
+     * reading their bytes directly avoids PyUnicode_READ's switch on the kind per character
+     * in the innermost loop of every line; the generic loop serves the other kinds. */
     if (kind == PyUnicode_1BYTE_KIND) {
         if (sep > 255)
             return k == 1;  /* (it cannot occur: the whole span is component 1) */
