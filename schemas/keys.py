@@ -18,6 +18,7 @@ a relative JSON pointer into the element, any other part is absolute from the pa
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from schemas.errors import SchemaDefinitionError
@@ -26,15 +27,20 @@ KeyPart = str | dict[str, Any]
 _MISSING = object()
 
 
+@lru_cache(maxsize=4096)
+def _tokens(pointer: str) -> tuple[str, ...]:
+    # A schema declares a handful of pointers and every event resolves them: split them once.
+    if not pointer.startswith("/"):
+        raise SchemaDefinitionError(f"JSON pointer {pointer!r} must start with '/'")
+    return tuple(raw.replace("~1", "/").replace("~0", "~") for raw in pointer[1:].split("/"))
+
+
 def resolve_pointer(document: Any, pointer: str) -> Any:
     """Value at an RFC 6901 JSON pointer, or ``_MISSING``."""
     if pointer == "":
         return document
-    if not pointer.startswith("/"):
-        raise SchemaDefinitionError(f"JSON pointer {pointer!r} must start with '/'")
     current = document
-    for raw in pointer[1:].split("/"):
-        token = raw.replace("~1", "/").replace("~0", "~")
+    for token in _tokens(pointer):
         if isinstance(current, dict):
             if token not in current:
                 return _MISSING

@@ -68,3 +68,16 @@ def test_malformed_key_declarations_are_refused() -> None:
     with pytest.raises(SchemaDefinitionError, match="needs 'find' and 'take'"):
         check_key_spec({"alternatives": [[{"find": "/parties"}]]}, "x")
     assert business_key({"alternatives": [["/a/0/b~1c"]]}, {"a": [{"b/c": "v"}]}) == "v"
+
+
+def test_json_pointers_resolve_escapes_and_refuse_a_relative_pointer_every_time() -> None:
+    from schemas.keys import _MISSING, resolve_pointer
+
+    document = {"a/b": {"c~d": [10, 20]}, "": 1}
+    assert resolve_pointer(document, "/a~1b/c~0d/1") == 20
+    assert resolve_pointer(document, "/a~1b/c~0d/2") is _MISSING
+    assert resolve_pointer(document, "/") == 1
+    assert resolve_pointer(document, "") is document
+    for _ in range(2):  # (the split pointers are cached; a refusal must not be)
+        with pytest.raises(SchemaDefinitionError, match="must start with '/'"):
+            resolve_pointer(document, "a/b")

@@ -258,3 +258,39 @@ def test_remembered_clean_segments_do_not_hide_a_fault() -> None:
     assert not checker.clean_message([*raws[:2], "PO1*1*10\n*EA", *raws[3:]])
     assert not checker.clean_message([])  # (as before the memory: nothing to match)
     assert checker.clean_message(raws)
+
+
+@pytest.mark.parametrize("accelerated", [True, False])
+def test_extract_undoes_only_the_decoding_it_did(accelerated: bool,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # A release character keeps a segment from being read as plain text: the rules decode it.
+    monkeypatch.setattr(engine, "accelerate", accelerated and engine._accel is not None)
+    body = ["BGM+220+PO?+2001+9", *ORDERS[1:]]
+    message = parse(edifact(body)).interchanges[0].messages[0]
+    bgm, dtm = message.segments[1], message.segments[2]
+    assert (bgm.tag, dtm.tag) == ("BGM", "DTM")
+    dtm.elements  # noqa: B018  (decoded before mapping: it stays decoded)
+    spec = engine.load_map("edifact", "ORDERS")
+    data = engine.extract(spec, message)
+    assert data["order_number"] == "PO+2001"
+    assert not bgm.decoded and dtm.decoded
+    assert not any(s.decoded for s in message.segments if s is not dtm)
+
+
+def test_the_decode_journal_names_this_threads_decodes_and_nests() -> None:
+    import threading
+
+    from translators.syntax.tree import decode_journal
+
+    message = parse(edifact(ORDERS)).interchanges[0].messages[0]
+    first, second, third = message.segments[1:4]
+    with decode_journal() as outer:
+        first.elements  # noqa: B018
+        with decode_journal() as inner:
+            second.elements  # noqa: B018
+            other = threading.Thread(target=lambda: third.elements)
+            other.start()
+            other.join()
+        first.elements  # noqa: B018  (already decoded: not recorded again)
+    assert inner == [second] and outer == [first]
+    assert third.decoded

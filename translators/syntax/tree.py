@@ -18,7 +18,9 @@ Values are decoded text with release characters removed. The syntax layer may co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,6 +37,27 @@ class Delimiters:
     decimal: str = "."
     # Cosmetic characters written after each segment terminator ("\r\n", "\n" or "").
     suffix: str = ""
+
+
+class _Journal(threading.local):
+    segments: list[Segment] | None = None
+
+
+_DECODED = _Journal()
+
+
+@contextlib.contextmanager
+def decode_journal() -> Iterator[list[Segment]]:
+    """The segments this thread decodes from their text (``elements``) inside the block: a
+    caller that wants them undecoded again afterwards needs not compare every segment's state
+    before and after."""
+    outer = _DECODED.segments
+    journal: list[Segment] = []
+    _DECODED.segments = journal
+    try:
+        yield journal
+    finally:
+        _DECODED.segments = outer
 
 
 class Segment:
@@ -87,6 +110,9 @@ class Segment:
         if elements is None:
             assert self._codec is not None and self.raw is not None
             elements = self._elements = self._codec(self.raw)
+            journal = _DECODED.segments
+            if journal is not None:
+                journal.append(self)
         return elements
 
     @elements.setter
