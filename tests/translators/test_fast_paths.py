@@ -5,6 +5,8 @@ paths give (seeded random inputs, hostile inputs, the shared corpus)."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -143,6 +145,25 @@ def _mutants(data: bytes, count: int, seed: int) -> list[bytes]:
             mutant[at:at + 1] = rnd.choice(alphabet)
         out.append(bytes(mutant))
     return out
+
+
+def observable_without(module: str, switch: str, data: str) -> str:
+    """The JSON of ``_observable(translate(<data>))`` in a fresh interpreter where ``module``
+    (an optional C accelerator) cannot be imported, as on a machine without a compiler; the
+    module ``switch`` names (``engine`` or ``fast``) must then run in Python."""
+    package = {"engine": "translators.mapping", "fast": "translators.validation"}[switch]
+    script = (
+        "import sys, json\n"
+        f"sys.modules[{module!r}] = None\n"
+        "from translators import translate\n"
+        f"from {package} import {switch}\n"
+        "from bench.parse import edifact_orders, x12_850\n"
+        "from tests.translators.test_fast_paths import _observable\n"
+        f"assert {switch}._accel is None and not {switch}.accelerate\n"
+        f"print(json.dumps(_observable(translate({data})), default=repr))\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2],
+                         capture_output=True, text=True, check=True)
+    return run.stdout.strip()
 
 
 def _observable(result: Any) -> list[Any]:

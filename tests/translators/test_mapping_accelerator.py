@@ -10,8 +10,6 @@ import gc
 import json
 import os
 import random
-import subprocess
-import sys
 import tracemalloc
 from functools import partial
 from pathlib import Path
@@ -21,7 +19,12 @@ import pytest
 
 from bench.parse import edifact_orders, x12_850
 from tests.translators.edi_builders import ORDERS, PO_850, edifact, x12
-from tests.translators.test_fast_paths import DELIMITERS, _mutants, _observable
+from tests.translators.test_fast_paths import (
+    DELIMITERS,
+    _mutants,
+    _observable,
+    observable_without,
+)
 from translators import translate
 from translators.mapping import MappingError, engine
 from translators.syntax import parse
@@ -39,7 +42,6 @@ def test_the_accelerator_is_built_and_used() -> None:
     assert engine._accel is not None, "make test builds translators.mapping._accel"
     assert engine.accelerate or os.environ.get("EDIGATE_NO_C_ACCEL", "") not in ("", "0")
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _json(value: Any) -> str:
@@ -373,16 +375,6 @@ def test_repeated_translations_do_not_leak() -> None:
 
 def test_everything_works_without_the_module() -> None:
     """A machine without a compiler: the import fails and the Python path does it all."""
-    script = (
-        "import sys, json\n"
-        "sys.modules['translators.mapping._accel'] = None\n"
-        "from translators import translate\n"
-        "from translators.mapping import engine\n"
-        "from bench.parse import x12_850\n"
-        "from tests.translators.test_fast_paths import _observable\n"
-        "assert engine._accel is None and not engine.accelerate\n"
-        "print(json.dumps(_observable(translate(x12_850(40_000, seed=9))), default=repr))\n")
-    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
     expected = _json(_observable(translate(x12_850(40_000, seed=9))))
-    assert run.stdout.strip() == expected
+    assert observable_without("translators.mapping._accel", "engine",
+                              "x12_850(40_000, seed=9)") == expected

@@ -27,6 +27,7 @@ from tests.translators.test_fast_paths import (
     _mutants,
     _observable,
     _segment_text,
+    observable_without,
 )
 from translators import build_acknowledgments, translate
 from translators.grammar import available_grammars, load_grammar_file
@@ -222,20 +223,9 @@ def test_predicate_judges_values_like_the_element_checks() -> None:
 
 def test_everything_works_without_the_module() -> None:
     """A machine without a compiler: the import fails and the patterns do it all."""
-    script = (
-        "import sys, json\n"
-        "sys.modules['translators.validation._accel'] = None\n"
-        "from translators import translate\n"
-        "from translators.validation import fast\n"
-        "from bench.parse import edifact_orders\n"
-        "from tests.translators.test_fast_paths import _observable\n"
-        "assert fast._accel is None and not fast.accelerate\n"
-        "print(json.dumps(_observable(translate(edifact_orders(60_000, seed=9))), "
-        "default=repr))\n")
-    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
     expected = json.dumps(_observable(translate(edifact_orders(60_000, seed=9))), default=repr)
-    assert run.stdout.strip() == expected
+    assert observable_without("translators.validation._accel", "fast",
+                              "edifact_orders(60_000, seed=9)") == expected
 
 
 def test_the_switch_turns_it_off() -> None:
