@@ -18,6 +18,7 @@ a relative JSON pointer into the element, any other part is absolute from the pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -39,8 +40,12 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
     """Value at an RFC 6901 JSON pointer, or ``_MISSING``."""
     if pointer == "":
         return document
+    return _resolve(document, _tokens(pointer))
+
+
+def _resolve(document: Any, tokens: tuple[str, ...]) -> Any:
     current = document
-    for token in _tokens(pointer):
+    for token in tokens:
         if isinstance(current, dict):
             if token not in current:
                 return _MISSING
@@ -110,13 +115,49 @@ def _check_part(part: Any, where: str) -> None:
 
 
 def business_key(spec: dict[str, Any], data: Any) -> str:
+    return key_function(spec)(data)
+
+
+KeyFunction = Callable[[Any], str]
+
+
+def key_function(spec: dict[str, Any]) -> KeyFunction:
+    """``business_key(spec, ·)`` with the declaration worked out once: every mapped message
+    asks for its key, and reading the declaration again each time cost as much as the rest."""
     separator = str(spec.get("separator", "/"))
-    alternatives: list[list[KeyPart]] = spec["alternatives"]
-    for alternative in alternatives:
-        values = [_part_value(part, data) for part in alternative]
-        if all(v is not None for v in values):
-            return separator.join(v for v in values if v is not None)
-    return separator.join(_part_value(p, data) or "" for p in alternatives[-1])
+    alternatives = tuple(tuple(_part_reader(part) for part in alternative)
+                         for alternative in spec["alternatives"])
+    last = alternatives[-1]
+
+    def key(data: Any) -> str:
+        for alternative in alternatives:
+            values = [read(data) for read in alternative]
+            if None not in values:
+                return separator.join(values)  # type: ignore[arg-type]
+        return separator.join(read(data) or "" for read in last)
+
+    return key
+
+
+def _part_reader(part: KeyPart) -> Callable[[Any], str | None]:
+    """One key part of a business key (no list element: a relative part reads nothing)."""
+    if part == "":
+        return _text
+    if isinstance(part, str) and not (part.startswith("0/") or part == "0"):
+        tokens = _tokens(part)
+        if len(tokens) == 1:
+            token = tokens[0]
+
+            def read_top(root: Any) -> str | None:
+                if isinstance(root, dict):
+                    value = root.get(token, _MISSING)
+                    # (a plain non-empty text is its own key part)
+                    return value if type(value) is str and value else _text(value)
+                return _text(_resolve(root, tokens))
+
+            return read_top
+        return lambda root: _text(_resolve(root, tokens))
+    return lambda root: _part_value(part, root)
 
 
 def line_keys(spec: dict[str, Any], data: Any) -> list[str]:

@@ -31,7 +31,7 @@ from schemas.errors import (
     SchemaDefinitionError,
     UnknownSchemaError,
 )
-from schemas.keys import business_key, check_key_spec, check_line_key_spec, line_keys
+from schemas.keys import KeyFunction, check_key_spec, check_line_key_spec, key_function, line_keys
 from schemas.validation import PayloadValidator, ValidationProblem
 
 PACKAGE_DIR = Path(__file__).parent
@@ -103,6 +103,9 @@ class Registry:
         self._default_mode = default_mode
         self._by_type: dict[str, dict[int, SchemaVersion]] = {}
         self._codec: Any = None
+        # Keys stay the same in every version of a type (register() refuses a change), so
+        # one compiled key function serves the type.
+        self._keys: dict[str, KeyFunction] = {}
         for item in sorted(versions, key=lambda v: (v.event_type, v.version)):
             self.register(item)
 
@@ -151,6 +154,8 @@ class Registry:
         if reasons:
             raise IncompatibleSchemaError(item.subject, reasons)
         self._by_type.setdefault(item.event_type, {})[item.version] = item
+        if not known:
+            self._keys[item.event_type] = key_function(item.business_key)
 
     def compatibility_problems(self, item: SchemaVersion) -> list[str]:
         """Why ``item`` would break its type's mode if registered ([] when it would not)."""
@@ -250,7 +255,15 @@ class Registry:
 
     def business_key_of(self, event_type: str, data: dict[str, Any]) -> str:
         """The key that pairs events of one business document (same in every version)."""
-        return business_key(self.get(event_type).business_key, data)
+        return self.key_function(event_type)(data)
+
+    def key_function(self, event_type: str) -> KeyFunction:
+        """``business_key_of(event_type, ·)``, for a caller that keys many payloads."""
+        try:
+            return self._keys[event_type]
+        except KeyError:
+            self.get(event_type)  # raises UnknownSchemaError, like every other look-up
+            raise
 
     def line_keys_of(self, event_type: str, data: dict[str, Any]) -> list[str]:
         """Keys of the lines of a document ([] for a type without line keys)."""

@@ -6,6 +6,7 @@ acknowledgment builders can answer from the same objects, without parsing twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -115,8 +116,9 @@ class MessageResult:
     message: Message | None = None  # None for a TA1 read back from the envelope
     interchange_index: int = 0
     group_index: int = 0
-    # For an inbound 997/999/CONTRL/TA1: the faults the partner reports about OUR documents.
-    reported_errors: list[EdiError] = field(default_factory=list)
+    # For an inbound 997/999/CONTRL/TA1: the faults the partner reports about OUR documents
+    # (an empty tuple for every other message: no list to allocate and collect per message).
+    reported_errors: Sequence[EdiError] = ()
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {

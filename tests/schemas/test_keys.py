@@ -81,3 +81,44 @@ def test_json_pointers_resolve_escapes_and_refuse_a_relative_pointer_every_time(
     for _ in range(2):  # (the split pointers are cached; a refusal must not be)
         with pytest.raises(SchemaDefinitionError, match="must start with '/'"):
             resolve_pointer(document, "a/b")
+
+
+def _reference_key(spec: dict, data: object) -> str:
+    """The key as the declaration reads, part by part, with nothing worked out in advance."""
+    from schemas.keys import _part_value
+
+    separator = str(spec.get("separator", "/"))
+    for alternative in spec["alternatives"]:
+        values = [_part_value(part, data) for part in alternative]
+        if all(v is not None for v in values):
+            return separator.join(v for v in values if v is not None)
+    return separator.join(_part_value(p, data) or "" for p in spec["alternatives"][-1])
+
+
+def test_compiled_keys_equal_the_declared_reading_on_odd_data() -> None:
+    import random
+
+    rnd = random.Random(4)
+    odd = [None, "", "A-1", 17, 2.0, 2.5, True, False, {"x": 1}, [1], [], {}, "0", 0]
+    registry = default_registry()
+    specs = [registry.get(t).business_key for t in registry.types()]
+    specs += [{"alternatives": [["/a/b"], ["/a/0", "/c"]], "separator": "-"},
+              {"alternatives": [["0/x", "/a"]]}, {"alternatives": [["/~1a~0"]]}]
+    fields = ["order_number", "report_number", "report_date", "parties", "a", "c", "/a", "~a",
+              "ack_type", "acknowledged_interchange", "acknowledged_group", "shipment_number"]
+    checked = 0
+    for _ in range(3000):
+        data: dict = {}
+        for name in rnd.sample(fields, rnd.randint(0, len(fields))):
+            value = rnd.choice(odd)
+            if name == "parties" and rnd.random() < 0.7:
+                value = [{"role": rnd.choice(["supplier", "seller", "buyer", None]),
+                          "id": rnd.choice(odd)} for _ in range(rnd.randint(0, 3))]
+            elif name == "a" and rnd.random() < 0.5:
+                value = rnd.choice([{"b": rnd.choice(odd)}, [rnd.choice(odd)]])
+            data[name] = value
+        for spec in specs:
+            assert business_key(spec, data) == _reference_key(spec, data), (spec, data)
+            checked += 1
+    assert registry.business_key_of("purchase_order", {"order_number": 2.0}) == "2"
+    assert checked > 30000

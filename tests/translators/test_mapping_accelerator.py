@@ -282,6 +282,65 @@ def test_random_leaf_rules_map_alike() -> None:
     assert checked > 2500
 
 
+# Texts of one length that differ (the cache compares texts, not lengths), padded and bare
+# forms of one value, a text longer than the cache holds, and texts that are not one-byte.
+CACHED_VALUES = ["EA", "CS", "EA ", " EA", "PCE", "12.5", "12.6", "21.5", "1,5", "332", "333",
+                 "007", "7", "20260105", "20260106", "20260230", "4000862141404",
+                 "4000862141405", "WIDGET", "GADGET", "widget", "x" * 40, "x" * 39 + "y",
+                 "\u20acUR", "\u0663", "\u00e9t\u00e9", "-0.5", "-0.50", "0.1", "0.3",
+                 "123456789012.345", "1234567890123456.5", "0.0000000000000000000001"]
+
+
+def test_the_value_cache_never_serves_another_text() -> None:
+    """One plan, so one cache per rule, over many instances and runs: every item equals the
+    Python path's, whichever text came before."""
+    spec = {"fields": [
+        {"field": "text", "seg": "PO1", "el": "1"},
+        {"field": "number", "seg": "PO1", "el": "2", "type": "number"},
+        {"field": "unit", "seg": "PO1", "el": "3", "codes": "x12/units"},
+        {"field": "gtin", "seg": "PO1", "el": "4", "type": "gtin"},
+        {"field": "date", "seg": "PO1", "el": "5", "type": "x12_date"},
+    ]}
+    plan = engine._ScopePlan(spec)
+    assert plan.accel is not None
+    codec = ElementCodec(DELIMITERS["x12"][0], "x12")
+    extractor = engine.Extractor(spec, None)  # type: ignore[arg-type]
+    root = engine.Scope("root", [])
+    python = partial(engine._leaf_item, "lines", root, plan, extractor._rule)
+    rnd = random.Random(8)
+    for _ in range(400):
+        instances = [[Segment("PO1", raw="PO1*" + "*".join(rnd.choice(CACHED_VALUES)
+                                                          for _ in range(5)), codec=codec)]
+                     for _ in range(rnd.randint(1, 4))]
+        expected = _outcome(partial(_python_items, python, instances))
+        got = _outcome(partial(engine._accel.run, plan.accel, instances, python,
+                               partial(engine._leaf_scope, "lines", root), extractor._rule))
+        assert got == expected, [i[0].raw for i in instances]
+
+
+def test_decimal_texts_read_as_float_reads_them() -> None:
+    """The C reading of decimals (exact for up to 15 digits) against float() itself."""
+    spec = {"fields": [{"field": "n", "seg": "PO1", "el": "1", "type": "number"}]}
+    plan = engine._ScopePlan(spec)
+    codec = ElementCodec(DELIMITERS["x12"][0], "x12")
+    extractor = engine.Extractor(spec, None)  # type: ignore[arg-type]
+    root = engine.Scope("root", [])
+    rnd = random.Random(9)
+    texts = []
+    for _ in range(20000):
+        whole = str(rnd.randint(0, 10 ** rnd.randint(0, 15)))
+        fraction = str(rnd.randint(0, 10 ** rnd.randint(1, 22))).zfill(rnd.randint(1, 23))
+        sign = "-" if rnd.random() < 0.2 else ""
+        texts.append(f"{sign}{whole}.{fraction}")
+    texts += [str(rnd.randint(0, 10 ** 19)) for _ in range(2000)]
+    instances = [[Segment("PO1", raw=f"PO1*{text}", codec=codec)] for text in texts]
+    items = engine._accel.run(plan.accel, instances, None,
+                              partial(engine._leaf_scope, "lines", root), extractor._rule)
+    for text, item in zip(texts, items, strict=True):
+        expected = engine.parse_number(text)
+        assert type(item["n"]) is type(expected) and item["n"] == expected, text
+
+
 def _scope_fields(plan: engine._ScopePlan, segments: list[Segment], lists: dict[str, Any],
                   rule: Any, accelerated: bool) -> dict[str, Any]:
     """What Extractor._scope does with the rules of a scope with child lists (``lists``: the

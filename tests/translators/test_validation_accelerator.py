@@ -32,6 +32,7 @@ from tests.translators.test_fast_paths import (
 from translators import build_acknowledgments, translate
 from translators.grammar import available_grammars, load_grammar_file
 from translators.syntax.codec import ElementCodec
+from translators.syntax.tree import Segment
 from translators.validation import fast
 from translators.validation.segment import check_segment
 
@@ -234,3 +235,17 @@ def test_the_switch_turns_it_off() -> None:
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                          text=True, check=True, env=env)
     assert run.stdout.strip() == "False"
+
+
+def test_the_structure_cache_key_is_the_tuple_of_tags() -> None:
+    class Other:  # (not a Segment: read through the attribute)
+        tag = "ZZZ"
+
+    segments = [Segment("ISA", raw="ISA*00"), Segment("PO1", [[["1"]]]), Other(),
+                Segment("SE", raw="SE*2*0001")]
+    assert fast._accel.tags(segments) == ("ISA", "PO1", "ZZZ", "SE")
+    assert fast._accel.tags([]) == ()
+    with pytest.raises(AttributeError):
+        fast._accel.tags([Segment("A", raw="A"), object()])
+    with pytest.raises(TypeError):
+        fast._accel.tags(tuple(segments))

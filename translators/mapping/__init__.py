@@ -7,10 +7,12 @@ the data files in ``maps/<standard>/<TYPE>.json`` (adding a message type means a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from schemas.keys import KeyFunction
 from translators.mapping.engine import available_maps, extract, load_map
-from translators.mapping.keys import business_key
+from translators.mapping.keys import key_function
 from translators.mapping.values import MappingError
 from translators.syntax.tree import Group, Interchange, Message
 
@@ -39,8 +41,21 @@ def to_event(message: Message, *, interchange: Interchange, group: Group) -> Map
     Raises :class:`MappingError` when a value cannot be normalised (an impossible date, a
     non-numeric quantity) — the message is then rejected, never half-mapped."""
     del group  # the payload does not depend on the functional group (yet)
-    mapped = map_message(message, interchange.standard)
-    if mapped is None:
+    target = _target(interchange.standard, message.type)
+    if target is None:
         return None
-    event_type, version, data = mapped
-    return MappedEvent(event_type, version, business_key(event_type, data), data)
+    spec, event_type, version, key = target
+    data = extract(spec, message)
+    return MappedEvent(event_type, version, key(data), data)
+
+
+@lru_cache(maxsize=1024)  # (bounded: the type comes from the input)
+def _target(standard: str, message_type: str) -> tuple[dict[str, Any], str, int, KeyFunction] \
+        | None:
+    """The map of a message type with what each mapped message needs of it (asked per message:
+    looked up once)."""
+    spec = load_map(standard, message_type)
+    if spec is None:
+        return None
+    event_type = spec["event_type"]
+    return spec, event_type, int(spec["version"]), key_function(event_type)

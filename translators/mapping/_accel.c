@@ -30,9 +30,11 @@
 #define MAX_CODECS 4
 #define MAX_LISTS 8
 #define MAX_ELS 16
+#define CACHE_KEY 32
 
 enum { OP_INLINE = 0, OP_FETCH = 1, OP_CONST = 2, OP_INDEX = 3, OP_RULE = 4 };
 enum { SH_PLAIN = 0, SH_WHERE = 1, SH_PAIRS = 2, SH_COMPOSITES = 3, SH_ELS = 4 };
+/* CV_CALL1 converters read the text alone (engine: parse_x12_date), CV_CALLVIEW ones the view. */
 enum { CV_STRIP = 0, CV_NUMBER = 1, CV_CODE = 2, CV_GTIN = 3, CV_CALL1 = 4, CV_CALLVIEW = 5 };
 
 static PyTypeObject PlanType;
@@ -93,6 +95,12 @@ typedef struct {
     Py_ssize_t nels;     /* SH_ELS: the (element, component) addresses, joined with ``join`` */
     Py_ssize_t els[MAX_ELS][2];
     PyObject *join;
+    /* The last text converted and its value (owned), for the converters whose value depends
+     * on the text alone: units, qualifiers, descriptions and dates repeat from line to line,
+     * and a repeat then costs a comparison instead of new objects. One-byte texts only. */
+    Py_ssize_t cache_len;  /* -1: empty */
+    Py_UCS1 cache_key[CACHE_KEY];
+    PyObject *cache_value;
 } Step;
 
 typedef struct {
@@ -108,6 +116,8 @@ typedef struct {
 static void
 plan_dealloc(Plan *self)
 {
+    for (Py_ssize_t i = 0; self->steps != NULL && i < self->nsteps; i++)
+        Py_XDECREF(self->steps[i].cache_value);
     PyMem_Free(self->steps);
     Py_XDECREF(self->source);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -172,6 +182,7 @@ plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                 || ssize_item(t, 11, &s->first) < 0 || ssize_item(t, 12, &s->last) < 0
                 || ssize_item(t, 13, &s->qcomp) < 0 || ssize_item(t, 14, &s->vcomp) < 0)
             goto fail;
+        s->cache_len = -1;
         s->op = (int)op; s->shape = (int)shape; s->conv = (int)conv; s->maybe = (int)maybe;
         s->tag = (int)tag; s->any_value = (int)any_value;
         s->allowed = PyTuple_GET_ITEM(t, 10);
@@ -719,6 +730,12 @@ ascii_number(Rec *rec, Py_ssize_t a, Py_ssize_t b)
             digits = 0;
     }
     buf[n] = '\0';
+    if (digits && n <= 18) {  /* (fits a long long: no text parsing by PyLong) */
+        long long value = 0;
+        for (Py_ssize_t i = 0; i < n; i++)
+            value = value * 10 + (buf[i] - '0');
+        return PyLong_FromLongLong(value);
+    }
     if (digits)
         return PyLong_FromString(buf, NULL, 10);
     if (dot < 0 || dot == n - 1)
@@ -739,6 +756,19 @@ ascii_number(Rec *rec, Py_ssize_t a, Py_ssize_t b)
     if (zero) {
         buf[dot] = '\0';
         return PyLong_FromString(buf, NULL, 10);
+    }
+    /* Clinger's fast path: with at most 15 digits the digits are an exact double, and so is
+     * 10**k for k <= 22, so one IEEE division is the correctly rounded value strtod gives. */
+    if (n - w - 1 <= 15 && n - dot - 1 <= 22) {
+        double mantissa = 0.0;
+        for (Py_ssize_t i = w; i < n; i++)
+            if (i != dot)
+                mantissa = mantissa * 10.0 + (buf[i] - '0');
+        static const double powers[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+                                        1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+                                        1e19, 1e20, 1e21, 1e22};
+        double quotient = mantissa / powers[n - dot - 1];
+        return PyFloat_FromDouble(w ? -quotient : quotient);
     }
     double value = PyOS_string_to_double(buf, NULL, NULL);
     if (value == -1.0 && PyErr_Occurred())
@@ -834,9 +864,31 @@ code_read(Inst *in, PyObject *name, PyObject *code)
     return Py_NewRef(info->passthrough ? code : info->fallback);
 }
 
-/* The value of a non-blank raw span through the step's converter (a new reference). */
+static PyObject *convert_span(Inst *in, Step *s, Rec *rec, Py_ssize_t a, Py_ssize_t b);
+
+/* The value of a non-blank raw span through the step's converter (a new reference), from the
+ * step's cache when the text is the one converted last. */
 static PyObject *
 convert(Inst *in, Step *s, Rec *rec, Py_ssize_t a, Py_ssize_t b)
+{
+    Py_ssize_t n = b - a;
+    if (s->conv == CV_CALLVIEW || n > CACHE_KEY || PyUnicode_KIND(rec->raw) != PyUnicode_1BYTE_KIND)
+        return convert_span(in, s, rec, a, b);
+    const Py_UCS1 *text = PyUnicode_1BYTE_DATA(rec->raw) + a;
+    if (s->cache_len == n && memcmp(s->cache_key, text, n) == 0)
+        return Py_NewRef(s->cache_value);
+    PyObject *out = convert_span(in, s, rec, a, b);
+    if (out != NULL) {  /* (no Python code runs from here on: the pair stays consistent) */
+        Py_XSETREF(s->cache_value, Py_NewRef(out));
+        memcpy(s->cache_key, PyUnicode_1BYTE_DATA(rec->raw) + a, n);
+        s->cache_len = n;
+    }
+    return out;
+}
+
+/* convert() without the cache. */
+static PyObject *
+convert_span(Inst *in, Step *s, Rec *rec, Py_ssize_t a, Py_ssize_t b)
 {
     PyObject *r, *out;
     Py_ssize_t sa = a, sb = b;
@@ -1081,6 +1133,8 @@ inst_fill(Inst *in, PyObject *out)
     for (Py_ssize_t i = 0; i < plan->nsteps; i++) {
         Step *s = &plan->steps[i];
         PyObject *v;
+        if ((s->op == OP_INLINE || s->op == OP_FETCH) && in->head[s->tag] < 0)
+            continue;  /* no candidate: the rule does nothing (asked first: it is cheaper) */
         if (s->maybe) {  /* an earlier alternative (or list) may have set it */
             int present;
             if (s->name != Py_None) {
@@ -1304,6 +1358,29 @@ segment_tag(PyObject *seg)
     return PyObject_GetAttr(seg, str_tag);  /* (raises as the Python path would) */
 }
 
+/* ``table[key]`` (a new reference): a plain dict read without the generic protocol. */
+static PyObject *
+lookup(PyObject *table, PyObject *key)
+{
+    if (!PyDict_CheckExact(table))
+        return PyObject_GetItem(table, key);
+    PyObject *value = PyDict_GetItemWithError(table, key);
+    if (value == NULL && !PyErr_Occurred())
+        PyErr_SetObject(PyExc_KeyError, key);
+    return Py_XNewRef(value);
+}
+
+/* ``a == b`` for two exact str objects. */
+static int
+unicode_equal(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    return n == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b)
+        && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), n * PyUnicode_KIND(a)) == 0;
+}
+
 /* partition(segments, names, starts_by_tag, closures, start_of, matches) -> (own, found):
  * engine._partition's loop, with the tables of its _Partitioner. */
 static PyObject *
@@ -1343,11 +1420,13 @@ accel_partition(PyObject *module, PyObject *args)
          * tag (engine._partition). */
         int member = 0;
         if (current != NULL) {
-            member = PySequence_Contains(closure, tag);
+            member = PyAnySet_CheckExact(closure) ? PySet_Contains(closure, tag)
+                : PySequence_Contains(closure, tag);
             if (member < 0)
                 goto fail;
             if (member) {
-                int other = PyObject_RichCompareBool(tag, start, Py_NE);
+                int other = PyUnicode_CheckExact(tag) && PyUnicode_CheckExact(start)
+                    ? !unicode_equal(tag, start) : PyObject_RichCompareBool(tag, start, Py_NE);
                 if (other < 0)
                     goto fail;
                 if (other) {
@@ -1362,19 +1441,33 @@ accel_partition(PyObject *module, PyObject *args)
         if (entries == NULL && PyErr_Occurred())
             goto fail;
         if (entries != NULL) {
-            PyObject *iter = PyObject_GetIter(entries);
-            if (iter == NULL)
+            /* The _Partitioner's own table is a list of (name, where) pairs: read it in
+             * place (anything else: iterate and unpack, as the Python path does). */
+            int plain = PyList_CheckExact(entries);
+            PyObject *iter = plain ? NULL : PyObject_GetIter(entries);
+            if (!plain && iter == NULL)
                 goto fail;
-            PyObject *entry;
-            while ((entry = PyIter_Next(iter)) != NULL) {
-                PyObject *name, *where;
-                if (!PyArg_ParseTuple(entry, "OO", &name, &where)) {
+            for (Py_ssize_t k = 0;; k++) {
+                PyObject *entry, *name, *where;
+                if (plain) {
+                    if (k >= PyList_GET_SIZE(entries))
+                        break;
+                    entry = Py_NewRef(PyList_GET_ITEM(entries, k));
+                }
+                else if ((entry = PyIter_Next(iter)) == NULL) {
+                    break;
+                }
+                if (PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 2) {
+                    name = PyTuple_GET_ITEM(entry, 0);
+                    where = PyTuple_GET_ITEM(entry, 1);
+                }
+                else if (!PyArg_ParseTuple(entry, "OO", &name, &where)) {
                     Py_DECREF(entry);
-                    Py_DECREF(iter);
+                    Py_XDECREF(iter);
                     goto fail;
                 }
-                int ok = PyObject_IsTrue(where);  /* (_matches: no condition matches) */
-                if (ok > 0) {
+                int ok = where == Py_None ? 0 : PyObject_IsTrue(where);
+                if (ok > 0) {  /* (_matches: no condition matches) */
                     PyObject *hit = PyObject_CallFunctionObjArgs(matches, seg, where, NULL);
                     ok = hit == NULL ? -1 : PyObject_IsTrue(hit);
                     Py_XDECREF(hit);
@@ -1390,7 +1483,7 @@ accel_partition(PyObject *module, PyObject *args)
                 }
                 Py_DECREF(entry);
             }
-            Py_DECREF(iter);
+            Py_XDECREF(iter);
             if (PyErr_Occurred()) {
                 Py_XDECREF(opener);
                 goto fail;
@@ -1401,9 +1494,9 @@ accel_partition(PyObject *module, PyObject *args)
             PyObject *list = PyList_New(1);
             if (list != NULL)
                 PyList_SET_ITEM(list, 0, Py_NewRef(seg));
-            PyObject *new_closure = list ? PyObject_GetItem(closures, opener) : NULL;
-            PyObject *new_start = new_closure ? PyObject_GetItem(start_of, opener) : NULL;
-            PyObject *instances = new_start ? PyObject_GetItem(found, opener) : NULL;
+            PyObject *new_closure = list ? lookup(closures, opener) : NULL;
+            PyObject *new_start = new_closure ? lookup(start_of, opener) : NULL;
+            PyObject *instances = new_start ? lookup(found, opener) : NULL;
             int appended = instances ? PyList_Append(instances, list) : -1;
             Py_XDECREF(instances);
             Py_DECREF(opener);

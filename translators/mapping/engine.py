@@ -40,7 +40,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,7 @@ class HierNode:
 # loading
 
 
-@cache
+@lru_cache(maxsize=1024)  # (bounded: the type comes from the input)
 def load_map(standard: str, message_type: str) -> dict[str, Any] | None:
     """The map for one message type, or None when we do not map it."""
     if not message_type.isalnum():
@@ -333,13 +333,13 @@ def _partition(
     if not loops:
         return list(segments), {}
     plan = _partitioner(loops)
-    found: dict[str, list[list[Segment]]] = {name: [] for name in plan.names}
     starts_by_tag = plan.starts_by_tag
-    if not starts_by_tag:  # no positional child loop: every segment is the scope's own
-        return list(segments), found
-    if accelerate and type(segments) is list:
+    if accelerate and starts_by_tag and type(segments) is list:
         return _accel.partition(segments, plan.names, starts_by_tag, plan.closures,
                                 plan.start_of, _matches)  # type: ignore[no-any-return]
+    found: dict[str, list[list[Segment]]] = {name: [] for name in plan.names}
+    if not starts_by_tag:  # no positional child loop: every segment is the scope's own
+        return list(segments), found
     own: list[Segment] = []
     closures, start_of = plan.closures, plan.start_of
     current: list[Segment] | None = None

@@ -18,9 +18,8 @@ Values are decoded text with release characters removed. The syntax layer may co
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,18 +45,21 @@ class _Journal(threading.local):
 _DECODED = _Journal()
 
 
-@contextlib.contextmanager
-def decode_journal() -> Iterator[list[Segment]]:
+class decode_journal:
     """The segments this thread decodes from their text (``elements``) inside the block: a
     caller that wants them undecoded again afterwards needs not compare every segment's state
-    before and after."""
-    outer = _DECODED.segments
-    journal: list[Segment] = []
-    _DECODED.segments = journal
-    try:
-        yield journal
-    finally:
-        _DECODED.segments = outer
+    before and after. (A class, not a generator: the mapping enters one per message.)"""
+
+    __slots__ = ("journal", "outer")
+
+    def __enter__(self) -> list[Segment]:
+        self.outer = _DECODED.segments
+        journal: list[Segment] = []
+        self.journal = _DECODED.segments = journal
+        return journal
+
+    def __exit__(self, *exc: object) -> None:
+        _DECODED.segments = self.outer
 
 
 class Segment:

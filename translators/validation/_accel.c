@@ -669,23 +669,63 @@ accel_clean(PyObject *module, PyObject *args)
 
 /* Segment's slots, so that ``clean_segments`` reads the texts without attribute lookups. */
 static PyTypeObject *segment_type = NULL;
-static Py_ssize_t off_raw = -1, off_elements = -1;
+static Py_ssize_t off_raw = -1, off_elements = -1, off_tag = -1;
+static PyObject *str_tag = NULL;
 
 static PyObject *
 accel_bind(PyObject *module, PyObject *args)
 {
     PyObject *type;
-    Py_ssize_t raw, elements;
+    Py_ssize_t raw, elements, tag;
     if (!PyArg_ParseTuple(args, "O!:bind", &PyType_Type, &type))
         return NULL;
     if (slot_offset((PyTypeObject *)type, "raw", &raw) < 0
-            || slot_offset((PyTypeObject *)type, "_elements", &elements) < 0)
+            || slot_offset((PyTypeObject *)type, "_elements", &elements) < 0
+            || slot_offset((PyTypeObject *)type, "tag", &tag) < 0)
+        return NULL;
+    if (str_tag == NULL && (str_tag = PyUnicode_InternFromString("tag")) == NULL)
         return NULL;
     Py_INCREF(type);
     Py_XSETREF(segment_type, (PyTypeObject *)type);
     off_raw = raw;
     off_elements = elements;
+    off_tag = tag;
     Py_RETURN_NONE;
+}
+
+/* tags(segments) -> ``tuple(s.tag for s in segments)``: the key of the structure cache, built
+ * for every message. */
+static PyObject *
+accel_tags(PyObject *module, PyObject *segments)
+{
+    if (!PyList_CheckExact(segments)) {
+        PyErr_SetString(PyExc_TypeError, "tags() takes a list");
+        return NULL;
+    }
+    if (segment_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "bind(Segment) first");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(segments);
+    PyObject *out = PyTuple_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n && i < PyList_GET_SIZE(segments); i++) {
+        PyObject *segment = PyList_GET_ITEM(segments, i);
+        PyObject *tag = Py_IS_TYPE(segment, segment_type) ? SLOT(segment, off_tag) : NULL;
+        tag = tag != NULL ? Py_NewRef(tag) : PyObject_GetAttr(segment, str_tag);
+        if (tag == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, tag);
+    }
+    if (n != PyList_GET_SIZE(segments)) {  /* (changed under us by a tag property: refuse) */
+        Py_DECREF(out);
+        PyErr_SetString(PyExc_RuntimeError, "the segment list changed");
+        return NULL;
+    }
+    return out;
 }
 
 /* fast.segment_texts and clean in one: False as soon as a segment is not a parsed, undecoded
@@ -722,6 +762,7 @@ accel_clean_segments(PyObject *module, PyObject *args)
 
 static PyMethodDef accel_methods[] = {
     {"bind", accel_bind, METH_VARARGS, PyDoc_STR("bind(Segment): where its slots are")},
+    {"tags", accel_tags, METH_O, PyDoc_STR("tags(segments) -> the tuple of their tags")},
     {"clean_segments", accel_clean_segments, METH_VARARGS,
      PyDoc_STR("clean_segments(plan, segments) -> True when all are parsed, undecoded and "
                "clean")},

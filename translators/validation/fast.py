@@ -459,7 +459,9 @@ class CompiledGrammar:
         self.checkers: dict[tuple[str, str, str, str, str], Checker] = {}
 
     def shape(self, segments: Sequence[Segment], has_trailer: bool) -> Shape:
-        tags = tuple(map(_TAG, segments))  # (has_trailer follows from the last tag)
+        # (has_trailer follows from the last tag)
+        tags = _accel.tags(segments) if accelerate and type(segments) is list \
+            else tuple(map(_TAG, segments))
         shape = self.shapes.get(tags)
         if shape is None:
             shape = _walk(self.grammar, segments, has_trailer)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from translators.acks.read import read_ta1, reported_errors
@@ -79,11 +79,17 @@ def _translate(data: bytes, overlays: tuple[Overlay, ...], lenient: bool,
         interchange = ir.tree
         standard = interchange.standard
         batch: list[MessageResult] = []
+        # (the control numbers are read from the envelope segments: once per group)
+        interchange_control = interchange.control
+        group_controls: dict[int, str] = {}
         for group_index, message in messages_of[index]:
             group = interchange.groups[group_index]
+            group_control = group_controls.get(group_index)
+            if group_control is None:
+                group_control = group_controls[group_index] = group.control
             batch.append(_message_result(
-                message, interchange, group, index, group_index, placed.get(id(message), []),
-                overlays, to_event, mapping_error))
+                message, interchange, group, index, group_index, placed.get(id(message), ()),
+                overlays, to_event, mapping_error, interchange_control, group_control))
         if not lenient and (ir.rejected or any(g.errors and any(map(is_error, g.errors))
                                               for g in ir.groups)
                             or any(m.status == "rejected" for m in batch)):
@@ -114,12 +120,11 @@ def _ack_kind(standard: str, batch: list[MessageResult], interchange: Interchang
 
 
 def _message_result(message: Message, interchange: Interchange, group: Group, index: int,
-                    group_index: int, syntax_errors: list[EdiError],
+                    group_index: int, syntax_errors: Sequence[EdiError],
                     overlays: tuple[Overlay, ...], to_event: Mapper | None,
-                    mapping_error: type[Exception]) -> MessageResult:
+                    mapping_error: type[Exception], interchange_control: str,
+                    group_control: str) -> MessageResult:
     standard = interchange.standard
-    # (both read from the envelope segments each time: once per message is enough)
-    interchange_control, group_control = interchange.control, group.control
     errors = list(syntax_errors)
     item = MessageResult(
         message_type=message.type, message_control=message.control,
