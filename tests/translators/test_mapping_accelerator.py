@@ -381,6 +381,58 @@ def test_random_scope_rules_map_alike() -> None:
     assert checked > 1200
 
 
+class _OtherSegment(Segment):
+    """A Segment the C module does not know (a subclass): its instance goes back to Python."""
+
+    __slots__ = ()
+
+
+def _with_odd_segments(data: bytes, rnd: random.Random) -> list[Any]:
+    """The messages of ``data`` with some segments swapped for _OtherSegment copies."""
+    messages = []
+    for interchange in parse(data).interchanges:
+        for message in interchange.messages:
+            for index, segment in enumerate(message.segments):
+                if 0 < index < len(message.segments) - 1 and rnd.random() < 0.15:
+                    message.segments[index] = _OtherSegment(
+                        segment.tag, raw=segment.raw, codec=segment._codec)
+            messages.append((interchange.standard, message))
+    return messages
+
+
+def test_whole_scopes_in_one_call_map_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_accel.scope (partition, every leaf loop, the scope's own rules) against the Python
+    path, with instances and own segments it hands back to Python (segments it does not know)
+    and rules that need a scope (``from``)."""
+    calls = {"item": 0, "scope": 0}
+
+    def counting(fn: Any, key: str) -> Any:
+        def counted(*args: Any) -> Any:
+            calls[key] += 1
+            return fn(*args)
+        return counted
+
+    monkeypatch.setattr(engine, "_leaf_item", counting(engine._leaf_item, "item"))
+    monkeypatch.setattr(engine, "_leaf_scope_of", counting(engine._leaf_scope_of, "scope"))
+    base = engine.load_map("x12", "850")
+    lines = dict(base["lists"]["lines"])
+    lines["fields"] = [*lines["fields"], {"field": "order", "seg": "BEG", "el": "3",
+                                          "from": "root"}]
+    spec = {**base, "lists": {**base["lists"], "lines": lines}}
+    assert engine._ScopePlan(spec).scope_tables is not None
+    for seed in range(4):
+        data = x12_850(4000, seed=40 + seed)
+        for odd in (False, True):
+            results = []
+            for accelerate in (True, False):
+                monkeypatch.setattr(engine, "accelerate", accelerate)
+                messages = _with_odd_segments(data, random.Random(seed)) if odd else [
+                    (i.standard, m) for i in parse(data).interchanges for m in i.messages]
+                results.append([_outcome(partial(engine.extract, spec, m)) for _, m in messages])
+            assert results[0] == results[1], (seed, odd)
+    assert calls["item"] > 10 and calls["scope"] > 10, calls
+
+
 def test_partition_matches_the_python_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(3)
     loops = {"lines": {"start": "LIN", "members": ["QTY", "PRI", "NAD"]},

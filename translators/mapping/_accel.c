@@ -51,7 +51,7 @@ static PyObject *fn_get = NULL, *fn_put = NULL;
 static PyObject *str_read = NULL, *str_empty = NULL, *str_unsplittable = NULL;
 static PyObject *str_component = NULL, *str_element = NULL, *str_x12 = NULL;
 static PyObject *str_codes = NULL, *str_passthrough = NULL, *str_default = NULL;
-static PyObject *str_strip = NULL, *str_tag = NULL;
+static PyObject *str_strip = NULL, *str_tag = NULL, *str_segments = NULL;
 
 static PyObject *
 leaf_bind(PyObject *self, PyObject *args)
@@ -285,9 +285,12 @@ typedef struct {
 
 typedef struct {
     Plan *plan;
-    PyObject *inst;  /* owned */
+    PyObject *inst;  /* owned; NULL: segments [lo, hi) of ``source``, listed on first need */
+    PyObject *source;  /* borrowed (the caller holds it for the whole run) */
+    Py_ssize_t lo, hi;
     Py_ssize_t number;
     PyObject *make_scope, *rule;
+    PyObject *prefix;  /* borrowed tuple: leading arguments of make_scope and the fallback */
     PyObject *scope;  /* owned, built on first need */
     int nrec;
     Rec recs[MAX_RECS];
@@ -416,11 +419,20 @@ inst_index(Inst *in)
 {
     Plan *plan = in->plan;
     PyObject *inst = in->inst;
-    if (!PyList_CheckExact(inst))
+    Py_ssize_t first = 0, n;
+    if (inst == NULL) {  /* (a run of the source list, which nothing has changed: see run_split) */
+        inst = in->source;
+        first = in->lo;
+        n = in->hi - in->lo;
+    }
+    else if (!PyList_CheckExact(inst)) {
         return 0;
-    Py_ssize_t n = PyList_GET_SIZE(inst);
+    }
+    else {
+        n = PyList_GET_SIZE(inst);
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *seg = PyList_GET_ITEM(inst, i);
+        PyObject *seg = PyList_GET_ITEM(inst, first + i);
         if (Py_TYPE(seg) != segment_type)
             return 0;
         PyObject *raw = SLOT(seg, off_raw), *elements = SLOT(seg, off_elements);
@@ -1100,16 +1112,47 @@ inline_value(Inst *in, Step *s)
     }
 }
 
+/* The instance's segments as a list (borrowed). */
+static PyObject *
+inst_list(Inst *in)
+{
+    if (in->inst == NULL)
+        in->inst = PyList_GetSlice(in->source, in->lo, in->hi);
+    return in->inst;
+}
+
+/* ``fn(*in->prefix, instance, number)`` */
+static PyObject *
+inst_call(Inst *in, PyObject *fn)
+{
+    PyObject *inst = inst_list(in);
+    if (inst == NULL)
+        return NULL;
+    PyObject *args[8];
+    Py_ssize_t nargs = 0;
+    if (in->prefix != NULL) {
+        if (PyTuple_GET_SIZE(in->prefix) > 6) {
+            PyErr_SetString(PyExc_ValueError, "too many leading arguments");
+            return NULL;
+        }
+        for (; nargs < PyTuple_GET_SIZE(in->prefix); nargs++)
+            args[nargs] = PyTuple_GET_ITEM(in->prefix, nargs);
+    }
+    PyObject *number = PyLong_FromSsize_t(in->number);
+    if (number == NULL)
+        return NULL;
+    args[nargs++] = inst;
+    args[nargs++] = number;
+    PyObject *out = PyObject_Vectorcall(fn, args, nargs, NULL);
+    Py_DECREF(number);
+    return out;
+}
+
 static PyObject *
 inst_scope(Inst *in)
 {
-    if (in->scope == NULL) {
-        PyObject *number = PyLong_FromSsize_t(in->number);
-        if (number == NULL)
-            return NULL;
-        in->scope = PyObject_CallFunctionObjArgs(in->make_scope, in->inst, number, NULL);
-        Py_DECREF(number);
-    }
+    if (in->scope == NULL)
+        in->scope = inst_call(in, in->make_scope);
     return in->scope;
 }
 
@@ -1234,6 +1277,9 @@ inst_new(Plan *plan, PyObject *make_scope, PyObject *rule)
     in->rule = rule;
     in->scope = NULL;
     in->inst = NULL;
+    in->source = NULL;
+    in->lo = in->hi = 0;
+    in->prefix = NULL;
     in->nrec = 0;
     in->nseps = 0;
     in->ncodecs = 0;
@@ -1254,6 +1300,25 @@ inst_free(Inst *in)
     PyMem_Free(in);
 }
 
+/* The rules of a scope applied to its own segments, into ``out``: 1, 0 when the segments hold
+ * what this module does not model (nothing done), -1 with an exception. */
+static int
+apply_fields(Plan *plan, PyObject *out, PyObject *segments, PyObject *scope, PyObject *rule)
+{
+    Inst *in = inst_new(plan, NULL, rule);
+    if (in == NULL)
+        return -1;
+    Py_INCREF(plan);
+    in->inst = Py_NewRef(segments);
+    in->scope = Py_NewRef(scope);
+    in->number = -1;  /* (OP_INDEX: ask the scope) */
+    int indexed = inst_index(in);
+    int done = indexed > 0 ? inst_fill(in, out) : indexed;
+    inst_free(in);
+    Py_DECREF(plan);
+    return done < 0 ? -1 : indexed;
+}
+
 /* fields(plan, out, segments, scope, rule) -> bool: the rules of a scope with child loops
  * (a message, a hierarchy level) applied to its own segments, into ``out`` that holds its
  * lists; False, with nothing done, when the segments hold what this module does not model
@@ -1266,20 +1331,28 @@ accel_fields(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!O!OOO:fields", &PlanType, &plan, &PyDict_Type, &out,
                           &segments, &scope, &rule))
         return NULL;
-    Inst *in = inst_new(plan, NULL, rule);
-    if (in == NULL)
-        return NULL;
-    Py_INCREF(plan);
-    in->inst = Py_NewRef(segments);
-    in->scope = Py_NewRef(scope);
-    in->number = -1;  /* (OP_INDEX: ask the scope) */
+    int done = apply_fields(plan, out, segments, scope, rule);
+    return done < 0 ? NULL : PyBool_FromLong(done);
+}
+
+/* Map the instance set up in ``in`` (by the rules or, when it holds what this module does not
+ * model, by ``fallback``) and append its item to ``items`` unless it is empty: 0, or -1 with an
+ * exception. */
+static int
+map_instance(Inst *in, PyObject *fallback, PyObject *items)
+{
+    if (in->ncodecs == MAX_CODECS)  /* (more codecs than one loop ever sees: start over) */
+        codecs_clear(in);
     int indexed = inst_index(in);
-    int done = indexed > 0 ? inst_fill(in, out) : indexed;
-    inst_free(in);
-    Py_DECREF(plan);
-    if (done < 0)
-        return NULL;
-    return PyBool_FromLong(indexed);
+    PyObject *item = indexed < 0 ? NULL : indexed ? inst_fields(in) : inst_call(in, fallback);
+    inst_clear(in);
+    if (item == NULL)
+        return -1;
+    int truth = PyDict_CheckExact(item) ? PyDict_GET_SIZE(item) != 0 : PyObject_IsTrue(item);
+    if (truth > 0)
+        truth = PyList_Append(items, item) < 0 ? -1 : 1;
+    Py_DECREF(item);
+    return truth < 0 ? -1 : 0;
 }
 
 /* run(plan, instances, fallback, make_scope, rule) -> the non-empty items, in order.
@@ -1303,33 +1376,9 @@ leaf_run(PyObject *module, PyObject *args)
     if (items == NULL)
         goto fail;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(instances); i++) {
-        if (in->ncodecs == MAX_CODECS)  /* (more codecs than one loop ever sees: start over) */
-            codecs_clear(in);
         in->inst = Py_NewRef(PyList_GET_ITEM(instances, i));
         in->number = i + 1;
-        int indexed = inst_index(in);
-        PyObject *item;
-        if (indexed < 0) {
-            item = NULL;
-        }
-        else if (indexed) {
-            item = inst_fields(in);
-        }
-        else {
-            PyObject *number = PyLong_FromSsize_t(in->number);
-            item = number == NULL ? NULL
-                : PyObject_CallFunctionObjArgs(fallback, in->inst, number, NULL);
-            Py_XDECREF(number);
-        }
-        inst_clear(in);
-        if (item == NULL)
-            goto fail;
-        int truth = PyDict_CheckExact(item) ? PyDict_GET_SIZE(item) != 0
-            : PyObject_IsTrue(item);
-        if (truth > 0)
-            truth = PyList_Append(items, item) < 0 ? -1 : 1;
-        Py_DECREF(item);
-        if (truth < 0)
+        if (map_instance(in, fallback, items) < 0)
             goto fail;
     }
     inst_free(in);
@@ -1381,37 +1430,90 @@ unicode_equal(PyObject *a, PyObject *b)
         && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), n * PyUnicode_KIND(a)) == 0;
 }
 
-/* partition(segments, names, starts_by_tag, closures, start_of, matches) -> (own, found):
- * engine._partition's loop, with the tables of its _Partitioner. */
-static PyObject *
-accel_partition(PyObject *module, PyObject *args)
+/* What one pass over a scope's segments found (engine._partition): the loop instance each
+ * segment belongs to (-1: the scope's own) and, per instance, its loop's name (owned) and its
+ * segments [lo, hi) (an instance is always a run of consecutive segments). */
+typedef struct {
+    Py_ssize_t n;
+    int *owner;
+    Py_ssize_t ninst, cap;
+    PyObject **name;
+    Py_ssize_t *lo, *hi;
+} Split;
+
+static void
+split_free(Split *sp)
 {
-    PyObject *segments, *names, *starts_by_tag, *closures, *start_of, *matches;
-    if (!PyArg_ParseTuple(args, "O!O!O!OOO:partition", &PyList_Type, &segments, &PyTuple_Type,
-                          &names, &PyDict_Type, &starts_by_tag, &closures, &start_of,
-                          &matches))
-        return NULL;
+    for (Py_ssize_t k = 0; k < sp->ninst; k++)
+        Py_DECREF(sp->name[k]);
+    PyMem_Free(sp->owner);
+    PyMem_Free(sp->name);
+    PyMem_Free(sp->lo);
+    PyMem_Free(sp->hi);
+    memset(sp, 0, sizeof(*sp));
+}
+
+/* Open instance number sp->ninst of loop ``name`` (a new reference, taken) at segment ``at``. */
+static int
+split_open(Split *sp, PyObject *name, Py_ssize_t at)
+{
+    if (sp->ninst == sp->cap) {
+        Py_ssize_t cap = sp->cap ? 2 * sp->cap : 16;
+        PyObject **names = PyMem_Realloc(sp->name, cap * sizeof(PyObject *));
+        if (names != NULL)
+            sp->name = names;
+        Py_ssize_t *lo = names ? PyMem_Realloc(sp->lo, cap * sizeof(Py_ssize_t)) : NULL;
+        if (lo != NULL)
+            sp->lo = lo;
+        Py_ssize_t *hi = lo ? PyMem_Realloc(sp->hi, cap * sizeof(Py_ssize_t)) : NULL;
+        if (hi == NULL) {
+            Py_DECREF(name);
+            PyErr_NoMemory();
+            return -1;
+        }
+        sp->hi = hi;
+        sp->cap = cap;
+    }
+    sp->name[sp->ninst] = name;
+    sp->lo[sp->ninst] = at;
+    sp->hi[sp->ninst] = at + 1;
+    sp->owner[at] = (int)sp->ninst;
+    sp->ninst++;
+    return 0;
+}
+
+/* engine._partition's loop over ``segments`` with the tables of its _Partitioner: 0, or -1
+ * with an exception (``sp`` is then freed). */
+static int
+split_scope(PyObject *segments, PyObject *starts_by_tag, PyObject *closures,
+            PyObject *start_of, PyObject *matches, Split *sp)
+{
+    memset(sp, 0, sizeof(*sp));
     if (segment_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "bind() was not called");
-        return NULL;
+        return -1;
     }
-    PyObject *own = NULL, *found = NULL, *current = NULL, *closure = NULL, *start = NULL;
-    PyObject *seg = NULL, *tag = NULL, *entries = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(segments);
+    if (n > INT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many segments");
+        return -1;
+    }
+    sp->n = n;
+    sp->owner = PyMem_Malloc((n ? n : 1) * sizeof(int));
+    if (sp->owner == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *closure = NULL, *start = NULL, *seg = NULL, *tag = NULL, *entries = NULL;
+    int open = 0;  /* an instance is open (the last one) */
     Py_INCREF(segments);
     Py_INCREF(starts_by_tag);
-    own = PyList_New(0);
-    found = PyDict_New();
-    if (own == NULL || found == NULL)
-        goto fail;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
-        PyObject *empty = PyList_New(0);
-        if (empty == NULL || PyDict_SetItem(found, PyTuple_GET_ITEM(names, i), empty) < 0) {
-            Py_XDECREF(empty);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyList_GET_SIZE(segments) != n) {  /* (a ``where`` callback changed it) */
+            PyErr_SetString(PyExc_RuntimeError, "the segment list changed");
             goto fail;
         }
-        Py_DECREF(empty);
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(segments); i++) {
+        sp->owner[i] = -1;
         seg = Py_NewRef(PyList_GET_ITEM(segments, i));
         tag = segment_tag(seg);
         if (tag == NULL)
@@ -1419,7 +1521,7 @@ accel_partition(PyObject *module, PyObject *args)
         /* Membership of the open instance wins over a sibling loop that starts with the same
          * tag (engine._partition). */
         int member = 0;
-        if (current != NULL) {
+        if (open) {
             member = PyAnySet_CheckExact(closure) ? PySet_Contains(closure, tag)
                 : PySequence_Contains(closure, tag);
             if (member < 0)
@@ -1429,11 +1531,8 @@ accel_partition(PyObject *module, PyObject *args)
                     ? !unicode_equal(tag, start) : PyObject_RichCompareBool(tag, start, Py_NE);
                 if (other < 0)
                     goto fail;
-                if (other) {
-                    if (PyList_Append(current, seg) < 0)
-                        goto fail;
-                    goto next;
-                }
+                if (other)
+                    goto joined;
             }
         }
         PyObject *opener = NULL;
@@ -1491,59 +1590,193 @@ accel_partition(PyObject *module, PyObject *args)
             Py_CLEAR(entries);
         }
         if (opener != NULL) {
-            PyObject *list = PyList_New(1);
-            if (list != NULL)
-                PyList_SET_ITEM(list, 0, Py_NewRef(seg));
-            PyObject *new_closure = list ? lookup(closures, opener) : NULL;
+            PyObject *new_closure = lookup(closures, opener);
             PyObject *new_start = new_closure ? lookup(start_of, opener) : NULL;
-            PyObject *instances = new_start ? lookup(found, opener) : NULL;
-            int appended = instances ? PyList_Append(instances, list) : -1;
-            Py_XDECREF(instances);
-            Py_DECREF(opener);
-            if (appended < 0) {
-                Py_XDECREF(list);
+            if (new_start == NULL) {
                 Py_XDECREF(new_closure);
-                Py_XDECREF(new_start);
+                Py_DECREF(opener);
                 goto fail;
             }
-            Py_XSETREF(current, list);
             Py_XSETREF(closure, new_closure);
             Py_XSETREF(start, new_start);
-            goto next;
-        }
-        if (current != NULL && member) {
-            if (PyList_Append(current, seg) < 0)
+            if (split_open(sp, opener, i) < 0)
                 goto fail;
+            open = 1;
             goto next;
         }
-        Py_CLEAR(current);
-        if (PyList_Append(own, seg) < 0)
-            goto fail;
+        if (open && member)
+            goto joined;
+        open = 0;
+        goto next;
+    joined:
+        sp->owner[i] = (int)(sp->ninst - 1);
+        sp->hi[sp->ninst - 1] = i + 1;
     next:
         Py_CLEAR(tag);
         Py_CLEAR(seg);
     }
-    Py_XDECREF(current);
+    if (PyList_GET_SIZE(segments) != n) {
+        PyErr_SetString(PyExc_RuntimeError, "the segment list changed");
+        goto fail;
+    }
     Py_XDECREF(closure);
     Py_XDECREF(start);
     Py_DECREF(segments);
     Py_DECREF(starts_by_tag);
-    PyObject *out = PyTuple_Pack(2, own, found);
-    Py_DECREF(own);
-    Py_DECREF(found);
-    return out;
+    return 0;
 fail:
     Py_XDECREF(entries);
     Py_XDECREF(tag);
     Py_XDECREF(seg);
-    Py_XDECREF(current);
     Py_XDECREF(closure);
     Py_XDECREF(start);
-    Py_XDECREF(own);
-    Py_XDECREF(found);
     Py_DECREF(segments);
     Py_DECREF(starts_by_tag);
-    return NULL;
+    split_free(sp);
+    return -1;
+}
+
+/* The scope's own segments (owner -1), a new list. */
+static PyObject *
+split_own(PyObject *segments, Split *sp)
+{
+    PyObject *own = PyList_New(0);
+    for (Py_ssize_t i = 0; own != NULL && i < sp->n; i++)
+        if (sp->owner[i] < 0 && PyList_Append(own, PyList_GET_ITEM(segments, i)) < 0)
+            Py_CLEAR(own);
+    return own;
+}
+
+/* partition(segments, names, starts_by_tag, closures, start_of, matches) -> (own, found):
+ * engine._partition's loop, with the tables of its _Partitioner. */
+static PyObject *
+accel_partition(PyObject *module, PyObject *args)
+{
+    PyObject *segments, *names, *starts_by_tag, *closures, *start_of, *matches;
+    if (!PyArg_ParseTuple(args, "O!O!O!OOO:partition", &PyList_Type, &segments, &PyTuple_Type,
+                          &names, &PyDict_Type, &starts_by_tag, &closures, &start_of,
+                          &matches))
+        return NULL;
+    Split sp;
+    if (split_scope(segments, starts_by_tag, closures, start_of, matches, &sp) < 0)
+        return NULL;
+    PyObject *own = split_own(segments, &sp), *found = own ? PyDict_New() : NULL;
+    for (Py_ssize_t i = 0; found != NULL && i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *empty = PyList_New(0);
+        if (empty == NULL || PyDict_SetItem(found, PyTuple_GET_ITEM(names, i), empty) < 0)
+            Py_CLEAR(found);
+        Py_XDECREF(empty);
+    }
+    for (Py_ssize_t k = 0; found != NULL && k < sp.ninst; k++) {
+        PyObject *instances = lookup(found, sp.name[k]);
+        PyObject *inst = instances ? PyList_GetSlice(segments, sp.lo[k], sp.hi[k]) : NULL;
+        if (inst == NULL || PyList_Append(instances, inst) < 0)
+            Py_CLEAR(found);
+        Py_XDECREF(inst);
+        Py_XDECREF(instances);
+    }
+    split_free(&sp);
+    if (found == NULL) {
+        Py_XDECREF(own);
+        return NULL;
+    }
+    PyObject *out = PyTuple_Pack(2, own, found);
+    Py_DECREF(own);
+    Py_DECREF(found);
+    return out;
+}
+
+/* The items of child loop ``name`` from the instances ``sp`` found in ``segments`` (run() without
+ * the instance lists: each instance is read in place, and listed only for a Python call). */
+static PyObject *
+run_split(Plan *plan, PyObject *segments, Split *sp, PyObject *name, PyObject *prefix,
+          PyObject *fallback, PyObject *make_scope, PyObject *rule)
+{
+    Inst *in = inst_new(plan, make_scope, rule);
+    if (in == NULL)
+        return NULL;
+    in->source = segments;
+    in->prefix = prefix;
+    PyObject *items = PyList_New(0);
+    Py_ssize_t number = 0;
+    for (Py_ssize_t k = 0; items != NULL && k < sp->ninst; k++) {
+        PyObject *own = sp->name[k];
+        if (own != name && !(PyUnicode_CheckExact(own) && PyUnicode_CheckExact(name)
+                             && unicode_equal(own, name)))
+            continue;
+        if (PyList_GET_SIZE(segments) != sp->n) {  /* (a callback changed it: refuse) */
+            PyErr_SetString(PyExc_RuntimeError, "the segment list changed");
+            Py_CLEAR(items);
+            break;
+        }
+        in->lo = sp->lo[k];
+        in->hi = sp->hi[k];
+        in->number = ++number;
+        if (map_instance(in, fallback, items) < 0)
+            Py_CLEAR(items);
+    }
+    inst_free(in);
+    return items;
+}
+
+/* scope(plan, segments, starts_by_tag, closures, start_of, matches, children, scope, rule,
+ *       leaf_item, leaf_scope) -> (out, done)
+ * Extractor._scope for a scope whose child loops are all positional loops without child loops
+ * of their own that this module maps (``children``: (name, plan, keep_empty, ScopePlan) each):
+ * the partition, ``scope.segments`` set to the scope's own segments, each child's items (the
+ * instances this module does not model through ``leaf_item(name, scope, ScopePlan, rule,
+ * instance, n)``, their scopes from ``leaf_scope(name, scope, ScopePlan, rule, instance, n)``),
+ * then the scope's own rules; ``done`` False: the caller applies those in Python. */
+static PyObject *
+accel_scope(PyObject *module, PyObject *args)
+{
+    Plan *plan;
+    PyObject *segments, *starts_by_tag, *closures, *start_of, *matches, *children, *scope;
+    PyObject *rule, *leaf_item, *leaf_scope;
+    if (!PyArg_ParseTuple(args, "O!O!O!OOOO!OOOO:scope", &PlanType, &plan, &PyList_Type,
+                          &segments, &PyDict_Type, &starts_by_tag, &closures, &start_of,
+                          &matches, &PyTuple_Type, &children, &scope, &rule, &leaf_item,
+                          &leaf_scope))
+        return NULL;
+    Split sp;
+    if (split_scope(segments, starts_by_tag, closures, start_of, matches, &sp) < 0)
+        return NULL;
+    Py_INCREF(segments);  /* (callbacks run Python code: nothing here may vanish) */
+    Py_INCREF(children);
+    PyObject *out = NULL, *own = split_own(segments, &sp), *result = NULL;
+    if (own == NULL || PyObject_SetAttr(scope, str_segments, own) < 0)
+        goto done;
+    out = PyDict_New();
+    for (Py_ssize_t c = 0; out != NULL && c < PyTuple_GET_SIZE(children); c++) {
+        PyObject *child = PyTuple_GET_ITEM(children, c), *name, *child_plan, *scope_plan;
+        int keep_empty;
+        if (!PyArg_ParseTuple(child, "OO!pO:child", &name, &PlanType, &child_plan, &keep_empty,
+                              &scope_plan)) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyObject *prefix = PyTuple_Pack(4, name, scope, scope_plan, rule);
+        PyObject *items = prefix == NULL ? NULL
+            : run_split((Plan *)child_plan, segments, &sp, name, prefix, leaf_item, leaf_scope,
+                        rule);
+        Py_XDECREF(prefix);
+        if (items == NULL || ((PyList_GET_SIZE(items) || keep_empty)
+                              && PyDict_SetItem(out, name, items) < 0))
+            Py_CLEAR(out);
+        Py_XDECREF(items);
+    }
+    if (out == NULL)
+        goto done;
+    int filled = apply_fields(plan, out, own, scope, rule);
+    if (filled >= 0)
+        result = Py_BuildValue("(OO)", out, filled ? Py_True : Py_False);
+done:
+    split_free(&sp);
+    Py_XDECREF(own);
+    Py_XDECREF(out);
+    Py_DECREF(children);
+    Py_DECREF(segments);
+    return result;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1565,6 +1798,9 @@ static PyMethodDef leaf_methods[] = {
      PyDoc_STR("fields(plan, out, segments, scope, rule) -> bool")},
     {"partition", accel_partition, METH_VARARGS,
      PyDoc_STR("partition(segments, names, starts_by_tag, closures, start_of, matches)")},
+    {"scope", accel_scope, METH_VARARGS,
+     PyDoc_STR("scope(plan, segments, starts_by_tag, closures, start_of, matches, children, "
+               "scope, rule, leaf_item, leaf_scope) -> (out, done)")},
     {"run", leaf_run, METH_VARARGS,
      PyDoc_STR("run(plan, instances, fallback, make_scope, rule) -> items")},
     {NULL, NULL, 0, NULL},
@@ -1592,6 +1828,7 @@ PyInit__accel(void)
     INTERN(str_default, "default");
     INTERN(str_strip, "strip");
     INTERN(str_tag, "tag");
+    INTERN(str_segments, "segments");
 #undef INTERN
     PyObject *module = PyModule_Create(&accel_module);
     if (module == NULL)

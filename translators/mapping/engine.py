@@ -731,7 +731,7 @@ class _ScopePlan:
     found, and its field rules as a plan. A map is applied to many messages; looking the same
     keys up in the spec dicts for every loop instance cost as much as extracting the values."""
 
-    __slots__ = ("accel", "children", "fields", "loops", "spec", "steps")
+    __slots__ = ("accel", "children", "fields", "loops", "scope_tables", "spec", "steps")
 
     def __init__(self, spec: LoopSpec) -> None:
         self.spec = spec  # kept alive: plans are cached by its id
@@ -746,6 +746,19 @@ class _ScopePlan:
         self.steps = _field_plan(spec.get("fields", _NO_RULES))
         self.fields = _compile_fields(self.steps, tuple(self.loops))
         self.accel = None if _accel is None else _accel_plan(self.steps, tuple(self.loops))
+        # What _accel.scope needs when every child loop is one it maps whole (positional, no
+        # "where", no child loops of its own): the scope then takes one call, not one per loop.
+        self.scope_tables: tuple[Any, ...] | None = None
+        if self.accel is not None and self.children and all(
+                kind == _POSITIONAL and not where and not child_plan.loops
+                and child_plan.accel is not None
+                for _, _, kind, where, _, child_plan in self.children):
+            partitioner = _partitioner(self.loops)
+            if partitioner.starts_by_tag:
+                self.scope_tables = (
+                    partitioner.starts_by_tag, partitioner.closures, partitioner.start_of,
+                    _matches, tuple((name, child_plan.accel, keep_empty, child_plan)
+                                    for name, _, _, _, keep_empty, child_plan in self.children))
 
 
 FieldsFn = Callable[[dict[str, Any], dict[str, list[View]], Scope,
@@ -996,6 +1009,12 @@ def _leaf_item(name: str, parent: Scope, plan: _ScopePlan, rule: Callable[..., A
     return item
 
 
+def _leaf_scope_of(name: str, parent: Scope, plan: _ScopePlan, rule: Callable[..., Any],
+                   inst: list[Segment], number: int) -> Scope:
+    """_leaf_scope with _leaf_item's arguments (what _accel.scope passes to both)."""
+    return _leaf_scope(name, parent, inst, number)
+
+
 def _leaf_scope(name: str, parent: Scope, inst: list[Segment], number: int) -> Scope:
     """The Scope _leaf_item would build, for the C module's rules that need one."""
     sub = Scope(name, inst, parent, inst, None, number)
@@ -1054,6 +1073,14 @@ class Extractor:
         return data
 
     def _scope(self, scope: Scope, segments: list[Segment], plan: _ScopePlan) -> dict[str, Any]:
+        tables = plan.scope_tables
+        if tables is not None and accelerate and type(segments) is list:
+            rule = self._rule
+            out, done = _accel.scope(plan.accel, segments, *tables, scope, rule, _leaf_item,
+                                     _leaf_scope_of)
+            if not done:
+                plan.fields(out, scope.by_tag(), scope, rule)
+            return out  # type: ignore[no-any-return]
         loops = plan.loops
         if loops:
             own, found = _partition(segments, loops)
