@@ -249,3 +249,43 @@ def test_the_structure_cache_key_is_the_tuple_of_tags() -> None:
         fast._accel.tags([Segment("A", raw="A"), object()])
     with pytest.raises(TypeError):
         fast._accel.tags(tuple(segments))
+
+
+def test_coded_values_are_looked_up_like_the_code_list() -> None:
+    """Every code of every coded element of two grammars passes, and near misses (a character
+    more or less, another case, Latin-1 look-alikes) pass exactly when the list holds them."""
+    for standard, version, message in (("x12", "004010", "850"), ("edifact", "D96A", "ORDERS")):
+        grammar = load_grammar_file(standard, version, message)
+        d = DELIMITERS[standard][0]
+        codec = ElementCodec(d, standard)
+        plan = fast._accel_plan(grammar.segments, standard, d.element, d.component,
+                                d.repetition, d.release if standard == "edifact" else "")
+        checked = 0
+        for tag, definition in grammar.segments.items():
+            for index, element in enumerate(definition.elements):
+                slots = [(None, element)] if not element.components else \
+                    list(enumerate(element.components))
+                for component, spec in slots:
+                    codes = getattr(spec, "codes", None)
+                    if not codes:
+                        continue
+                    values = set(codes)
+                    for code in list(codes)[:40]:
+                        values |= {code + "X", code[:-1], code.lower(), code + "\u00e9",
+                                   "\u00e9" + code[1:]}
+                    for value in sorted(values):
+                        cells = ["" for _ in definition.elements]
+                        if component is None:
+                            cells[index] = value
+                        else:
+                            parts = [""] * len(element.components)
+                            parts[component] = value
+                            cells[index] = d.component.join(parts)
+                        raw = d.element.join([tag, *cells])
+                        issues = check_segment(definition, codec(raw), standard)
+                        passed = fast._accel.clean(plan, [raw])
+                        assert not (passed and issues), (raw, issues)
+                        if value in codes and not issues:
+                            assert passed, raw  # (a listed code is found)
+                        checked += 1
+        assert checked > 100, (message, checked)

@@ -28,12 +28,22 @@ enum { CK_NONE = 0, CK_X12_DATE = 1, CK_X12_TIME = 2, CK_X12_INT = 3, CK_X12_REA
 /* Element usage: optional, not used (or never allowed to be present), mandatory. */
 enum { REQ_OPTIONAL = 0, REQ_NOT_USED = 1, REQ_MANDATORY = 2 };
 
+/* The one-byte codes of a code list in an open-addressing table, so that a value is looked up
+ * from its decoded characters without building a str (and hashing it) per coded element. A
+ * code of wider characters can never equal a one-byte text, so it is left out. */
+typedef struct {
+    size_t mask;              /* slots - 1 (a power of two, at most half full) */
+    const Py_UCS1 **text;     /* per slot: the code's characters (the frozenset owns them) */
+    Py_ssize_t *length;
+} CodeTable;
+
 typedef struct ElementSpec {
     int req;
     int check;
     int digit_length; /* the standards count only digits of numbers (values._length) */
     Py_ssize_t min, max;
     PyObject *codes; /* frozenset of str, or NULL for no code list */
+    CodeTable table; /* its one-byte codes (when codes is not NULL) */
     Py_ssize_t n_components; /* 0: a simple element */
     struct ElementSpec *components;
 } ElementSpec;
@@ -86,12 +96,66 @@ slot_of(unsigned int key)
 /* ---------------------------------------------------------------------------------------- */
 /* building a plan from the tuples of fast._accel_plan                                        */
 
+static size_t
+code_hash(const Py_UCS1 *v, Py_ssize_t n)
+{
+    size_t h = 1469598103934665603u;  /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++)
+        h = (h ^ v[i]) * 1099511628211u;
+    return h;
+}
+
+static int
+code_table_build(CodeTable *table, PyObject *codes)
+{
+    size_t size = 8;
+    while (size < 2 * (size_t)PySet_GET_SIZE(codes))
+        size *= 2;
+    table->text = PyMem_Calloc(size, sizeof(const Py_UCS1 *));
+    table->length = PyMem_Calloc(size, sizeof(Py_ssize_t));
+    if (table->text == NULL || table->length == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    table->mask = size - 1;
+    PyObject *iter = PyObject_GetIter(codes), *code;
+    if (iter == NULL)
+        return -1;
+    while ((code = PyIter_Next(iter)) != NULL) {
+        if (PyUnicode_CheckExact(code) && PyUnicode_KIND(code) == PyUnicode_1BYTE_KIND) {
+            const Py_UCS1 *v = PyUnicode_1BYTE_DATA(code);
+            Py_ssize_t n = PyUnicode_GET_LENGTH(code);
+            size_t slot = code_hash(v, n) & table->mask;
+            while (table->text[slot] != NULL)
+                slot = (slot + 1) & table->mask;
+            table->text[slot] = v;  /* (distinct: a set holds each code once) */
+            table->length[slot] = n;
+        }
+        Py_DECREF(code);  /* (the frozenset keeps it) */
+    }
+    Py_DECREF(iter);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* ``text in codes`` for one-byte characters. */
+static int
+code_known(const CodeTable *table, const Py_UCS1 *v, Py_ssize_t n)
+{
+    for (size_t slot = code_hash(v, n) & table->mask; table->text[slot] != NULL;
+            slot = (slot + 1) & table->mask)
+        if (table->length[slot] == n && memcmp(table->text[slot], v, (size_t)n) == 0)
+            return 1;
+    return 0;
+}
+
 static void
 free_elements(ElementSpec *elements, Py_ssize_t count)
 {
     if (elements == NULL)
         return;
     for (Py_ssize_t i = 0; i < count; i++) {
+        PyMem_Free(elements[i].table.text);
+        PyMem_Free(elements[i].table.length);
         Py_XDECREF(elements[i].codes);
         free_elements(elements[i].components, elements[i].n_components);
     }
@@ -147,6 +211,10 @@ read_elements(PyObject *items, ElementSpec **out, Py_ssize_t *count, int nested)
             }
             Py_INCREF(codes);
             e->codes = codes;
+            if (code_table_build(&e->table, codes) < 0) {
+                free_elements(elements, n);
+                return -1;
+            }
         }
         if (nested && PyTuple_Check(components) && PyTuple_GET_SIZE(components) > 0) {
             free_elements(elements, n);
@@ -457,14 +525,8 @@ value_clean(const ElementSpec *e, const Py_UCS1 *v, Py_ssize_t n)
     }
     if (size < e->min || size > e->max)
         return 0;
-    if (e->codes != NULL) {
-        PyObject *text = PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, v, n);
-        if (text == NULL)
-            return -1;
-        int found = PySet_Contains(e->codes, text);
-        Py_DECREF(text);
-        return found;
-    }
+    if (e->codes != NULL)
+        return code_known(&e->table, v, n);
     return 1;
 }
 
