@@ -39,6 +39,18 @@ enum { CV_STRIP = 0, CV_NUMBER = 1, CV_CODE = 2, CV_GTIN = 3, CV_CALL1 = 4, CV_C
 
 static PyTypeObject PlanType;
 
+/* memcmp(a, b, n) == 0 for the short texts compared here (tags, codes, cached values), where
+ * a call to memcmp costs more than the comparison. */
+static inline int
+same_bytes(const void *a, const void *b, Py_ssize_t n)
+{
+    const unsigned char *x = a, *y = b;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (x[i] != y[i])
+            return 0;
+    return 1;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* module state: the slot offsets of Segment and ElementCodec, the helpers of the engine      */
 
@@ -463,7 +475,7 @@ inst_index(Inst *in)
             PyObject *want = plan->tags[j];
             if (want == tag || (PyUnicode_GET_LENGTH(want) == taglen
                                 && PyUnicode_KIND(want) == kind
-                                && memcmp(PyUnicode_DATA(want), data, taglen * kind) == 0)) {
+                                && same_bytes(PyUnicode_DATA(want), data, taglen * kind))) {
                 t = (int)j;
                 break;
             }
@@ -887,7 +899,7 @@ convert(Inst *in, Step *s, Rec *rec, Py_ssize_t a, Py_ssize_t b)
     if (s->conv == CV_CALLVIEW || n > CACHE_KEY || PyUnicode_KIND(rec->raw) != PyUnicode_1BYTE_KIND)
         return convert_span(in, s, rec, a, b);
     const Py_UCS1 *text = PyUnicode_1BYTE_DATA(rec->raw) + a;
-    if (s->cache_len == n && memcmp(s->cache_key, text, n) == 0)
+    if (s->cache_len == n && same_bytes(s->cache_key, text, n))
         return Py_NewRef(s->cache_value);
     PyObject *out = convert_span(in, s, rec, a, b);
     if (out != NULL) {  /* (no Python code runs from here on: the pair stays consistent) */
@@ -1164,6 +1176,8 @@ keep(PyObject *v)
         return 0;
     if (PyUnicode_CheckExact(v))
         return PyUnicode_GET_LENGTH(v) != 0;
+    if (PyLong_CheckExact(v) || PyFloat_CheckExact(v))
+        return 1;  /* (never equal to a str: the comparison below would say so, slowly) */
     return PyObject_RichCompareBool(v, str_empty, Py_NE);
 }
 
