@@ -31,6 +31,7 @@
 #define MAX_LISTS 8
 #define MAX_ELS 16
 #define CACHE_KEY 32
+#define CACHE_SLOTS 64
 
 enum { OP_INLINE = 0, OP_FETCH = 1, OP_CONST = 2, OP_INDEX = 3, OP_RULE = 4 };
 enum { SH_PLAIN = 0, SH_WHERE = 1, SH_PAIRS = 2, SH_COMPOSITES = 3, SH_ELS = 4 };
@@ -107,13 +108,19 @@ typedef struct {
     Py_ssize_t nels;     /* SH_ELS: the (element, component) addresses, joined with ``join`` */
     Py_ssize_t els[MAX_ELS][2];
     PyObject *join;
-    /* The last text converted and its value (owned), for the converters whose value depends
-     * on the text alone: units, qualifiers, descriptions and dates repeat from line to line,
-     * and a repeat then costs a comparison instead of new objects. One-byte texts only. */
-    Py_ssize_t cache_len;  /* -1: empty */
-    Py_UCS1 cache_key[CACHE_KEY];
-    PyObject *cache_value;
+    /* Texts converted before and their values, for the converters whose value depends on the
+     * text alone: line numbers, units, qualifiers, prices, descriptions and dates repeat from
+     * line to line and from document to document, and a repeat then costs a comparison
+     * instead of new objects (and the translated payloads share them). Direct-mapped by a
+     * hash of the text; one-byte texts only; allocated on first use. */
+    struct CacheSlot *cache;
 } Step;
+
+typedef struct CacheSlot {
+    Py_ssize_t len;  /* -1: empty */
+    Py_UCS1 key[CACHE_KEY];
+    PyObject *value;  /* owned */
+} CacheSlot;
 
 typedef struct {
     PyObject_HEAD
@@ -129,7 +136,11 @@ static void
 plan_dealloc(Plan *self)
 {
     for (Py_ssize_t i = 0; self->steps != NULL && i < self->nsteps; i++)
-        Py_XDECREF(self->steps[i].cache_value);
+        if (self->steps[i].cache != NULL) {
+            for (int k = 0; k < CACHE_SLOTS; k++)
+                Py_XDECREF(self->steps[i].cache[k].value);
+            PyMem_Free(self->steps[i].cache);
+        }
     PyMem_Free(self->steps);
     Py_XDECREF(self->source);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -194,7 +205,6 @@ plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                 || ssize_item(t, 11, &s->first) < 0 || ssize_item(t, 12, &s->last) < 0
                 || ssize_item(t, 13, &s->qcomp) < 0 || ssize_item(t, 14, &s->vcomp) < 0)
             goto fail;
-        s->cache_len = -1;
         s->op = (int)op; s->shape = (int)shape; s->conv = (int)conv; s->maybe = (int)maybe;
         s->tag = (int)tag; s->any_value = (int)any_value;
         s->allowed = PyTuple_GET_ITEM(t, 10);
@@ -891,21 +901,39 @@ code_read(Inst *in, PyObject *name, PyObject *code)
 static PyObject *convert_span(Inst *in, Step *s, Rec *rec, Py_ssize_t a, Py_ssize_t b);
 
 /* The value of a non-blank raw span through the step's converter (a new reference), from the
- * step's cache when the text is the one converted last. */
+ * step's cache when the text was converted before. */
 static PyObject *
 convert(Inst *in, Step *s, Rec *rec, Py_ssize_t a, Py_ssize_t b)
 {
     Py_ssize_t n = b - a;
     if (s->conv == CV_CALLVIEW || n > CACHE_KEY || PyUnicode_KIND(rec->raw) != PyUnicode_1BYTE_KIND)
         return convert_span(in, s, rec, a, b);
+    if (s->cache == NULL) {
+        s->cache = PyMem_Malloc(CACHE_SLOTS * sizeof(CacheSlot));
+        if (s->cache == NULL)
+            return convert_span(in, s, rec, a, b);  /* (no memory to spare: no cache) */
+        for (int k = 0; k < CACHE_SLOTS; k++) {
+            s->cache[k].len = -1;
+            s->cache[k].value = NULL;
+        }
+    }
     const Py_UCS1 *text = PyUnicode_1BYTE_DATA(rec->raw) + a;
-    if (s->cache_len == n && same_bytes(s->cache_key, text, n))
-        return Py_NewRef(s->cache_value);
+    unsigned int h = 2166136261u;  /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++)
+        h = (h ^ text[i]) * 16777619u;
+    CacheSlot *slot = &s->cache[(h ^ (h >> 16)) % CACHE_SLOTS];
+    if (slot->len == n && same_bytes(slot->key, text, n))
+        return Py_NewRef(slot->value);
     PyObject *out = convert_span(in, s, rec, a, b);
-    if (out != NULL) {  /* (no Python code runs from here on: the pair stays consistent) */
-        Py_XSETREF(s->cache_value, Py_NewRef(out));
-        memcpy(s->cache_key, PyUnicode_1BYTE_DATA(rec->raw) + a, n);
-        s->cache_len = n;
+    if (out != NULL) {
+        /* The slot is whole again before the old value goes (its release runs no code of
+         * ours, but it must find nothing half-written if it ever did). The text is read
+         * again: the converter may have run Python code, the string itself cannot change. */
+        PyObject *old = slot->value;
+        slot->value = Py_NewRef(out);
+        memcpy(slot->key, PyUnicode_1BYTE_DATA(rec->raw) + a, n);
+        slot->len = n;
+        Py_XDECREF(old);
     }
     return out;
 }
