@@ -127,7 +127,6 @@ typedef struct {
     Py_ssize_t ntags;
     PyObject *tags[MAX_TAGS];
     Py_ssize_t nsteps;
-    Py_ssize_t nfields;  /* distinct top-level names */
     Step *steps;
     PyObject *source;  /* the tuples the plan was built from (they own the objects above) */
 } Plan;
@@ -251,19 +250,6 @@ plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             goto fail;
         }
     }
-    PyObject *names = PySet_New(NULL);
-    if (names == NULL)
-        goto fail;
-    for (Py_ssize_t i = 0; i < self->nsteps; i++) {
-        PyObject *path = self->steps[i].path;
-        if (PyTuple_Check(path) && PyTuple_GET_SIZE(path) > 0
-                && PySet_Add(names, PyTuple_GET_ITEM(path, 0)) < 0) {
-            Py_DECREF(names);
-            goto fail;
-        }
-    }
-    self->nfields = PySet_GET_SIZE(names);
-    Py_DECREF(names);
     return (PyObject *)self;
 fail:
     Py_DECREF(self);
@@ -1286,13 +1272,10 @@ inst_fill(Inst *in, PyObject *out)
 static PyObject *
 inst_fields(Inst *in)
 {
-    /* (sized for the fields at once: equal to the Python path's dict, without its resizes;
-     * the sizing call is CPython's own, not public API, so only where it is known to exist) */
-#if PY_VERSION_HEX < 0x030D0000
-    PyObject *out = _PyDict_NewPresized(in->plan->nfields);
-#else
+    /* Grown by its inserts, like the Python path's dict: _PyDict_NewPresized would save a
+     * resize but (CPython 3.11/3.12) build a table for keys of any type, 30% larger than the
+     * str-keyed one inserts give and slower to look up in, for every line of every payload. */
     PyObject *out = PyDict_New();
-#endif
     if (out == NULL)
         return NULL;
     if (inst_fill(in, out) < 0) {

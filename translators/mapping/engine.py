@@ -731,11 +731,14 @@ class _ScopePlan:
     found, and its field rules as a plan. A map is applied to many messages; looking the same
     keys up in the spec dicts for every loop instance cost as much as extracting the values."""
 
-    __slots__ = ("accel", "children", "fields", "loops", "scope_tables", "spec", "steps")
+    __slots__ = ("accel", "children", "derive", "fields", "hierarchy", "loops", "scope_tables",
+                 "spec", "steps")
 
     def __init__(self, spec: LoopSpec) -> None:
         self.spec = spec  # kept alive: plans are cached by its id
         self.loops: dict[str, LoopSpec] = spec.get("lists", _NO_LOOPS)
+        self.hierarchy: dict[str, Any] | None = spec.get("hierarchy")  # (a whole map's)
+        self.derive: tuple[dict[str, Any], ...] = tuple(spec.get("derive", ()))
         children: list[Child] = []
         for name, child in self.loops.items():
             kind = _LEVELS if "levels" in child else _BORROWED if "from" in child \
@@ -1052,23 +1055,26 @@ def _where_ok(view: View, where: list[tuple[int, int, frozenset[str], bool]]) ->
 
 
 class Extractor:
+    __slots__ = ("_node_scopes", "_resolved", "message", "nodes", "spec")
+
     def __init__(self, spec: dict[str, Any], message: Message) -> None:
         self.spec = spec
         self.message = message
         self.nodes: list[HierNode] = []
-        self._resolved: dict[tuple[Any, ...], tuple[Scope, Scope | None]] = {}
-        self._node_scopes: dict[int, Scope] = {}
+        # (made on first use: most messages resolve nothing)
+        self._resolved: dict[tuple[Any, ...], tuple[Scope, Scope | None]] | None = None
+        self._node_scopes: dict[int, Scope] | None = None
 
     def run(self) -> dict[str, Any]:
+        plan = _scope_plan(self.spec)
         body = self.message.body
-        hierarchy = self.spec.get("hierarchy")
+        hierarchy = plan.hierarchy
         if hierarchy:
             own, self.nodes = _build_hierarchy(body, hierarchy)
         else:
             own = body
-        root = Scope(label="root", segments=[], raw=body)
-        data = self._scope(root, own, _scope_plan(self.spec))
-        for op in self.spec.get("derive", []):
+        data = self._scope(Scope("root", [], None, body), own, plan)
+        for op in plan.derive:
             _derive(data, op)
         return data
 
@@ -1156,7 +1162,9 @@ class Extractor:
         """``from``: an ancestor loop (by loop name or hierarchy level), "parent" or "root"."""
         targets = set(target) if isinstance(target, list) else {target}
         key = (id(scope), *sorted(targets))
-        if key in self._resolved:
+        if self._resolved is None:
+            self._resolved = {}
+        elif key in self._resolved:
             return self._resolved[key][1]
         found = self._resolve_uncached(scope, targets)
         self._resolved[key] = (scope, found)  # keep scope alive: its id stays unique
@@ -1185,6 +1193,8 @@ class Extractor:
     def _node_scope(self, node: HierNode) -> Scope:
         # Own segments of a hierarchy node, positional child loops not split off: what a
         # lookup from a descendant wants (PRF of the order HL, MAN of the pack HL).
+        if self._node_scopes is None:
+            self._node_scopes = {}
         scope = self._node_scopes.get(id(node))
         if scope is None:
             scope = Scope(label=node.level, segments=node.segments, raw=node.segments,

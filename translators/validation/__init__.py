@@ -82,7 +82,8 @@ def validate_message(message: Message, grammar: Grammar, *, standard: str,
                 continue
             for issue in _issues_for(definitions[segment.tag], segment, standard, delimiters):
                 located.append((segment, issue, loops[index]))
-    located.extend((segments[index], issue, "") for index, issue in shape.issues)
+    if shape.issues:
+        located.extend((segments[index], issue, "") for index, issue in shape.issues)
     if grammar.hierarchy is not None:
         located.extend((s, i, "HL") for s, i in check_hierarchy(grammar.hierarchy, segments))
     if not located:

@@ -126,11 +126,9 @@ def _message_result(message: Message, interchange: Interchange, group: Group, in
                     group_control: str) -> MessageResult:
     standard = interchange.standard
     errors = list(syntax_errors)
-    item = MessageResult(
-        message_type=message.type, message_control=message.control,
-        group_control=group_control, interchange_control=interchange_control,
-        version=message.version, status="accepted", errors=errors, message=message,
-        interchange_index=index, group_index=group_index)
+    # (positional: one per message, and keywords cost as much as the rest of the call)
+    item = MessageResult(message.type, message.control, group_control, interchange_control,
+                         message.version, "accepted", errors, None, message, index, group_index)
     grammar = load_grammar(standard, message.type, message.version)
     if grammar is None:
         item.status = "unsupported"
