@@ -178,7 +178,7 @@ VALUES = ["21", "1", "EN", "BP", "UK", "4000862141404", "00012345678905", "12.5"
 
 
 def _random_rule(rnd: random.Random, field: str) -> dict[str, Any]:
-    tag = rnd.choice(["QTY", "PO1", "PID"])
+    tag = rnd.choice(["QTY", "PO1", "PID", "ISA"])
     rule: dict[str, Any] = {"field": field, "seg": tag}
     shape = rnd.random()
     if shape < 0.05:
@@ -223,7 +223,7 @@ def _random_segments(rnd: random.Random, standard: str) -> list[Segment]:
     codec = ElementCodec(d, standard)
     segments = []
     for _ in range(rnd.randint(1, 6)):
-        tag = rnd.choice(["QTY", "PO1", "PID", "FTX"])
+        tag = rnd.choice(["QTY", "PO1", "PID", "FTX", "ISA"])
         elements = [d.component.join(rnd.choice(VALUES) for _ in range(rnd.randint(1, 3)))
                     for _ in range(rnd.randint(0, 8))]
         text = d.element.join([tag, *elements])

@@ -32,6 +32,8 @@
 #define MAX_ELS 16
 #define CACHE_KEY 32
 #define CACHE_SLOTS 64
+#define CACHE_WINDOW 256   /* look-ups a rule's hit rate is judged on */
+#define CACHE_PAUSE 4096   /* conversions without the cache after a poor window */
 
 enum { OP_INLINE = 0, OP_FETCH = 1, OP_CONST = 2, OP_INDEX = 3, OP_RULE = 4 };
 enum { SH_PLAIN = 0, SH_WHERE = 1, SH_PAIRS = 2, SH_COMPOSITES = 3, SH_ELS = 4 };
@@ -112,8 +114,11 @@ typedef struct {
      * text alone: line numbers, units, qualifiers, prices, descriptions and dates repeat from
      * line to line and from document to document, and a repeat then costs a comparison
      * instead of new objects (and the translated payloads share them). Direct-mapped by a
-     * hash of the text; one-byte texts only; allocated on first use. */
+     * hash of the text; one-byte texts only; allocated on first use. A rule whose texts
+     * rarely repeat (order numbers, part numbers) pauses its cache for a while: looking up
+     * and storing every text would cost more than it saves. */
     struct CacheSlot *cache;
+    int cache_tries, cache_hits, cache_paused;
 } Step;
 
 typedef struct CacheSlot {
@@ -268,10 +273,10 @@ typedef struct {
     PyObject *element_obj, *component_obj;
     int nunsplit;
     Py_UCS4 unsplit[MAX_UNSPLIT];
-    unsigned char kinds[256];  /* for one-byte texts: CH_ELEMENT, CH_UNSPLIT or 0 */
+    unsigned char kinds[256];  /* for one-byte texts: CH_ELEMENT, CH_UNSPLIT, CH_COMPONENT */
 } CodecInfo;
 
-enum { CH_ELEMENT = 1, CH_UNSPLIT = 2 };
+enum { CH_ELEMENT = 1, CH_UNSPLIT = 2, CH_COMPONENT = 3 };
 
 /* One code list as CodeList.read reads it: ``code_list(name)`` is cached, so one look-up per
  * run stands for one per value. */
@@ -287,6 +292,7 @@ typedef struct {
     PyObject *seg, *raw;  /* owned */
     CodecInfo *codec;     /* when plain */
     int plain;            /* the Python path has cells for it */
+    int has_component;    /* 0: no component separator in the text (every cell is one value) */
     int next;             /* next record with the same tag, or -1 */
     Py_ssize_t sep0, nsep;  /* element separators: seps[sep0 .. sep0 + nsep) */
 } Rec;
@@ -407,7 +413,9 @@ codec_info(Inst *in, PyObject *codec)
         goto done;
     info->component_obj = Py_NewRef(component);
     info->element_obj = Py_NewRef(element);
-    if (info->element < 256)
+    if (info->component < 256)
+        info->kinds[info->component] = CH_COMPONENT;
+    if (info->element < 256)  /* (after the component: the element separator wins) */
         info->kinds[info->element] = CH_ELEMENT;
     for (int u = 0; u < info->nunsplit; u++)  /* (after the element: a release wins) */
         if (info->unsplit[u] < 256)
@@ -486,21 +494,27 @@ inst_index(Inst *in)
         rec->codec = codec;
         rec->sep0 = in->nseps;
         rec->nsep = 0;
+        rec->has_component = 1;
         if (codec != NULL && !codec->never) {
             /* ElementCodec.cells: None when a release/repetition character or a line break is
              * in the text, or for the fixed-format ISA; else the split on the element
              * separator. */
             int rk = PyUnicode_KIND(raw);
             const void *rd = PyUnicode_DATA(raw);
-            Py_ssize_t len = PyUnicode_GET_LENGTH(raw);
+            Py_ssize_t len = PyUnicode_GET_LENGTH(raw), full = len;
             int plain = 1;
             Py_UCS4 el = codec->element;
             if (rk == PyUnicode_1BYTE_KIND) {  /* (nearly every text: one table look-up) */
                 const Py_UCS1 *bytes = rd;
+                int component = 0;
                 for (Py_ssize_t k = 0; k < len; k++) {
                     unsigned char kind = codec->kinds[bytes[k]];
                     if (kind == 0)
                         continue;
+                    if (kind == CH_COMPONENT) {
+                        component = 1;
+                        continue;
+                    }
                     if (kind == CH_UNSPLIT) {
                         plain = 0;
                         break;
@@ -509,6 +523,7 @@ inst_index(Inst *in)
                         return 0;
                     in->seps[in->nseps++] = k;
                 }
+                rec->has_component = component;
                 len = 0;  /* (done) */
             }
             for (Py_ssize_t k = 0; k < len; k++) {
@@ -526,7 +541,7 @@ inst_index(Inst *in)
                     in->seps[in->nseps++] = k;
                 }
             }
-            if (plain && codec->x12 && len >= 3 && PyUnicode_READ(rk, rd, 0) == 'I'
+            if (plain && codec->x12 && full >= 3 && PyUnicode_READ(rk, rd, 0) == 'I'
                     && PyUnicode_READ(rk, rd, 1) == 'S' && PyUnicode_READ(rk, rd, 2) == 'A')
                 plain = 0;
             if (plain)
@@ -622,6 +637,8 @@ cell_span(Inst *in, Rec *rec, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b)
 static int
 component_span(Rec *rec, Py_ssize_t k, Py_ssize_t *a, Py_ssize_t *b)
 {
+    if (!rec->has_component)  /* (the whole span is component 1, and the only one) */
+        return k == 1;
     int kind = PyUnicode_KIND(rec->raw);
     const void *data = PyUnicode_DATA(rec->raw);
     Py_UCS4 sep = rec->codec->component;
@@ -892,8 +909,17 @@ static PyObject *
 convert(Inst *in, Step *s, Rec *rec, Py_ssize_t a, Py_ssize_t b)
 {
     Py_ssize_t n = b - a;
+    if (s->cache_paused > 0) {
+        s->cache_paused--;
+        return convert_span(in, s, rec, a, b);
+    }
     if (s->conv == CV_CALLVIEW || n > CACHE_KEY || PyUnicode_KIND(rec->raw) != PyUnicode_1BYTE_KIND)
         return convert_span(in, s, rec, a, b);
+    if (++s->cache_tries == CACHE_WINDOW) {  /* (fewer than 1 in 8 found: pause) */
+        if (s->cache_hits < CACHE_WINDOW / 8)
+            s->cache_paused = CACHE_PAUSE;
+        s->cache_tries = s->cache_hits = 0;
+    }
     if (s->cache == NULL) {
         s->cache = PyMem_Malloc(CACHE_SLOTS * sizeof(CacheSlot));
         if (s->cache == NULL)
@@ -908,8 +934,10 @@ convert(Inst *in, Step *s, Rec *rec, Py_ssize_t a, Py_ssize_t b)
     for (Py_ssize_t i = 0; i < n; i++)
         h = (h ^ text[i]) * 16777619u;
     CacheSlot *slot = &s->cache[(h ^ (h >> 16)) % CACHE_SLOTS];
-    if (slot->len == n && same_bytes(slot->key, text, n))
+    if (slot->len == n && same_bytes(slot->key, text, n)) {
+        s->cache_hits++;
         return Py_NewRef(slot->value);
+    }
     PyObject *out = convert_span(in, s, rec, a, b);
     if (out != NULL) {
         /* The slot is whole again before the old value goes (its release runs no code of
@@ -1239,13 +1267,9 @@ inst_fill(Inst *in, PyObject *out)
             break;
         }
         case OP_FETCH:
-            if (in->head[s->tag] < 0)
-                continue;  /* no candidate: the rule does nothing */
             v = call_fetch(in, s);
             break;
         default:
-            if (in->head[s->tag] < 0)
-                continue;
             v = inline_value(in, s);
         }
         if (v == NULL)
@@ -1507,12 +1531,48 @@ split_open(Split *sp, PyObject *name, Py_ssize_t at)
     return 0;
 }
 
+/* What split_scope found out about a tag object before, within one call: the parser shares
+ * one str per tag, so a scope asks the same few questions of the same few objects. */
+#define TAG_MEMO 32
+
+typedef struct {
+    PyObject *tag, *closure;  /* owned; the question: is ``tag`` in ``closure`` (and not the
+                               * loop's start tag)? */
+    int member, other;
+} MemberMemo;
+
+typedef struct {
+    PyObject *tag;      /* owned (so no other object can take its address meanwhile) */
+    PyObject *entries;  /* owned: ``starts_by_tag.get(tag)``, or NULL for none */
+} StartMemo;
+
+static void
+memos_clear(MemberMemo *members, StartMemo *starts)
+{
+    for (int m = 0; m < TAG_MEMO; m++) {
+        Py_XDECREF(members[m].tag);
+        Py_XDECREF(members[m].closure);
+        Py_XDECREF(starts[m].tag);
+        Py_XDECREF(starts[m].entries);
+    }
+}
+
+static size_t
+memo_slot(PyObject *tag)
+{
+    return ((size_t)(uintptr_t)tag >> 4) & (TAG_MEMO - 1);
+}
+
 /* engine._partition's loop over ``segments`` with the tables of its _Partitioner: 0, or -1
  * with an exception (``sp`` is then freed). */
 static int
 split_scope(PyObject *segments, PyObject *starts_by_tag, PyObject *closures,
             PyObject *start_of, PyObject *matches, Split *sp)
 {
+    MemberMemo members[TAG_MEMO];
+    StartMemo starts[TAG_MEMO];
+    memset(members, 0, sizeof(members));
+    memset(starts, 0, sizeof(starts));
     memset(sp, 0, sizeof(*sp));
     if (segment_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "bind() was not called");
@@ -1547,23 +1607,49 @@ split_scope(PyObject *segments, PyObject *starts_by_tag, PyObject *closures,
          * tag (engine._partition). */
         int member = 0;
         if (open) {
-            member = PyAnySet_CheckExact(closure) ? PySet_Contains(closure, tag)
-                : PySequence_Contains(closure, tag);
-            if (member < 0)
-                goto fail;
-            if (member) {
-                int other = PyUnicode_CheckExact(tag) && PyUnicode_CheckExact(start)
-                    ? !unicode_equal(tag, start) : PyObject_RichCompareBool(tag, start, Py_NE);
-                if (other < 0)
+            MemberMemo *memo = &members[memo_slot(tag)];
+            if (memo->tag == tag && memo->closure == closure) {
+                member = memo->member;
+                if (member && memo->other)
+                    goto joined;
+            }
+            else {
+                member = PyAnySet_CheckExact(closure) ? PySet_Contains(closure, tag)
+                    : PySequence_Contains(closure, tag);
+                if (member < 0)
                     goto fail;
-                if (other)
+                int other = 0;
+                if (member) {
+                    other = PyUnicode_CheckExact(tag) && PyUnicode_CheckExact(start)
+                        ? !unicode_equal(tag, start)
+                        : PyObject_RichCompareBool(tag, start, Py_NE);
+                    if (other < 0)
+                        goto fail;
+                }
+                if (PyUnicode_CheckExact(tag)) {  /* (str: its answers cannot change) */
+                    Py_XSETREF(memo->tag, Py_NewRef(tag));
+                    Py_XSETREF(memo->closure, Py_NewRef(closure));
+                    memo->member = member;
+                    memo->other = other;
+                }
+                if (member && other)
                     goto joined;
             }
         }
         PyObject *opener = NULL;
-        entries = Py_XNewRef(PyDict_GetItemWithError(starts_by_tag, tag));
-        if (entries == NULL && PyErr_Occurred())
-            goto fail;
+        StartMemo *known = &starts[memo_slot(tag)];
+        if (known->tag == tag) {
+            entries = Py_XNewRef(known->entries);
+        }
+        else {
+            entries = Py_XNewRef(PyDict_GetItemWithError(starts_by_tag, tag));
+            if (entries == NULL && PyErr_Occurred())
+                goto fail;
+            if (PyUnicode_CheckExact(tag)) {
+                Py_XSETREF(known->entries, Py_XNewRef(entries));
+                Py_XSETREF(known->tag, Py_NewRef(tag));
+            }
+        }
         if (entries != NULL) {
             /* The _Partitioner's own table is a list of (name, where) pairs: read it in
              * place (anything else: iterate and unpack, as the Python path does). */
@@ -1644,12 +1730,14 @@ split_scope(PyObject *segments, PyObject *starts_by_tag, PyObject *closures,
         PyErr_SetString(PyExc_RuntimeError, "the segment list changed");
         goto fail;
     }
+    memos_clear(members, starts);
     Py_XDECREF(closure);
     Py_XDECREF(start);
     Py_DECREF(segments);
     Py_DECREF(starts_by_tag);
     return 0;
 fail:
+    memos_clear(members, starts);
     Py_XDECREF(entries);
     Py_XDECREF(tag);
     Py_XDECREF(seg);
