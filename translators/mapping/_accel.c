@@ -695,7 +695,7 @@ read_span(Inst *in, Rec *rec, Py_ssize_t n, Py_ssize_t k, Py_ssize_t *a, Py_ssiz
 }
 
 /* str.strip() of a span. */
-static void
+static inline void
 strip_span(Rec *rec, Py_ssize_t *a, Py_ssize_t *b)
 {
     int kind = PyUnicode_KIND(rec->raw);
@@ -721,6 +721,18 @@ span_in(Rec *rec, Py_ssize_t a, Py_ssize_t b, PyObject *allowed)
     int kind = PyUnicode_KIND(rec->raw);
     const void *data = PyUnicode_DATA(rec->raw);
     Py_ssize_t len = b - a;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        /* (a str of wider characters never equals one-byte text: kinds are minimal) */
+        const Py_UCS1 *text = (const Py_UCS1 *)data + a;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(allowed); i++) {
+            PyObject *want = PyTuple_GET_ITEM(allowed, i);
+            if (PyUnicode_Check(want) && PyUnicode_GET_LENGTH(want) == len
+                    && PyUnicode_KIND(want) == PyUnicode_1BYTE_KIND
+                    && same_bytes(PyUnicode_1BYTE_DATA(want), text, len))
+                return 1;
+        }
+        return 0;
+    }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(allowed); i++) {
         PyObject *want = PyTuple_GET_ITEM(allowed, i);
         if (!PyUnicode_Check(want) || PyUnicode_GET_LENGTH(want) != len)
