@@ -59,6 +59,7 @@ typedef struct {
     ElementSpec *elements;
     Py_ssize_t n_rules;
     RuleSpec *rules;
+    Py_ssize_t checked;  /* elements worth a look when absent: up to the last mandatory one */
 } SegmentSpec;
 
 /* Tags of up to three characters, packed into an int, find their spec in an open-addressing
@@ -69,6 +70,7 @@ typedef struct {
     PyObject_HEAD
     Py_UCS4 element, component, repetition, release; /* NO_CHAR when the set has none */
     PyObject *segments; /* dict: tag -> capsule of a SegmentSpec (owns the specs) */
+    unsigned char classes[256]; /* what each one-byte character is to the splitting loop */
     unsigned int keys[TABLE_SIZE]; /* 0: free */
     const void *specs[TABLE_SIZE];
 } PlanObject;
@@ -91,6 +93,9 @@ slot_of(unsigned int key)
 }
 
 #define NO_CHAR 0xFFFFFFFFu
+
+/* Characters of a segment text as the splitting loop sees them. */
+enum { CL_TEXT = 0, CL_ELEMENT = 1, CL_COMPONENT = 2, CL_RELEASE = 3, CL_REFUSE = 4 };
 #define CAPSULE "translators.validation._accel.SegmentSpec"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -250,6 +255,9 @@ read_segment(PyObject *value)
         Py_DECREF(capsule);
         return NULL;
     }
+    for (Py_ssize_t i = 0; i < spec->n_elements; i++)
+        if (spec->elements[i].req == REQ_MANDATORY)
+            spec->checked = i + 1;
     Py_ssize_t n_rules = PyTuple_GET_SIZE(rules);
     if (n_rules > 0) {
         spec->rules = PyMem_Calloc((size_t)n_rules, sizeof(RuleSpec));
@@ -315,6 +323,17 @@ plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_DECREF(self);
         return NULL;
     }
+    /* Later assignments win, in the order the splitting loop tests the characters. */
+    memset(self->classes, CL_TEXT, sizeof(self->classes));
+    self->classes['\n'] = self->classes['\r'] = CL_REFUSE;
+    if (self->repetition < 256)
+        self->classes[self->repetition] = CL_REFUSE;
+    if (self->component < 256)
+        self->classes[self->component] = CL_COMPONENT;
+    if (self->element < 256)
+        self->classes[self->element] = CL_ELEMENT;
+    if (self->release < 256)
+        self->classes[self->release] = CL_RELEASE;
     self->segments = PyDict_New();
     if (self->segments == NULL) {
         Py_DECREF(self);
@@ -561,7 +580,7 @@ segment_clean(PlanObject *plan, PyObject *raw, Split *s)
     if (n > MAX_TEXT)
         return 0;
     const Py_UCS1 *text = PyUnicode_1BYTE_DATA(raw);
-    Py_UCS4 el = plan->element, comp = plan->component, rep = plan->repetition;
+    Py_UCS4 el = plan->element;
     Py_UCS4 rel = plan->release;
     Py_ssize_t i = 0;
     while (i < n && text[i] != el) {
@@ -603,27 +622,29 @@ segment_clean(PlanObject *plan, PyObject *raw, Split *s)
         s->start[0] = 0;
         elements = 1;
         components = 1;
+        const unsigned char *classes = plan->classes;  /* (one look-up per character) */
         while (i < n) {
             Py_UCS1 c = text[i];
-            if (c == rel) {
+            switch (classes[c]) {
+            case CL_TEXT:
+                s->buf[b++] = c;
+                break;
+            case CL_RELEASE:
                 if (i + 1 >= n || text[i + 1] == '\n' || text[i + 1] == '\r')
                     return 0;
                 s->buf[b++] = text[i + 1];
-                i += 2;
-                continue;
-            }
-            if (c == el || c == comp) {
+                i++;
+                break;
+            case CL_REFUSE:
+                return 0;
+            default:  /* an element or component separator */
                 s->length[components - 1] = b - s->start[components - 1];
-                if (c == el) {
+                if (classes[c] == CL_ELEMENT) {
                     s->count[elements - 1] = components - s->first[elements - 1];
                     s->first[elements++] = components;
                 }
                 s->start[components++] = b;
             }
-            else if (c == rep || c == '\n' || c == '\r')
-                return 0;
-            else
-                s->buf[b++] = c;
             i++;
         }
         s->length[components - 1] = b - s->start[components - 1];
@@ -638,7 +659,9 @@ segment_clean(PlanObject *plan, PyObject *raw, Split *s)
     if (defined > 255)
         return 0;
     memset(present, 0, (size_t)defined + 1);
-    for (Py_ssize_t index = 0; index < defined; index++) {
+    /* (past the elements the text has, only a mandatory one could still be missing) */
+    Py_ssize_t last = elements > spec->checked ? elements : spec->checked;
+    for (Py_ssize_t index = 0; index < defined && index < last; index++) {
         const ElementSpec *e = &spec->elements[index];
         if (index >= elements || !has_data(s, index)) {
             if (e->req == REQ_MANDATORY)
