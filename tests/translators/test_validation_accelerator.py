@@ -204,22 +204,36 @@ def test_predicate_judges_values_like_the_element_checks() -> None:
         codec = ElementCodec(d, standard)
         plan = fast._accel_plan(grammar.segments, standard, d.element, d.component,
                                 d.repetition, d.release if standard == "edifact" else "")
-        for tag, definition in grammar.segments.items():
-            for index, element in enumerate(definition.elements):
-                slots = [(None, element)] if not element.components else \
-                    list(enumerate(element.components))
-                for component, _ in slots:
-                    for value in cases:
-                        cells = ["" for _ in definition.elements]
-                        if component is None:
-                            cells[index] = value
-                        else:
-                            parts = [""] * len(element.components)
-                            parts[component] = value
-                            cells[index] = d.component.join(parts)
-                        raw = d.element.join([tag, *cells])
-                        issues = check_segment(definition, codec(raw), standard)
-                        assert not (fast._accel.clean(plan, [raw]) and issues), (raw, issues)
+        for tag, definition, index, component, _ in _value_slots(grammar):
+            for value in cases:
+                raw = _segment_with(tag, definition, index, component, value, d)
+                issues = check_segment(definition, codec(raw), standard)
+                assert not (fast._accel.clean(plan, [raw]) and issues), (raw, issues)
+
+
+def _value_slots(grammar: Any) -> Any:
+    """Every simple element and component of a grammar: (tag, definition, element index,
+    component index or None, its definition)."""
+    for tag, definition in grammar.segments.items():
+        for index, element in enumerate(definition.elements):
+            if not element.components:
+                yield tag, definition, index, None, element
+            else:
+                for component, spec in enumerate(element.components):
+                    yield tag, definition, index, component, spec
+
+
+def _segment_with(tag: str, definition: Any, index: int, component: int | None, value: str,
+                  d: Any) -> str:
+    """A segment text with ``value`` in one element (or component) and every other one empty."""
+    cells = ["" for _ in definition.elements]
+    if component is None:
+        cells[index] = value
+    else:
+        parts = [""] * len(definition.elements[index].components)
+        parts[component] = value
+        cells[index] = d.component.join(parts)
+    return d.element.join([tag, *cells])
 
 
 def test_everything_works_without_the_module() -> None:
@@ -261,31 +275,20 @@ def test_coded_values_are_looked_up_like_the_code_list() -> None:
         plan = fast._accel_plan(grammar.segments, standard, d.element, d.component,
                                 d.repetition, d.release if standard == "edifact" else "")
         checked = 0
-        for tag, definition in grammar.segments.items():
-            for index, element in enumerate(definition.elements):
-                slots = [(None, element)] if not element.components else \
-                    list(enumerate(element.components))
-                for component, spec in slots:
-                    codes = getattr(spec, "codes", None)
-                    if not codes:
-                        continue
-                    values = set(codes)
-                    for code in list(codes)[:40]:
-                        values |= {code + "X", code[:-1], code.lower(), code + "\u00e9",
-                                   "\u00e9" + code[1:]}
-                    for value in sorted(values):
-                        cells = ["" for _ in definition.elements]
-                        if component is None:
-                            cells[index] = value
-                        else:
-                            parts = [""] * len(element.components)
-                            parts[component] = value
-                            cells[index] = d.component.join(parts)
-                        raw = d.element.join([tag, *cells])
-                        issues = check_segment(definition, codec(raw), standard)
-                        passed = fast._accel.clean(plan, [raw])
-                        assert not (passed and issues), (raw, issues)
-                        if value in codes and not issues:
-                            assert passed, raw  # (a listed code is found)
-                        checked += 1
+        for tag, definition, index, component, spec in _value_slots(grammar):
+            codes = spec.codes
+            if not codes:
+                continue
+            values = set(codes)
+            for code in list(codes)[:40]:
+                values |= {code + "X", code[:-1], code.lower(), code + "\u00e9",
+                           "\u00e9" + code[1:]}
+            for value in sorted(values):
+                raw = _segment_with(tag, definition, index, component, value, d)
+                issues = check_segment(definition, codec(raw), standard)
+                passed = fast._accel.clean(plan, [raw])
+                assert not (passed and issues), (raw, issues)
+                if value in codes and not issues:
+                    assert passed, raw  # (a listed code is found)
+                checked += 1
         assert checked > 100, (message, checked)

@@ -304,7 +304,8 @@ typedef struct {
     Py_ssize_t lo, hi;
     Py_ssize_t number;
     PyObject *make_scope, *rule;
-    PyObject *prefix;  /* borrowed tuple: leading arguments of make_scope and the fallback */
+    PyObject *prefix[4];  /* borrowed: leading arguments of make_scope and the fallback */
+    int nprefix;
     PyObject *scope;  /* owned, built on first need */
     int nrec;
     Rec recs[MAX_RECS];
@@ -1194,16 +1195,10 @@ inst_call(Inst *in, PyObject *fn)
     PyObject *inst = inst_list(in);
     if (inst == NULL)
         return NULL;
-    PyObject *args[8];
+    PyObject *args[6];
     Py_ssize_t nargs = 0;
-    if (in->prefix != NULL) {
-        if (PyTuple_GET_SIZE(in->prefix) > 6) {
-            PyErr_SetString(PyExc_ValueError, "too many leading arguments");
-            return NULL;
-        }
-        for (; nargs < PyTuple_GET_SIZE(in->prefix); nargs++)
-            args[nargs] = PyTuple_GET_ITEM(in->prefix, nargs);
-    }
+    for (; nargs < in->nprefix; nargs++)
+        args[nargs] = in->prefix[nargs];
     PyObject *number = PyLong_FromSsize_t(in->number);
     if (number == NULL)
         return NULL;
@@ -1340,7 +1335,7 @@ inst_new(Plan *plan, PyObject *make_scope, PyObject *rule)
     in->inst = NULL;
     in->source = NULL;
     in->lo = in->hi = 0;
-    in->prefix = NULL;
+    in->nprefix = 0;
     in->nrec = 0;
     in->nseps = 0;
     in->ncodecs = 0;
@@ -1814,14 +1809,15 @@ accel_partition(PyObject *module, PyObject *args)
 /* The items of child loop ``name`` from the instances ``sp`` found in ``segments`` (run() without
  * the instance lists: each instance is read in place, and listed only for a Python call). */
 static PyObject *
-run_split(Plan *plan, PyObject *segments, Split *sp, PyObject *name, PyObject *prefix,
+run_split(Plan *plan, PyObject *segments, Split *sp, PyObject *name, PyObject *const *prefix,
           PyObject *fallback, PyObject *make_scope, PyObject *rule)
 {
     Inst *in = inst_new(plan, make_scope, rule);
     if (in == NULL)
         return NULL;
     in->source = segments;
-    in->prefix = prefix;
+    for (in->nprefix = 0; in->nprefix < 4; in->nprefix++)
+        in->prefix[in->nprefix] = prefix[in->nprefix];
     PyObject *items = PyList_New(0);
     Py_ssize_t number = 0;
     for (Py_ssize_t k = 0; items != NULL && k < sp->ninst; k++) {
@@ -1880,11 +1876,9 @@ accel_scope(PyObject *module, PyObject *args)
             Py_CLEAR(out);
             break;
         }
-        PyObject *prefix = PyTuple_Pack(4, name, scope, scope_plan, rule);
-        PyObject *items = prefix == NULL ? NULL
-            : run_split((Plan *)child_plan, segments, &sp, name, prefix, leaf_item, leaf_scope,
-                        rule);
-        Py_XDECREF(prefix);
+        PyObject *const prefix[4] = {name, scope, scope_plan, rule};  /* (the caller holds them) */
+        PyObject *items = run_split((Plan *)child_plan, segments, &sp, name, prefix, leaf_item,
+                                    leaf_scope, rule);
         if (items == NULL || ((PyList_GET_SIZE(items) || keep_empty)
                               && PyDict_SetItem(out, name, items) < 0))
             Py_CLEAR(out);

@@ -50,12 +50,12 @@ class decode_journal:
     caller that wants them undecoded again afterwards needs not compare every segment's state
     before and after. (A class, not a generator: the mapping enters one per message.)"""
 
-    __slots__ = ("journal", "outer")
+    __slots__ = ("outer",)
 
     def __enter__(self) -> list[Segment]:
         self.outer = _DECODED.segments
         journal: list[Segment] = []
-        self.journal = _DECODED.segments = journal
+        _DECODED.segments = journal
         return journal
 
     def __exit__(self, *exc: object) -> None:
