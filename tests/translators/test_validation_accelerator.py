@@ -198,17 +198,22 @@ def test_predicate_judges_values_like_the_element_checks() -> None:
              "0229", "20000229", "19000229", "000229", "240229", "2400", "0000", "12345",
              "1259601", "125960", "\u00b2", "\u00e9", "A1", "ABC", "a b", "9" * 40, "12:30",
              "?+", "??", "1?,5", "X?'Y", "A?"]
-    for standard, version, message in (("x12", "004010", "850"), ("edifact", "D96A", "ORDERS")):
-        grammar = load_grammar_file(standard, version, message)
-        d = DELIMITERS[standard][0]
-        codec = ElementCodec(d, standard)
-        plan = fast._accel_plan(grammar.segments, standard, d.element, d.component,
-                                d.repetition, d.release if standard == "edifact" else "")
+    for standard, _, grammar, d, codec, plan in _two_grammars():
         for tag, definition, index, component, _ in _value_slots(grammar):
             for value in cases:
                 raw = _segment_with(tag, definition, index, component, value, d)
                 issues = check_segment(definition, codec(raw), standard)
                 assert not (fast._accel.clean(plan, [raw]) and issues), (raw, issues)
+
+
+def _two_grammars() -> Any:
+    """(standard, message, grammar, delimiters, codec, C plan) of X12 850 and EDIFACT ORDERS."""
+    for standard, version, message in (("x12", "004010", "850"), ("edifact", "D96A", "ORDERS")):
+        grammar = load_grammar_file(standard, version, message)
+        d = DELIMITERS[standard][0]
+        plan = fast._accel_plan(grammar.segments, standard, d.element, d.component,
+                                d.repetition, d.release if standard == "edifact" else "")
+        yield standard, message, grammar, d, ElementCodec(d, standard), plan
 
 
 def _value_slots(grammar: Any) -> Any:
@@ -268,12 +273,7 @@ def test_the_structure_cache_key_is_the_tuple_of_tags() -> None:
 def test_coded_values_are_looked_up_like_the_code_list() -> None:
     """Every code of every coded element of two grammars passes, and near misses (a character
     more or less, another case, Latin-1 look-alikes) pass exactly when the list holds them."""
-    for standard, version, message in (("x12", "004010", "850"), ("edifact", "D96A", "ORDERS")):
-        grammar = load_grammar_file(standard, version, message)
-        d = DELIMITERS[standard][0]
-        codec = ElementCodec(d, standard)
-        plan = fast._accel_plan(grammar.segments, standard, d.element, d.component,
-                                d.repetition, d.release if standard == "edifact" else "")
+    for standard, message, grammar, d, codec, plan in _two_grammars():
         checked = 0
         for tag, definition, index, component, spec in _value_slots(grammar):
             codes = spec.codes
