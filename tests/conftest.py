@@ -24,8 +24,36 @@ from gateway.storage.migrate import upgrade
 from gateway.storage.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
-# The shared corpus sits beside the checkout; tests use it by path, never copy it.
-CORPUS = ROOT.parent / "shared" / "corpus"
+# The EDI corpus the tests rely on ships with the repository (tests/corpus/SOURCES.md).
+CORPUS = ROOT / "tests" / "corpus"
+
+
+def _extra_corpus() -> Path | None:
+    """More sample files that may add cases, never required: ``EDIGATE_EXTRA_CORPUS``, or a
+    ``shared/corpus`` folder beside the checkout. Both hold ``edifact/`` and ``x12/``."""
+    configured = os.environ.get("EDIGATE_EXTRA_CORPUS", "").strip()
+    folder = Path(configured) if configured else ROOT.parent / "shared" / "corpus"
+    if folder.is_dir() and folder.resolve() != CORPUS.resolve():
+        return folder
+    return None
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    """The sample interchanges of a corpus folder (``<standard>/<file>``), sorted."""
+    return sorted(p for p in folder.glob("*/*")
+                  if p.is_file() and p.suffix not in (".md", ".py") and p.name != "__init__.py")
+
+
+EXTRA_CORPUS = _extra_corpus()
+EXTRA_FILES = corpus_files(EXTRA_CORPUS) if EXTRA_CORPUS else []
+# Every file the generic tests (parse, round trip, translate, grammar coverage) run over: the
+# repository corpus and, when present, the extra one. Ids say which is which.
+ALL_CORPUS_FILES = corpus_files(CORPUS) + EXTRA_FILES
+
+
+def corpus_id(path: Path) -> str:
+    name = f"{path.parent.name}/{path.name}"
+    return name if path.is_relative_to(CORPUS) else f"extra:{name}"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get(
     "EDIGATE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -34,9 +62,14 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
-    if not CORPUS.is_dir():
-        raise RuntimeError(f"EDI corpus not found at {CORPUS} (expected ../shared/corpus)")
+    """The repository's corpus (tests/corpus): always there, in a fresh clone too."""
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def all_corpus_files() -> list[Path]:
+    """The repository's corpus files plus the extra corpus's, when one is present."""
+    return ALL_CORPUS_FILES
 
 
 def _postgres_reachable() -> str | None:

@@ -1,4 +1,5 @@
-"""Every real EDI file of the public corpus through POST /edi on a live server.
+"""Every EDI file of the corpus (tests/corpus, plus the extra corpus when present) through
+POST /edi on a live server.
 
 Each file gets its own partner (the file's envelope sender as identity, its own token), so the
 gateway's identity and control-number rules apply exactly as in production. For every file:
@@ -15,10 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.conftest import ALL_CORPUS_FILES, corpus_id
 from tests.gateway.live_server import LiveServer
 
-FILES = sorted(p for p in CORPUS.glob("*/*") if p.is_file() and p.name != "SOURCES.md")
+FILES = ALL_CORPUS_FILES
+# Known faults the corpus found, each strict: the test fails as soon as the fault is fixed, so
+# the entry has to go with the fix.
+KNOWN_BUGS = {
+    "x12/synthetic_850_ebcdic_80col.x12": "the 997 for an EBCDIC interchange reuses its "
+    "terminator (0x15, read as U+0085) and cannot be written in ASCII: SerializeError in "
+    "translators.acks, processing is retried forever (HTTP 202)",
+}
 ACK_TYPES = {"997", "999", "CONTRL", "TA1"}
 
 
@@ -90,7 +98,9 @@ def _call(live: LiveServer, method: str, path: str, token: str,
         return error.code, error.read()
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.name}" for p in FILES])
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[corpus_id(p)]))
+    if corpus_id(p) in KNOWN_BUGS else p for p in FILES], ids=corpus_id)
 def test_corpus_file_end_to_end(live: LiveServer, path: Path) -> None:
     from schemas import default_registry
 

@@ -77,12 +77,9 @@ def _extractions(monkeypatch: pytest.MonkeyPatch, data: bytes) -> tuple[list[str
     return out[0], out[1]
 
 
-def _corpus(corpus_dir: Path) -> list[Path]:
-    return [p for p in sorted(corpus_dir.glob("*/*")) if p.suffix != ".md"]
-
-
-def test_corpus_translates_alike(monkeypatch: pytest.MonkeyPatch, corpus_dir: Path) -> None:
-    files = _corpus(corpus_dir)
+def test_corpus_translates_alike(monkeypatch: pytest.MonkeyPatch,
+                                 all_corpus_files: list[Path]) -> None:
+    files = all_corpus_files
     assert len(files) > 50
     for path in files:
         data = path.read_bytes()

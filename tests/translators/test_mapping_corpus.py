@@ -1,4 +1,5 @@
-"""Real corpus messages -> event payloads, with concrete field values per message type."""
+"""Corpus messages (public samples and our synthetic partner files) -> event payloads, with
+concrete field values per message type."""
 
 from __future__ import annotations
 
@@ -36,26 +37,29 @@ def _party(data: dict[str, Any], role: str) -> dict[str, Any]:
 
 
 def test_x12_850_purchase_order(corpus_dir: Path) -> None:
-    event = _one(corpus_dir, "x12/850-004010-01.x12")
+    event = _one(corpus_dir, "x12/synthetic_850_00302_at.x12")  # ISA 00302, component "@"
     assert (event.event_type, event.version, event.business_key) == (
-        "purchase_order", 1, "91393058")
+        "purchase_order", 1, "4500123501")
     data = event.data
-    assert data["order_number"] == "91393058"
-    assert data["order_date"] == "1997-11-07"
+    assert data["order_number"] == "4500123501"
+    assert data["order_date"] == "2026-03-04"
     assert data["purpose"] == "original"  # BEG01 "00"
     assert data["order_type"] == "SA"
-    assert len(data["lines"]) == 8
-    # PO101 is empty in this file: lines are numbered by position
-    assert [line["line_number"] for line in data["lines"]] == [str(n) for n in range(1, 9)]
+    assert data["currency"] == "USD"
+    assert data["requested_delivery_date"] == "2026-03-13"  # DTM*002
+    # PO101 carries the buyer's own line numbers (10, 20, ...)
+    assert [line["line_number"] for line in data["lines"]] == ["10", "20", "30", "40"]
     first = data["lines"][0]
-    assert first == {"line_number": "1", "buyer_part": "17920108", "supplier_part": "12307",
-                     "description": "KAK S/S PRINT CAMP", "quantity": 6, "unit": "EA",
-                     "unit_price": 12}
+    assert first == {"line_number": "10", "buyer_part": "GL-30008", "supplier_part": "PF-NUT-M8",
+                     "gtin": "008123456780", "description": "HEX NUT M8 CL8 ZN",
+                     "quantity": 6000, "unit": "EA", "unit_price": 0.042}
+    assert [(line["quantity"], line["unit"]) for line in data["lines"][2:]] == [
+        (800, "EA"), (150, "BX")]
     ship_to = _party(data, "ship_to")
-    assert ship_to["id"] == "333333" and ship_to["id_qualifier"] == "92"
-    assert ship_to["address"] == {"street": "AAAAAAAAAAA, AAAAAAAAAAAAAAAAAAA",
-                                  "city": "GUAYNABO", "region": "PR", "postal_code": "00928"}
-    assert _party(data, "ship_from")["id"] == "222"  # N1*SF
+    assert ship_to["id"] == "0612345670002" and ship_to["id_qualifier"] == "16"  # N103 "9"
+    assert ship_to["address"] == {"street": "1200 MAUMEE RIVER RD", "city": "PERRYSBURG",
+                                  "region": "OH", "postal_code": "43551", "country": "US"}
+    assert _party(data, "bill_to")["name"] == "GREAT LAKES DRIVETRAIN INC"  # N1*BT
 
 
 def test_x12_855_order_response(corpus_dir: Path) -> None:
@@ -96,15 +100,18 @@ def test_x12_856_despatch_advice_hierarchy(corpus_dir: Path) -> None:
 
 
 def test_x12_810_invoice(corpus_dir: Path) -> None:
-    data = _one(corpus_dir, "x12/810_1.x12").data
-    assert data["invoice_number"] == "95018017"
-    assert data["invoice_date"] == "2007-09-29"
-    assert data["order_number"] == "ordernumber"
-    assert data["total_amount"] == 12345.79  # TDS01 has two implied decimals
-    assert data["lines"] == [{"line_number": "001", "buyer_part": "525",
-                              "supplier_part": "X357-W2", "quantity": 4, "unit": "EA",
-                              "unit_price": 330}]
-    assert [p["role"] for p in data["parties"]] == ["seller", "ship_to", "other", "bill_to"]
+    data = _one(corpus_dir, "x12/synthetic_810_caret_00403.x12").data
+    assert data["invoice_number"] == "INV-260319-044"
+    assert data["invoice_date"] == "2026-03-19"
+    assert data["order_number"] == "4500123456"
+    assert data["currency"] == "USD"
+    assert data["total_amount"] == 273.3  # TDS01 27330 has two implied decimals
+    assert data["lines"] == [
+        {"line_number": "1", "buyer_part": "GL-10035", "supplier_part": "CS-M10-35",
+         "quantity": 1200, "unit": "EA", "unit_price": 0.184},
+        {"line_number": "2", "buyer_part": "GL-10010", "supplier_part": "CS-W10",
+         "quantity": 2500, "unit": "EA", "unit_price": 0.021}]
+    assert [p["role"] for p in data["parties"]] == ["other", "bill_to"]  # N1*RE, N1*BT
 
 
 def test_x12_830_forecast_schedule(corpus_dir: Path) -> None:
@@ -141,17 +148,20 @@ def test_x12_862_firm_schedule(corpus_dir: Path) -> None:
 
 
 def test_edifact_orders(corpus_dir: Path) -> None:
-    events = _events(corpus_dir / "edifact/orders96.edi")
-    assert [e.business_key for e in events] == ["1-4500094289", "1-4500094290"]
+    events = _events(corpus_dir / "edifact/synthetic_orders_d96a_no_una.edi")
+    assert [e.business_key for e in events] == ["NW4500201", "NW4500202"]
     data = events[0].data
-    assert data["order_date"] == "2005-08-19"
+    assert data["order_date"] == "2026-03-02"
+    assert data["requested_delivery_date"] == "2026-03-10"
     assert data["purpose"] == "original"  # BGM 1225 "9"
-    assert data["order_type"] == "50E"
+    assert data["order_type"] == "220"
+    assert data["currency"] == "EUR"
     assert [(p["role"], p["id"]) for p in data["parties"]] == [
-        ("supplier", "PARTNER2"), ("buyer", "PARTNER1"), ("bill_to", "8712345678901"),
-        ("ship_to", "8712345678901"), ("other", "8712345678901")]
-    assert [(line["line_number"], line["quantity"]) for line in data["lines"]] == [
-        ("1", 1), ("2", 1), ("3", 1), ("4", 1)]  # "1.00" normalised
+        ("buyer", "4012345000108"), ("supplier", "4019876000010"),
+        ("ship_to", "4012345002010")]
+    assert [(line["line_number"], line["gtin"], line["quantity"]) for line in data["lines"]] == [
+        ("1", "4019876001017", 2400), ("2", "4019876001185", 600)]
+    assert [len(e.data["lines"]) for e in events] == [2, 3]
 
 
 def test_edifact_orders_decimal_comma_and_datetime_format(corpus_dir: Path) -> None:
@@ -162,49 +172,52 @@ def test_edifact_orders_decimal_comma_and_datetime_format(corpus_dir: Path) -> N
 
 
 def test_edifact_ordrsp(corpus_dir: Path) -> None:
-    event = _one(corpus_dir, "edifact/edifabric_ORDRSP_EAN009.txt")
+    event = _one(corpus_dir, "edifact/synthetic_ordrsp_d96a_bom.txt")
     data = event.data
-    assert event.business_key == "652744"
-    assert data["response_number"] == "ORSP12856"
+    assert event.business_key == "NW4500520"
+    assert data["response_number"] == "LUS-OR-26-0412"
+    assert data["response_date"] == "2026-03-31"
     assert data["status"] == "accepted_with_changes"  # BGM 1225 "4"
     assert [(line["line_number"], line["status"]) for line in data["lines"]] == [
         ("1", "accepted"), ("2", "changed"), ("3", "rejected")]  # LIN 1229 5 / 3 / 7
     assert data["lines"][1] == {"line_number": "2", "status": "changed",
-                                "supplier_part": "ABC1234", "ordered_quantity": 48,
-                                "unit_price": 550, "confirmed_delivery_date": "2002-09-10"}
+                                "supplier_part": "FL-CB-2218", "ordered_quantity": 25,
+                                "unit_price": 12.8, "confirmed_delivery_date": "2026-04-15"}
 
 
 def test_edifact_desadv(corpus_dir: Path) -> None:
-    data = _one(corpus_dir, "edifact/php-edifact_D96ADESADV.edi").data
-    assert data["shipment_number"] == "Y02197250"
-    assert data["despatch_date"] == "2016-07-26"
-    assert [o["order_number"] for o in data["orders"]] == ["6877871", "6905456"]
+    data = _one(corpus_dir, "edifact/synthetic_desadv_version0.edi").data  # UNH "DESADV:0:96A"
+    assert data["shipment_number"] == "LUS-0326-0077"
+    assert data["despatch_date"] == "2026-03-26"
+    assert [o["order_number"] for o in data["orders"]] == ["NW4500520", "NW4500521"]
     assert [(i["order_number"], i["line_number"], i["quantity"]) for i in data["items"]] == [
-        ("6877871", "001", 1), ("6905456", "002", 1)]
+        ("NW4500520", "1", 40), ("NW4500521", "2", 25)]
 
 
 def test_edifact_desadv_cps_packs(corpus_dir: Path) -> None:
-    data = _one(corpus_dir, "edifact/edifabric_DESADV_EAN007.txt").data
-    assert data["despatch_date"] == "2002-04-03"  # DTM+11 wins over DTM+137
+    data = _one(corpus_dir, "edifact/synthetic_desadv_ean007_bom.txt").data
+    assert data["despatch_date"] == "2026-04-02"  # DTM+11 wins over DTM+137
+    assert data["expected_delivery_date"] == "2026-04-03"  # DTM+132
     packs = data["orders"][0]["packs"]
-    assert data["orders"][0]["order_number"] == "12332"  # header RFF+ON inherited
-    assert packs[0] == {"pack_id": "354107380000001051", "package_type": "201",
-                        "items": [{"line_number": "1", "gtin": "5410738000152",
-                                   "quantity": 20}]}
-    assert [i["line_number"] for i in packs[1]["items"]] == ["2", "3", "4"]
-    assert _party(data, "ship_from")["id"] == "5412345000105"  # NAD+SH
+    assert data["orders"][0]["order_number"] == "NW4500800"  # header RFF+ON inherited
+    assert packs[0] == {"pack_id": "340198760000044015", "package_type": "CT",
+                        "items": [{"line_number": "1", "gtin": "4019876001017",
+                                   "quantity": 1200}]}
+    assert [i["line_number"] for i in packs[1]["items"]] == ["2", "3"]
+    assert len(packs) == 2  # the pallet (CPS+1) holds boxes, no item of its own
+    assert _party(data, "ship_from")["id"] == "4019876000010"  # NAD+SH
 
 
 def test_edifact_invoic(corpus_dir: Path) -> None:
-    events = _events(corpus_dir / "edifact/invoic01.edi")
+    events = _events(corpus_dir / "edifact/synthetic_invoic_d96a.edi")
     data = events[0].data
-    assert events[0].business_key == "20051098"
+    assert [e.business_key for e in events] == ["KF26-00481", "KF26-00482"]
     assert (data["invoice_date"], data["order_number"], data["currency"]) == (
-        "2005-08-29", "4500094576", "EUR")
-    assert data["total_amount"] == 286.2  # MOA+77
-    assert data["tax_amount"] == 45.7  # MOA+176
+        "2026-03-12", "NW4500201", "EUR")
+    assert data["total_amount"] == 1328.04  # MOA+77
+    assert data["tax_amount"] == 212.04  # MOA+176
     assert [(line["quantity"], line["unit_price"], line["amount"]) for line in data["lines"]] == [
-        (2, 6.5, 13), (1, 6.5, 6.5), (2, 6.5, 13)]
+        (2400, 0.42, 1008), (600, 0.18, 108)]
 
 
 def test_edifact_aperak(corpus_dir: Path) -> None:
@@ -215,30 +228,39 @@ def test_edifact_aperak(corpus_dir: Path) -> None:
     assert rejected.data["reference_number"] == "PO123456"
     assert rejected.data["errors"] == [
         {"code": "12", "description": "Order rejected due to invalid product code"}]
-    plain = _one(corpus_dir, "edifact/dutchic_aperak1.edi").data
-    assert plain["advice_date"] == "2013-01-23"  # format 203
-    assert (plain["reference_type"], plain["reference_number"]) == ("ON", "T0000000015")
+    ours = _one(corpus_dir, "edifact/synthetic_aperak_d96a.edi").data
+    assert ours["advice_date"] == "2026-03-13"  # format 203
+    assert (ours["reference_type"], ours["reference_number"]) == ("AAK", "KF-DN-88312")
+    assert ours["status"] == "rejected"  # BGM 1225 "27"
+    assert ours["errors"] == [{"code": "14", "description": "ORDER NW4500209 UNKNOWN"}]
 
 
 CORPUS_FILES = [
-    "x12/850.edi", "x12/855-004010UCS-01.x12",  # N103 "9": D-U-N-S+4, not a GLN
-    "x12/850-004010-01.x12", "x12/850-004010-ascii-lf.x12", "x12/850-004010VICS-01.x12",
-    "x12/855.edi", "x12/stupidedi_004010_PR855_pass_1.edi",
-    "x12/856.edi", "x12/856_1.x12", "x12/810_1.x12", "x12/stupidedi_004010_IN810_pass_1.edi",
+    "x12/850.edi",  # N103 "9": D-U-N-S+4, not a GLN
+    "x12/synthetic_850_00302_at.x12", "x12/synthetic_850_lf.x12",
+    "x12/synthetic_850_vics_del_nak.x12", "x12/synthetic_850_ebcdic_80col.x12",
+    "x12/855.edi", "x12/synthetic_855_six_sets.x12", "x12/synthetic_855_bom.x12",
+    "x12/stupidedi_004010_PR855_pass_1.edi",
+    "x12/856.edi", "x12/synthetic_856_caret_00403.x12", "x12/synthetic_856_bom.x12",
+    "x12/synthetic_810_caret_00403.x12", "x12/stupidedi_004010_IN810_pass_1.edi",
     "x12/stupidedi_004010_PS830_pass_1.edi", "x12/stupidedi_004010_SS862_fail_1.edi",
-    "edifact/pydifact_order.edi",
-    "edifact/php-edifact_D96ADESADV.edi", "edifact/dutchic_desadv1.edi",
-    "edifact/edifabric_DESADV_EAN007.txt", "edifact/edifabric_ORDRSP_EAN009.txt",
+    "edifact/pydifact_order.edi", "edifact/synthetic_orders_d96a_no_una.edi",
+    "edifact/synthetic_orders_two_interchanges.edi", "edifact/synthetic_orders_d01b_latin1.edi",
+    "edifact/synthetic_orders_d03b_unoa4.edi", "edifact/synthetic_release_characters.edi",
+    "edifact/synthetic_orders_invoic_two_groups.edi",
+    "edifact/synthetic_desadv_version0.edi", "edifact/synthetic_desadv_d96a_multi.edi",
+    "edifact/synthetic_desadv_ean007_bom.txt", "edifact/synthetic_ordrsp_d96a_bom.txt",
     "edifact/staedi_invoic_d97b.edi", "edifact/pydifact_invoice1.edi",
-    "edifact/dutchic_aperak1.edi", "edifact/pydifact_v3_aperak.edi",
+    "edifact/synthetic_invoic_d96a.edi", "edifact/synthetic_invoic_ung_bom.txt",
+    "edifact/synthetic_invoic_d03b_una_repetition.edi",
+    "edifact/synthetic_aperak_d96a.edi", "edifact/pydifact_v3_aperak.edi",
     "edifact/pydifact_v3_aperak_rejected.edi", "edifact/pydifact_v4_aperak.edi",
 ]
 
 # Sample files whose party ids are declared GLNs (EDIFACT 3055 "9") but carry made-up numbers
 # with a wrong check digit: the schema's GLN check is their only fault.
 FAKE_GLN_FILES = [
-    "edifact/orders96.edi",
-    "edifact/bots_sap_orders_1.edi", "edifact/invoic01.edi",
+    "edifact/synthetic_orders_una_unoc_9msgs.edi",  # a partner's test-system GLNs
 ]
 
 
@@ -266,19 +288,21 @@ def test_corpus_payload_fails_only_on_fake_glns(corpus_dir: Path, name: str) -> 
 
 
 def test_messages_missing_business_data_fail_their_schema(corpus_dir: Path) -> None:
-    """orders02.edi is a validation suite; one of its orders has no line at all."""
+    """One of the 24 call-offs is a cancellation (BGM 1225 "1") that names no line."""
     from schemas import default_registry
 
     registry = default_registry()
-    events = _events(corpus_dir / "edifact/orders02.edi")
+    events = _events(corpus_dir / "edifact/synthetic_orders_24_interchanges.edi")
+    assert len(events) == 24
     failing = {
         event.data.get("order_number", "<none>"): sorted(
             (p["keyword"], p["pointer"]) for p in registry.validate(
                 event.event_type, event.version, event.data))
         for event in events}
     failing = {number: found for number, found in failing.items() if found}
-    assert failing == {"12345678901": [("minItems", "/lines")]}
-    schedule = _one(corpus_dir, "x12/830-004010UCS-01.x12")  # BFR02 and BFR03 both empty
+    assert failing == {"NW4500399": [("minItems", "/lines")]}
+    assert next(e for e in events if e.business_key == "NW4500399").data["purpose"] == "cancel"
+    schedule = _one(corpus_dir, "x12/synthetic_830_ucs.x12")  # BFR02 and BFR03 both empty
     problems = registry.validate(schedule.event_type, schedule.version, schedule.data)
     assert ("required", "/schedule_number") in {(p["keyword"], p["pointer"]) for p in problems}
 

@@ -24,13 +24,13 @@ from translators.syntax.tree import Segment
 from translators.validation import fast
 
 
-def _corpus(corpus_dir: Path) -> list[bytes]:
-    return [p.read_bytes() for p in sorted(corpus_dir.glob("*/*")) if p.suffix != ".md"]
+def _corpus(files: list[Path]) -> list[bytes]:
+    return [p.read_bytes() for p in files]
 
 
-def _inputs(corpus_dir: Path) -> list[bytes]:
+def _inputs(files: list[Path]) -> list[bytes]:
     built = [x12(PO_850), edifact(ORDERS)]
-    return _corpus(corpus_dir) + built + [m for b in built for m in _mutants(b, 120, seed=11)]
+    return _corpus(files) + built + [m for b in built for m in _mutants(b, 120, seed=11)]
 
 
 def _random_text(rnd: random.Random, tag: str, standard: str) -> str:
@@ -40,10 +40,10 @@ def _random_text(rnd: random.Random, tag: str, standard: str) -> str:
     return tag + "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14)))
 
 
-def test_cells_read_what_elements_hold(corpus_dir: Path) -> None:
+def test_cells_read_what_elements_hold(all_corpus_files: list[Path]) -> None:
     rnd = random.Random(8)
     cases: list[tuple[ElementCodec, str]] = []
-    for data in _corpus(corpus_dir):
+    for data in _corpus(all_corpus_files):
         for interchange in parse(data).interchanges:
             codec = ElementCodec(interchange.delimiters, interchange.standard)
             segments = [s for m in interchange.messages for s in m.segments]
@@ -77,9 +77,9 @@ def _extracted(spec: dict[str, Any], message: Any) -> Any:
         return f"MappingError: {exc}"
 
 
-def test_decoded_and_undecoded_segments_map_alike(corpus_dir: Path) -> None:
+def test_decoded_and_undecoded_segments_map_alike(all_corpus_files: list[Path]) -> None:
     mapped = 0
-    for data in _inputs(corpus_dir):
+    for data in _inputs(all_corpus_files):
         for interchange in parse(data).interchanges:
             for message in interchange.messages:
                 spec = engine.load_map(interchange.standard, message.type)
@@ -125,11 +125,11 @@ def _interpreted(steps: tuple[engine.FieldStep, ...],
 
 
 def test_compiled_fields_match_the_rules_applied_one_by_one(
-        monkeypatch: pytest.MonkeyPatch, corpus_dir: Path) -> None:
+        monkeypatch: pytest.MonkeyPatch, all_corpus_files: list[Path]) -> None:
     # (the generated functions of loops the C accelerator maps run only without it; it is
     # compared with them in test_mapping_accelerator.py)
     monkeypatch.setattr(engine, "accelerate", False)
-    inputs = _inputs(corpus_dir)
+    inputs = _inputs(all_corpus_files)
     compiled = [_observable(translate(data)) for data in inputs]
     monkeypatch.setattr(engine, "_compile_fields", _interpreted)
     monkeypatch.setattr(engine, "_SCOPE_PLANS", {})

@@ -17,13 +17,18 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def test_good_file_outline_and_roundtrip(corpus_dir: Path) -> None:
-    code, out, err = _run("--check-roundtrip", str(corpus_dir / "x12/mailbag01.x12"))
-    assert code == 1  # the mailbag holds a duplicate ST control number in one group
-    assert "message.duplicate_control" in err and "reproduced exactly" in err
+    code, out, err = _run("--check-roundtrip",
+                          str(corpus_dir / "x12/synthetic_duplicate_interchange.x12"))
+    assert code == 1  # the same interchange control number twice in one input
+    assert "interchange.duplicate_control" in err and "1538 bytes reproduced exactly" in err
     assert err.strip().splitlines()[-1].startswith("edigate: error: ")
-    code, out, err = _run("--check-roundtrip", str(corpus_dir / "edifact/orders96.edi"))
+    code, out, err = _run("--check-roundtrip", str(corpus_dir / "x12/synthetic_mailbag.x12"))
     assert code == 0, err
-    assert "ORDERS D96A #1-1UNHREF" in out and "reproduced exactly" in err
+    assert out.count("X12 interchange") == 4 and "997 004010VICS #19020001" in out
+    code, out, err = _run("--check-roundtrip",
+                          str(corpus_dir / "edifact/synthetic_orders_d96a_no_una.edi"))
+    assert code == 0, err
+    assert "ORDERS D96A #2: 18 segments, line 18" in out and "reproduced exactly" in err
 
 
 def test_json_output_is_the_tree(corpus_dir: Path) -> None:

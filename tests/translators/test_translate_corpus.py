@@ -12,37 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ALL_CORPUS_FILES, corpus_id
 from translators import translate
 
 ACCEPTED = (["accepted"], [])
+STATUSES = {"accepted", "accepted_with_errors", "rejected", "unsupported"}
 EXPECTED: dict[str, tuple[list[str], list[str]]] = {
-    "edifact/0T0000000004.edi": ACCEPTED,
-    "edifact/bots_sap_orders_1.edi": ACCEPTED,
-    "edifact/dfdl_INVOIC_D.03B_Interchange_with_UNA.txt": ACCEPTED,
-    "edifact/dfdl_ORDERS_D.03B_Interchange.txt": ACCEPTED,
-    "edifact/dutchic_aperak1.edi": ACCEPTED,
-    "edifact/dutchic_desadv1.edi": ACCEPTED,
-    "edifact/edifabric_CONTRL.txt": ACCEPTED,
-    "edifact/edifabric_DESADV_EAN007.txt": ACCEPTED,
-    "edifact/edifabric_DuplicateInterchange.txt": ACCEPTED,
-    "edifact/edifabric_INVOIC_with_UNG.txt": ACCEPTED,
-    "edifact/edifabric_MixedTransactions.txt": ACCEPTED,
-    "edifact/edifabric_ORDRSP_EAN009.txt": ACCEPTED,
-    "edifact/invoic01.edi": ACCEPTED,
-    "edifact/orders02.edi": ACCEPTED,
-    "edifact/orders96.edi": ACCEPTED,
-    # BGM03 '700101' in a 3-character message function code (php-edifact only parses).
-    "edifact/php-edifact_D96ADESADV.edi": (["rejected"], ["element.too_long"]),
-    "edifact/php-edifact_example_utf8.edi": (["rejected"], ["element.too_long"]),
-    "edifact/php-edifact_example_order_ok.edi": (["accepted_with_errors"], []),
-    # Not supply-chain messages: parsed and reported as unsupported, never dropped.
-    "edifact/php-edifact_example_multiline.edi": (["unsupported"], ["message.segment_count"]),
-    "edifact/php-edifact_example_release_character.edi": (["unsupported"],
-                                                          ["message.segment_count"]),
-    "edifact/pydifact_sage_coala.ped": (["unsupported"], ["message.segment_count"]),
     "edifact/pydifact_invoice1.edi": ACCEPTED,
     "edifact/pydifact_invoice_with_colon_at_end.edi": ACCEPTED,
     "edifact/pydifact_order.edi": ACCEPTED,
+    "edifact/pydifact_sage_coala.ped": (["unsupported"], ["message.segment_count"]),
     # UNT01 says 8 segments, the messages hold 7.
     "edifact/pydifact_v3_aperak.edi": (["rejected"], ["message.segment_count"]),
     "edifact/pydifact_v3_aperak_rejected.edi": (["rejected"], ["message.segment_count"]),
@@ -54,39 +33,41 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "edifact/staedi_orders-with-group.edi": (["rejected"],
                                             ["element.too_long", "message.segment_count"]),
     "edifact/staedi_wrapped_invoic_d97b_una.edi": ACCEPTED,
-    "x12/810_1.x12": ACCEPTED,
-    "x12/830-004010UCS-01.x12": ACCEPTED,
-    "x12/850-004010-01.x12": ACCEPTED,
-    "x12/850-004010-03.x12": ACCEPTED,
-    "x12/850-004010-ascii-lf.x12": ACCEPTED,
-    "x12/850-004010-ascii-st.x12": ACCEPTED,
-    "x12/850-004010VICS-01.x12": ACCEPTED,
-    "x12/850-004030-01.x12": ACCEPTED,
-    "x12/850-ebcdic.x12": ACCEPTED,
+    "edifact/synthetic_aperak_d96a.edi": ACCEPTED,
+    "edifact/synthetic_contrl_v4_bom.txt": ACCEPTED,
+    "edifact/synthetic_desadv_d96a_multi.edi": ACCEPTED,
+    "edifact/synthetic_desadv_ean007_bom.txt": ACCEPTED,
+    # UTF-8 bytes under UNOC (Latin-1): read, flagged, not refused.
+    "edifact/synthetic_desadv_utf8_unoc.edi": (["accepted_with_errors"], []),
+    "edifact/synthetic_desadv_version0.edi": ACCEPTED,
+    "edifact/synthetic_duplicate_interchange.edi": ACCEPTED,
+    "edifact/synthetic_invoic_d03b_una_repetition.edi": ACCEPTED,
+    "edifact/synthetic_invoic_d96a.edi": ACCEPTED,
+    "edifact/synthetic_invoic_ung_bom.txt": ACCEPTED,
+    "edifact/synthetic_multiline.edi": ACCEPTED,
+    "edifact/synthetic_orders_24_interchanges.edi": ACCEPTED,
+    "edifact/synthetic_orders_d01b_latin1.edi": ACCEPTED,
+    "edifact/synthetic_orders_d03b_unoa4.edi": ACCEPTED,
+    "edifact/synthetic_orders_d96a_no_una.edi": ACCEPTED,
+    "edifact/synthetic_orders_invoic_two_groups.edi": ACCEPTED,
+    "edifact/synthetic_orders_two_interchanges.edi": ACCEPTED,
+    "edifact/synthetic_orders_una_unoc_9msgs.edi": ACCEPTED,
+    "edifact/synthetic_ordrsp_d96a_bom.txt": ACCEPTED,
+    "edifact/synthetic_release_characters.edi": ACCEPTED,
     "x12/850.edi": ACCEPTED,
     "x12/850_2.edi": ACCEPTED,
     "x12/850_fat.edi": ACCEPTED,
-    "x12/855-004010UCS-01.x12": ACCEPTED,
     "x12/855.edi": ACCEPTED,
     # ISA11 '-' is the 004060 repetition separator, and the data uses '-' inside values.
     "x12/856.edi": (["rejected"], ["element.too_many_repetitions"]),
-    "x12/856_1.x12": ACCEPTED,
-    "x12/997-004010VICS-01.x12": ACCEPTED,
-    "x12/997_6.x12": ACCEPTED,
-    "x12/edifabric_x12_DuplicateInterchange.txt": ACCEPTED,
-    "x12/edifabric_x12_PurchaseOrdersAcknowledgement.txt": ACCEPTED,
-    # DTM*011*200: not a date.
-    "x12/edifabric_x12_ShipNotice.txt": (["rejected"], ["element.invalid_date"]),
     # staedi negative tests: repetition/component separators inside AK3/AK4, bad codes.
     "x12/extraDelimiter997.edi": (["rejected"], [
         "element.invalid_character", "element.too_long", "element.too_many_components",
         "element.too_many_repetitions"]),
-    "x12/invalid997.edi": (["rejected"], ["element.invalid_character", "element.too_long"]),
     "x12/imsweb_x12_999_rejected.txt": ACCEPTED,
+    "x12/invalid997.edi": (["rejected"], ["element.invalid_character", "element.too_long"]),
     # The 003010 850 has no grammar (004010 and 005010 only): unsupported, not dropped.
     "x12/invoice810_po850_dual.edi": (["accepted", "unsupported"], []),
-    "x12/mailbag01.x12": (["accepted", "rejected", "unsupported"],
-                          ["message.duplicate_control"]),
     "x12/optionalInterchangeServices.edi": ACCEPTED,
     "x12/simple997-multiple-interchanges.edi": ACCEPTED,
     "x12/simple999.edi": ACCEPTED,
@@ -101,6 +82,21 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     # The fault of this fixture is in its envelope (ISA split over a line, unpadded): the
     # interchange fails, the 862 inside is sound.
     "x12/stupidedi_004010_SS862_fail_1.edi": ACCEPTED,
+    "x12/synthetic_810_caret_00403.x12": ACCEPTED,
+    "x12/synthetic_830_ucs.x12": ACCEPTED,
+    "x12/synthetic_850_00200.x12": ACCEPTED,
+    "x12/synthetic_850_00302_at.x12": ACCEPTED,
+    "x12/synthetic_850_ebcdic_80col.x12": ACCEPTED,
+    "x12/synthetic_850_lf.x12": ACCEPTED,
+    "x12/synthetic_850_tilde_crlf.x12": ACCEPTED,
+    "x12/synthetic_850_vics_del_nak.x12": ACCEPTED,
+    "x12/synthetic_855_bom.x12": ACCEPTED,
+    "x12/synthetic_855_six_sets.x12": ACCEPTED,
+    "x12/synthetic_856_bom.x12": ACCEPTED,
+    "x12/synthetic_856_caret_00403.x12": ACCEPTED,
+    "x12/synthetic_997_nak.x12": ACCEPTED,
+    "x12/synthetic_duplicate_interchange.x12": ACCEPTED,
+    "x12/synthetic_mailbag.x12": ACCEPTED,
 }
 
 
@@ -117,6 +113,17 @@ def test_corpus_file(corpus_dir: Path, name: str) -> None:
     assert sorted({m.status for m in result.messages}) == statuses
     found = sorted({e.kind for m in result.messages for e in m.errors if e.severity == "error"})
     assert found == kinds
+
+
+@pytest.mark.parametrize("path", ALL_CORPUS_FILES, ids=corpus_id)
+def test_every_file_translates_with_a_status_per_message(path: Path) -> None:
+    """Extra corpus files included: no traceback, every message gets one known status, and a
+    message that is refused says why."""
+    result = translate(path.read_bytes())
+    for message in result.messages:
+        assert message.status in STATUSES, message.status
+        if message.status == "rejected":
+            assert any(e.severity == "error" for e in message.errors)
 
 
 def test_ss862_fail_fixture_fails_at_interchange_level(corpus_dir: Path) -> None:
@@ -149,10 +156,11 @@ def test_inbound_999_read_back(corpus_dir: Path) -> None:
 
 
 def test_inbound_contrl_read_back(corpus_dir: Path) -> None:
-    result = translate((corpus_dir / "edifact/edifabric_CONTRL.txt").read_bytes())
+    result = translate((corpus_dir / "edifact/synthetic_contrl_v4_bom.txt").read_bytes())
     events = [m.event.data for m in result.messages]
     assert [e["ack_type"] for e in events] == ["CONTRL", "CONTRL"]
-    assert all(e["acknowledged_interchange"] for e in events)
+    assert [e["acknowledged_interchange"] for e in events] == ["NW0000301", "NW0000302"]
+    assert [e["status"] for e in events] == ["accepted", "accepted"]  # UCI 0083 "7"
     assert result.interchanges[0].ack_kind == ""  # no CONTRL for a CONTRL
 
 
