@@ -10,7 +10,6 @@ fixtures' fixed ones, so parallel runs cannot collide.
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +19,13 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.live_server import ADMIN_TOKEN, OPERATORS, PARTNERS, LiveServer, free_port
+from tests.gateway.live_server import (
+    ADMIN_TOKEN,
+    OPERATORS,
+    LiveServer,
+    free_port,
+    partner_fixtures,
+)
 
 DEADLINE = 150.0
 # One supplier per inbound channel (see fixtures/partners).
@@ -29,12 +34,8 @@ CHANNEL_PARTNERS = {"sftp": "bolt-supply", "as2": "lusitania-cables", "http": "a
 
 
 def _copy_partners(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for path in PARTNERS.glob("*.toml"):
-        text = re.sub(r"127\.0\.0\.1:93\d\d", lambda _: f"127.0.0.1:{free_port()}",
-                      path.read_text(encoding="utf-8"))
-        (target / path.name).write_text(text, encoding="utf-8")
-    return target
+    # The simulators bind each partner endpoint themselves: each gets a port the system chose.
+    return partner_fixtures(target, port_for=free_port)
 
 
 @pytest.fixture(scope="module")

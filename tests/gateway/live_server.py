@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +24,38 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_HELD: list[socket.socket] = []
+
+
+def refused_port() -> int:
+    """A port bound (port 0, the system's choice) and held for the whole test session without
+    listening: every connection to it is refused, and no other program can take it."""
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    _HELD.append(held)
+    return held.getsockname()[1]
+
+
+# The demo fixtures name the partners' own endpoints (webhooks, polled APIs) on 127.0.0.1:93xx,
+# where `make run`'s simulators listen. Tests never use those fixed ports.
+FIXTURE_ENDPOINT = re.compile(r"127\.0\.0\.1:93\d\d")
+
+
+def partner_fixtures(target: Path, port_for: Callable[[], int] | None = None) -> Path:
+    """fixtures/partners copied to ``target`` with every partner endpoint on a port chosen at
+    run time: ``port_for()`` each, or one refused port (see refused_port) for all."""
+    target.mkdir(parents=True, exist_ok=True)
+    if port_for is None:
+        shared = refused_port()
+        port_for = lambda: shared  # noqa: E731
+    choose = port_for
+    for path in PARTNERS.glob("*.toml"):
+        text = FIXTURE_ENDPOINT.sub(lambda _: f"127.0.0.1:{choose()}",
+                                    path.read_text(encoding="utf-8"))
+        (target / path.name).write_text(text, encoding="utf-8")
+    return target
 
 
 class LiveServer:
@@ -50,7 +84,8 @@ class LiveServer:
     def prepare(self) -> LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.cli("db", "upgrade")
-        self.cli("partners", "import", str(PARTNERS))
+        partners = partner_fixtures(self.data_dir.parent / f"{self.data_dir.name}-partners")
+        self.cli("partners", "import", str(partners))
         self.cli("tokens", "import", str(OPERATORS))
         return self
 

@@ -62,10 +62,13 @@ def test_wrong_config_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    from tests.gateway.live_server import refused_port
+
+    port = refused_port()
     line = one_error_line(edigate(
         "partners", "list", data_dir=tmp_path,
-        env={"EDIGATE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}))
-    assert "unreachable" in line and "127.0.0.1:1" in line
+        env={"EDIGATE_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{port}/none"}))
+    assert "unreachable" in line and f"127.0.0.1:{port}" in line
 
 
 def test_missing_migration_is_one_clear_line(tmp_path: Path) -> None:

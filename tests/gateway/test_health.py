@@ -6,6 +6,7 @@ from gateway.config import load_settings
 from gateway.runtime import Runtime
 from gateway.storage.migrate import upgrade
 from gateway.web.app import create_app
+from tests.gateway.live_server import refused_port
 
 
 def settings_for(tmp_path: Path):
@@ -35,7 +36,7 @@ async def test_readyz_reports_missing_schema_then_ready(aiohttp_client, tmp_path
 
 async def test_readyz_reports_unreachable_database(aiohttp_client, tmp_path: Path) -> None:
     settings = load_settings(None, environ={
-        "EDIGATE_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+        "EDIGATE_DATABASE_URL": f"postgresql+psycopg://nobody@127.0.0.1:{refused_port()}/none"})
     client = await aiohttp_client(create_app(settings))
     response = await client.get("/readyz")
     assert response.status == 503

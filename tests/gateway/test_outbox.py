@@ -20,8 +20,11 @@ from gateway.outbound.transports import Delivery
 from gateway.runtime import Runtime
 from gateway.storage.db import session_factory
 from gateway.storage.models import OutboxAttempt, OutboxItem
+from tests.gateway.live_server import refused_port
 from tests.gateway.outbox_helpers import SECRET, FakeSupplier, body_json, order, webhook_partner
 
+# Nothing answers here (a port we hold without listening).
+REFUSED_URL = f"http://127.0.0.1:{refused_port()}/x"
 OURS = OurIdentity("EDIGATE", "ZZ", "EDIGATE", "ZZZ")
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -46,7 +49,7 @@ def test_routes_follow_the_stage() -> None:
 
 def test_enqueue_is_idempotent_per_business_id(sessions) -> None:
     with sessions.begin() as session:
-        partner = webhook_partner(session, "http://127.0.0.1:9/x")
+        partner = webhook_partner(session, REFUSED_URL)
         first = enqueue_document(session, partner, "purchase_order", "PO000001", order(1),
                                  now=NOW, ours=OURS, cause_type="plan", cause_id="run-1")
         again = enqueue_document(session, partner, "purchase_order", "PO000001", order(1),
@@ -62,7 +65,7 @@ def test_enqueue_is_idempotent_per_business_id(sessions) -> None:
 
 def test_claims_are_exclusive_and_leases_expire(sessions) -> None:
     with sessions.begin() as session:
-        partner = webhook_partner(session, "http://127.0.0.1:9/x")
+        partner = webhook_partner(session, REFUSED_URL)
         for n in range(5):
             enqueue_document(session, partner, "purchase_order", f"PO{n}", order(n), now=NOW,
                              ours=OURS)
@@ -94,7 +97,7 @@ def test_claims_are_exclusive_and_leases_expire(sessions) -> None:
 
 def test_retryable_failures_back_off_then_dead_letter(sessions) -> None:
     with sessions.begin() as session:
-        partner = webhook_partner(session, "http://127.0.0.1:9/x")
+        partner = webhook_partner(session, REFUSED_URL)
         (row,) = enqueue_document(session, partner, "purchase_order", "PO1", order(1), now=NOW,
                                   ours=OURS)
         row_id = row.id
@@ -121,7 +124,7 @@ def test_retryable_failures_back_off_then_dead_letter(sessions) -> None:
 
 def test_non_retryable_failure_is_dead_at_once(sessions) -> None:
     with sessions.begin() as session:
-        partner = webhook_partner(session, "http://127.0.0.1:9/x")
+        partner = webhook_partner(session, REFUSED_URL)
         (row,) = enqueue_document(session, partner, "purchase_order", "PO1", order(1), now=NOW,
                                   ours=OURS)
         claim_due(session, worker="w", now=NOW, lease=timedelta(seconds=60), limit=1)
@@ -152,7 +155,7 @@ def _sent_edi_row(session: Session, partner_id: str, *, group: str, message: str
 
 def test_functional_acks_match_what_they_acknowledge(sessions) -> None:
     with sessions.begin() as session:
-        partner = webhook_partner(session, "http://127.0.0.1:9/x")
+        partner = webhook_partner(session, REFUSED_URL)
         ok = _sent_edi_row(session, partner.id, group="17", message="0001", interchange="17")
         bad = _sent_edi_row(session, partner.id, group="18", message="0001", interchange="18")
         other = _sent_edi_row(session, partner.id, group="19", message="0001", interchange="19")
@@ -180,7 +183,7 @@ def test_functional_acks_match_what_they_acknowledge(sessions) -> None:
 
 def test_overdue_acks_are_flagged_and_resent_when_configured(sessions) -> None:
     with sessions.begin() as session:
-        partner = webhook_partner(session, "http://127.0.0.1:9/x", extra={
+        partner = webhook_partner(session, REFUSED_URL, extra={
             "outbound": {"resend_overdue": True, "max_overdue_resends": 1}})
         row = _sent_edi_row(session, partner.id, group="5", message="1", interchange="5")
     later = NOW + timedelta(minutes=31)
@@ -242,7 +245,7 @@ async def test_dispatcher_delivers_signed_webhooks_and_retries(engine, tmp_path)
 
 def test_a_ta1_receipt_does_not_settle_what_the_997_decides(sessions) -> None:
     with sessions.begin() as session:
-        partner = webhook_partner(session, "http://127.0.0.1:9/x")
+        partner = webhook_partner(session, REFUSED_URL)
         row = _sent_edi_row(session, partner.id, group="21", message="0001", interchange="21")
     with sessions.begin() as session:
         [noted] = apply_functional_ack(session, "hook-supplier", {
@@ -280,7 +283,7 @@ def test_an_ack_during_delivery_is_applied_when_the_delivery_is_recorded(session
     """The partner's 997 can be processed before our dispatcher records the delivery (a
     partner answering at once): the dispatcher keeps its claim and its attempt on record."""
     with sessions.begin() as session:
-        partner = webhook_partner(session, "http://127.0.0.1:9/x")
+        partner = webhook_partner(session, REFUSED_URL)
         row = _sent_edi_row(session, partner.id, group="31", message="0001", interchange="31")
         row.status, row.ack_status, row.ack_due_at, row.attempts = "pending", "none", None, 0
     with sessions.begin() as session:

@@ -559,8 +559,9 @@ def test_a_run_without_an_explicit_time_plans_on_the_runtime_calendar(runtime) -
 
 def test_the_simulation_clock_runs_a_day_per_ticks_per_day(tmp_path) -> None:
     from gateway.simulate.engine import Options, Simulation
+    from tests.gateway.live_server import refused_port
 
-    sim = Simulation(Options(base_url="http://127.0.0.1:1", data_dir=tmp_path,
+    sim = Simulation(Options(base_url=f"http://127.0.0.1:{refused_port()}", data_dir=tmp_path,
                              start=date(2030, 1, 1), ticks_per_day=4))
     first = sim.business_now()
     assert first.date() == date(2030, 1, 1)
