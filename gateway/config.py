@@ -88,6 +88,69 @@ def _parse_size(raw: Any) -> int:
     return value
 
 
+def _parse_flag(raw: Any) -> bool:
+    """A boolean that may also be given as an empty environment variable (meaning false)."""
+    if isinstance(raw, str) and not raw.strip():
+        return False
+    return _parse_bool(raw)
+
+
+def _parse_at_least(minimum: int) -> Callable[[Any], int]:
+    def parse(raw: Any) -> int:
+        value = _parse_int(raw)
+        if value < minimum:
+            raise ValueError(f"expected an integer of at least {minimum}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _parse_non_negative(raw: Any) -> float:
+    value = 0.0 if raw in (0, "0") else _parse_float(raw)
+    return value
+
+
+def _parse_fraction(raw: Any) -> float:
+    value = _parse_float(raw)
+    if not value < 1:
+        raise ValueError(f"expected a number strictly between 0 and 1, got {raw!r}")
+    return value
+
+
+def _parse_optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``off`` (or an empty value) switches the limit off; anything else goes to ``parse``."""
+    def optional(raw: Any) -> Any:
+        if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "off", "none")):
+            return None
+        return parse(raw)
+
+    return optional
+
+
+def _parse_share(raw: Any) -> float:
+    value = _parse_float(raw)
+    if value > 1:
+        raise ValueError(f"expected a share in (0, 1], got {raw!r}")
+    return value
+
+
+def _parse_days_by_kind(raw: Any) -> dict[str, float] | None:
+    """A TOML table ``{demand = 3, stock = 1}`` or, in the environment, ``demand=3,stock=1``."""
+    if isinstance(raw, str):
+        if not raw.strip():
+            return None
+        table: dict[str, Any] = {}
+        for item in raw.split(","):
+            kind, sep, days = item.partition("=")
+            if not sep or not kind.strip():
+                raise ValueError(f"expected kind=days[,kind=days...], got {raw!r}")
+            table[kind.strip()] = days.strip()
+        raw = table
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"expected a table of days per source kind, got {raw!r}")
+    return {str(kind): _parse_float(days) for kind, days in raw.items()}
+
+
 def _parse_str(raw: Any) -> str:
     if not isinstance(raw, str | int | float) or isinstance(raw, bool):
         raise ValueError(f"expected a string, got {raw!r}")
@@ -128,15 +191,16 @@ def _parse_database_url(raw: Any) -> str:
 class Setting:
     """One configuration key: where it is read from and how it is checked."""
 
-    attr: str
+    attr: str  # Settings attribute; "planning.x" is key x of Settings.planning
     toml_key: str  # dotted path in the TOML file, e.g. "database.url"
     parse: Callable[[Any], Any]
     default: Any
     help: str
+    env: str = ""  # the environment variable when it is not derived from the TOML key
 
     @property
     def env_var(self) -> str:
-        return "EDIGATE_" + self.toml_key.replace(".", "_").upper()
+        return self.env or "EDIGATE_" + self.toml_key.replace(".", "_").upper()
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -191,6 +255,61 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds between dispatcher passes over due outbox rows"),
     Setting("webhook_tolerance", "outbox.webhook_tolerance_seconds", _parse_int, 300,
             "replay window partners should allow for our webhook signatures"),
+    Setting("no_c_accel", "translators.no_c_accel", _parse_flag, False,
+            "run the mapping and validation rules in Python only, without the optional C "
+            "accelerators (same results, about half the speed)", env="EDIGATE_NO_C_ACCEL"),
+    # The synchronization engine (gateway.planning.config.PlanningConfig reads these).
+    Setting("planning.periods", "planning.periods", _parse_at_least(1), 28,
+            "planning horizon in periods, starting today"),
+    Setting("planning.period_days", "planning.period_days", _parse_at_least(1), 1,
+            "days per planning period"),
+    Setting("planning.release_periods", "planning.release_periods", _parse_at_least(1), 1,
+            "orders due before this period are sent now; later ones stay planned"),
+    Setting("planning.solver", "planning.solver", _one_of("highs", "cbc"), "highs",
+            "MILP solver: highs or cbc"),
+    Setting("planning.method", "planning.method", _one_of("auto", "milp", "decompose"), "auto",
+            "auto, milp (one model) or decompose (per-part Lagrangian, for large networks)"),
+    Setting("planning.time_limit", "planning.time_limit", _parse_float, 60.0,
+            "solver time limit in seconds; the best plan found so far is used"),
+    Setting("planning.rel_gap", "planning.rel_gap", _parse_non_negative, 0.005,
+            "relative optimality gap at which the solver stops"),
+    Setting("planning.frozen_periods", "planning.frozen_periods", _parse_at_least(0), 0,
+            "leading periods whose orders are the previous plan's, unchanged, with no new order"),
+    Setting("planning.firm_periods", "planning.firm_periods", _parse_at_least(0), 7,
+            "schedule lines before this period are firm call-offs (862/DELJIT), later ones "
+            "forecast (830/DELFOR)"),
+    Setting("planning.max_supplier_share", "planning.max_supplier_share",
+            _parse_optional(_parse_share), None,
+            "largest share of a part's newly ordered units one supplier may get (off: no "
+            "limit)"),
+    Setting("planning.change_penalty", "planning.change_penalty", _parse_non_negative, 0.01,
+            "cost per unit of difference from the previous plan outside the frozen periods "
+            "(damps oscillation between runs)"),
+    Setting("planning.holding_rate", "planning.holding_rate", _parse_non_negative, 0.001,
+            "holding cost per unit and day as a share of the cheapest unit price"),
+    Setting("planning.backlog_factor", "planning.backlog_factor", _parse_non_negative, 2.0,
+            "backlog penalty per unit and day as a multiple of the dearest unit price"),
+    Setting("planning.fixed_order_cost", "planning.fixed_order_cost", _parse_non_negative,
+            25.0, "fixed cost of placing one order line"),
+    Setting("planning.service_level", "planning.service_level", _parse_fraction, 0.95,
+            "service level of the safety-stock formula, strictly between 0 and 1"),
+    Setting("planning.value_threshold", "planning.value_threshold",
+            _parse_optional(_parse_non_negative), 50_000.0,
+            "guardrail: an order line worth more waits for approval (off: no limit)"),
+    Setting("planning.firm_change_share", "planning.firm_change_share",
+            _parse_optional(_parse_non_negative), 0.2,
+            "guardrail: a firm quantity changed by more than this share waits for approval "
+            "(off: no limit)"),
+    Setting("planning.interval_minutes", "planning.interval_minutes", _parse_float, 60.0,
+            "minutes between scheduled planning runs"),
+    Setting("planning.debounce_seconds", "planning.debounce_seconds", _parse_non_negative,
+            30.0, "how long new stock, confirmation or despatch events are collected before "
+            "an event-triggered run"),
+    Setting("planning.max_wait_seconds", "planning.max_wait_seconds", _parse_float, 60.0,
+            "the longest news waits for a run when it never stops arriving"),
+    Setting("planning.freshness_days", "planning.freshness_days", _parse_days_by_kind, None,
+            "age budget in days per input kind, e.g. demand=3,stock=1 (a table in TOML); "
+            "empty: the optimizer's defaults"),
 )
 
 
@@ -223,7 +342,18 @@ class Settings:
     dispatch_max_attempts: int = 8
     dispatch_interval: float = 2.0
     webhook_tolerance: int = 300
+    no_c_accel: bool = False
+    # The [planning] table, key by key (read by gateway.planning.config.PlanningConfig); what
+    # is not here keeps PlanningConfig's default.
+    planning: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def value(self, setting: Setting) -> Any:
+        """The value of one entry of SETTINGS."""
+        group, _, key = setting.attr.partition(".")
+        if key:
+            return getattr(self, group).get(key, setting.default)
+        return getattr(self, setting.attr)
 
     @cached_property  # read by every receiving request
     def data_path(self) -> Path:
@@ -320,6 +450,34 @@ def load_settings(
         sources[setting.attr] = origin
     if bool(values["tls_cert"]) != bool(values["tls_key"]):
         raise ConfigError("server.tls_cert and server.tls_key must be set together")
+    planning = {attr.partition(".")[2]: values.pop(attr)
+                for attr in [a for a in values if a.startswith("planning.")]}
+    if any(sources[f"planning.{key}"] != "default" for key in planning):
+        _check_planning(planning)
     known_attrs = {f.name for f in fields(Settings)}
     assert set(values) <= known_attrs
-    return Settings(**values, sources=sources)
+    return Settings(**values, planning=planning, sources=sources)
+
+
+def _check_planning(planning: Mapping[str, Any]) -> None:
+    """The planning values together (solver options, guardrails, freshness kinds), at start."""
+    from gateway.planning.config import PlanningConfig  # the optimizer: only when configured
+
+    try:
+        PlanningConfig.from_mapping(dict(planning)).freshness()
+    except ValueError as exc:
+        raise ConfigError(f"planning: {exc}") from None
+
+
+def apply_process_settings(settings: Settings) -> None:
+    """Settings that the pure cores read as module switches, set for this process.
+
+    The cores also read ``EDIGATE_NO_C_ACCEL`` at import (a library user gets the same switch);
+    this makes the TOML key ``translators.no_c_accel`` work as well, and an environment value
+    of 0 turn them back on.
+    """
+    from translators.mapping import engine
+    from translators.validation import fast
+
+    for module in (engine, fast):
+        module.accelerate = module._accel is not None and not settings.no_c_accel

@@ -9,7 +9,7 @@ import click
 from sqlalchemy.orm import Session
 
 from gateway.cli import CliError
-from gateway.config import ConfigError, Settings, load_settings
+from gateway.config import ConfigError, Settings, apply_process_settings, load_settings
 from gateway.observability.logging import configure_logging
 from gateway.runtime import Runtime
 from gateway.storage.db import DatabaseError, ping
@@ -25,6 +25,7 @@ def settings_from(ctx: click.Context) -> Settings:
         except ConfigError as exc:
             raise CliError(f"configuration: {exc}") from None
         configure_logging(cached.log_format, cached.log_level)
+        apply_process_settings(cached)
         root.meta["edigate.settings"] = cached
     return cached
 

@@ -22,6 +22,10 @@ def _default(setting: Setting) -> str:
         return "`64MiB`"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
+    if value is None and setting.attr.startswith("planning."):
+        return "`off`" if setting.attr != "planning.freshness_days" else "empty"
+    if isinstance(value, float) and value >= 1000:
+        return f"`{value:.0f}`"
     return f"`{value}`" if value not in ("", None) else "empty"
 
 
@@ -44,7 +48,7 @@ def show(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     width = max(len(s.toml_key) for s in SETTINGS)
     for s in SETTINGS:
-        value = getattr(settings, s.attr)
+        value = settings.value(s)
         if s.attr == "database_url" and value is None:
             value = settings.resolved_database_url
         source = settings.sources.get(s.attr, "default")
