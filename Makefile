@@ -1,7 +1,8 @@
 # The two commands of the README do the whole set-up on a fresh machine:
 #   make run   virtualenv, install, migrate the embedded SQLite database, load the demo
 #              network from fixtures/, serve on 127.0.0.1:8080
-#   make test  virtualenv, install (and the system programs the tests drive), run the suite
+#   make test  virtualenv, install (and the system programs the tests drive), lint, type-check
+#              the pure cores, run the suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -29,10 +30,12 @@ run: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script --quick || exit 1; done

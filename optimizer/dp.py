@@ -201,7 +201,7 @@ def _backtrack(
         stages_by_period.setdefault(t, []).append((o, tau, before))
     for t in range(T - 1, -1, -1):
         # Undo the stages of period t in reverse order of application.
-        applied = []
+        applied: list[tuple[str, int, int, int, np.ndarray | None]] = []
         for o, offer in enumerate(part.offers):
             tau = t - offer.lead
             if tau < 0:

@@ -160,10 +160,10 @@ def build_model(problem: Problem) -> Model:
         if not math.isinf(cap):
             room = cap - frozen_used.get((s, a), 0.0)
             lp += pulp.LpAffineExpression(terms) <= room, f"cap_{s}_{a}"
-    for (s, a), q in frozen_used.items():
-        if (s, a) not in used and q > problem.capacity[s][a] + 1e-6:
+    for (s, a), frozen_q in frozen_used.items():
+        if (s, a) not in used and frozen_q > problem.capacity[s][a] + 1e-6:
             # Frozen orders alone exceed capacity: state it so the solver reports infeasible.
-            lp += pulp.LpAffineExpression([]) <= problem.capacity[s][a] - q, f"cap_{s}_{a}"
+            lp += pulp.LpAffineExpression([]) <= problem.capacity[s][a] - frozen_q, f"cap_{s}_{a}"
     if problem.budget is not None:
         for t in range(T):
             room = problem.budget[t] - frozen_spend.get(t, 0.0)

@@ -105,11 +105,11 @@ class Reconciler:
                 yield pair(key, None, a, a.time, as_of)
         for copy in extra:
             key = (copy.type, copy.business_key)
-            e, a = edi.get(key), api.get(key)
-            times = [x.time for x in (e, a) if x is not None]
+            edi_first, api_first = edi.get(key), api.get(key)
+            times = [x.time for x in (edi_first, api_first) if x is not None]
             anchor = min(times)
             if anchor in window:
-                first = e if copy.path == EDI else a
+                first = edi_first if copy.path == EDI else api_first
                 assert first is not None  # a copy exists only beside a first one
                 yield self._duplicate(copy, first, anchor)
 

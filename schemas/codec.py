@@ -138,7 +138,8 @@ class AvroCodec:
             raise CodecError(f"the file holds records of an unknown type: {exc}") from exc
         stream.seek(0)
         try:
-            yield from fastavro.reader(stream, reader_schema=reader_schema)
+            yield from fastavro.reader(  # type: ignore[misc]  # records of a record schema
+                stream, reader_schema=reader_schema)
         except (ValueError, TypeError, EOFError, struct.error,
                 fastavro.read.SchemaResolutionError) as exc:
             raise CodecError(f"damaged Avro object container file: {exc}") from exc

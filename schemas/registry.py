@@ -12,6 +12,7 @@ so an incompatible schema file makes loading fail with the exact reasons.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import json
 import re
@@ -24,7 +25,7 @@ from typing import Any
 from jsonschema.exceptions import SchemaError as JsonSchemaError
 
 from schemas.avro import derive_avro
-from schemas.compat import Mode, compatibility_problems
+from schemas.compat import AvroSchema, Mode, compatibility_problems
 from schemas.envelope import envelope_problems, schema_uri, type_reference
 from schemas.errors import (
     IncompatibleSchemaError,
@@ -130,7 +131,7 @@ class Registry:
                     f"{where}: declares {item.subject}; the file must be "
                     f"{item.event_type}/v{item.version}.json")
             versions.append(item)
-        default_mode, modes = Mode.FULL_TRANSITIVE, {}
+        default_mode, modes = Mode.FULL_TRANSITIVE, dict[str, Mode]()
         if compatibility_file is not None and compatibility_file.exists():
             default_mode, modes = load_modes(compatibility_file)
         return cls(versions, modes, default_mode)
@@ -160,7 +161,8 @@ class Registry:
     def compatibility_problems(self, item: SchemaVersion) -> list[str]:
         """Why ``item`` would break its type's mode if registered ([] when it would not)."""
         known = self._by_type.get(item.event_type, {})
-        previous = [(v, known[v].avro_schema) for v in sorted(known) if v < item.version]
+        previous: builtins.list[tuple[int, AvroSchema]] = [
+            (v, known[v].avro_schema) for v in sorted(known) if v < item.version]
         return compatibility_problems(self.mode(item.event_type), item.avro_schema, previous)
 
     def mode(self, event_type: str) -> Mode:
@@ -214,11 +216,12 @@ class Registry:
 
     # --- validation and keys ------------------------------------------------------------
 
-    def validate(self, event_type: str, version: int, data: Any) -> list[ValidationProblem]:
+    def validate(self, event_type: str, version: int,
+                 data: Any) -> builtins.list[ValidationProblem]:
         """Errors of a payload against ``type@version``; pointers are relative to the payload."""
         return self.get(event_type, version).validator.errors(data)
 
-    def validate_event(self, event: Any) -> list[ValidationProblem]:
+    def validate_event(self, event: Any) -> builtins.list[ValidationProblem]:
         """Errors of a whole CloudEvents JSON object; never raises, ``[]`` when valid."""
         if not isinstance(event, dict):
             return [{"pointer": "", "keyword": "type", "message": "an event is a JSON object"}]
@@ -265,7 +268,7 @@ class Registry:
             self.get(event_type)  # raises UnknownSchemaError, like every other look-up
             raise
 
-    def line_keys_of(self, event_type: str, data: dict[str, Any]) -> list[str]:
+    def line_keys_of(self, event_type: str, data: dict[str, Any]) -> builtins.list[str]:
         """Keys of the lines of a document ([] for a type without line keys)."""
         spec = self.get(event_type).line_key
         return line_keys(spec, data) if spec else []

@@ -30,7 +30,7 @@ from schemas.formats import FORMATS, format_checker
 try:  # optional accelerator; the behaviour is the same without it, only slower
     import jsonschema_rs
 except ImportError:  # pragma: no cover - depends on the environment
-    jsonschema_rs = None
+    jsonschema_rs = None  # type: ignore[assignment]
 
 MAX_ERRORS = 100
 ValidationProblem = dict[str, str]

@@ -56,7 +56,7 @@ from translators.syntax.codec import ElementCodec
 from translators.syntax.tree import Message, Segment, decode_journal
 
 try:
-    from translators.mapping import _accel
+    from translators.mapping import _accel  # type: ignore[attr-defined]  # C, no stubs
 except ImportError:  # installed without a C compiler: the Python path does it all
     _accel = None  # type: ignore[assignment]
 
@@ -121,7 +121,7 @@ def _index(segments: list[Segment]) -> dict[str, list[View]]:
         if raw is not None and seg._elements is None:
             codec = seg._codec
             if codec is not None:
-                cells = codec.cells(raw)
+                cells = codec.cells(raw)  # type: ignore[attr-defined]  # an ElementCodec
         tag = seg.tag
         bucket = out.get(tag)
         if bucket is None:
@@ -455,14 +455,14 @@ class CompiledRule:
     join: str = " "
     pairs: tuple[int, int, frozenset[str]] | None = None
     composites: tuple[int, int, int, int, frozenset[str]] | None = None
-    rule: Rule = field(default_factory=dict)  # the source rule: type, codes, part ...
+    rule: Rule = field(default_factory=dict)  # type: ignore[operator]  # (`field` above)
     name: str | None = None  # the field when its path is a single name (the common case)
     direct: bool = False  # a plain segment rule of the scope's own segments (most rules)
     kind: str = "string"  # "type"
     codes: str | None = None  # code list name
     # The rule applied to candidate segments (specialised for the common shapes at compile
     # time: the per-rule interpretation cost more than the extraction itself).
-    fetch: Callable[[list[Segment]], Any] | None = None
+    fetch: Callable[[list[View]], Any] | None = None
 
 
 def _compile_where(where: dict[str, Any] | None) -> list[tuple[int, int, frozenset[str], bool]]:
@@ -944,6 +944,7 @@ def _accel_plan(steps: tuple[FieldStep, ...], lists: tuple[str, ...]) -> Any:
     maybe: set[str] = set(lists)  # as in _compile_fields
     out = []
     for name, path, tag, fetch, compiled in steps:
+        conv_arg: Any
         op, shape, conv, conv_arg = _OP_FETCH, _SH_PLAIN, 0, None
         e, c = compiled.element
         we = wc = first = last = qcomp = vcomp = 0
@@ -1097,7 +1098,7 @@ class Extractor:
         if accel is None:
             scope._by_tag = _index(own)
         # (else the own segments are indexed when a rule asks: by_tag() or the C module)
-        out: dict[str, Any] = {}
+        out = {}
         for name, child, kind, where, keep_empty, child_plan in plan.children:
             if kind == _LEVELS:
                 items = [item for item in self._hier_list(scope, name, child, child_plan)
@@ -1127,7 +1128,7 @@ class Extractor:
                     if leaf:  # _scope() without the call: most instances are lines
                         sub = Scope(name, inst, scope, inst, None, number)
                         own_index = sub._by_tag = _index(inst)
-                        item = {}
+                        item: dict[str, Any] = {}
                         child_plan.fields(item, own_index, sub, rule)
                     else:
                         item = self._scope(Scope(name, [], scope, inst, None, number), inst,
@@ -1233,10 +1234,10 @@ def _extract(candidates: list[View], rule: CompiledRule) -> Any:
                     break
         if view is None:
             return None
-    raw = _raw_value(view, rule)
+    raw = _raw_value(view, rule)  # type: ignore[arg-type]  # (None returned above)
     if raw is None or raw.strip() == "":
         return None
-    return _convert(view, raw, rule)
+    return _convert(view, raw, rule)  # type: ignore[arg-type]
 
 
 def _raw_value(view: View, rule: CompiledRule) -> str | None:

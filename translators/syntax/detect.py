@@ -152,7 +152,7 @@ def _edifact(data: bytes, start: int, final: bool, bom: str) -> Header | Refusal
             return None if not final else Refusal(
                 "detect.truncated_header", "UNA service string advice is truncated", start)
         una = probe[:9]
-        component, element, decimal, release, repetition, terminator = una[3:9]
+        component, element, decimal, release, repetition, terminator = tuple(una[3:9])
         reasons.append(f"UNA at byte {start}: {una[3:9]!r}")
         chars = [component, element, decimal, release, repetition, terminator]
         used = [c for c in (component, element, release, terminator) if c != " "]

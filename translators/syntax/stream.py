@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -81,7 +81,7 @@ class MessageStream(Iterator[StreamedMessage]):
         reader.close()
         yield from self._drain(reported)
 
-    def _drain(self, reported: int) -> Iterator[StreamedMessage]:
+    def _drain(self, reported: int) -> Generator[StreamedMessage, None, int]:
         errors = self._reader.result.errors
         for message, group, interchange in self._reader.take_completed():
             new = errors[reported:]

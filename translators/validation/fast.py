@@ -39,7 +39,7 @@ from translators.validation.structure import StructureWalker
 from translators.validation.values import check_value
 
 try:
-    from translators.validation import _accel
+    from translators.validation import _accel  # type: ignore[attr-defined]  # C, no stubs
 except ImportError:  # built only where a C compiler was found (setup.py: optional)
     _accel = None  # type: ignore[assignment]
 
