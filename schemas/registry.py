@@ -131,7 +131,8 @@ class Registry:
                     f"{where}: declares {item.subject}; the file must be "
                     f"{item.event_type}/v{item.version}.json")
             versions.append(item)
-        default_mode, modes = Mode.FULL_TRANSITIVE, dict[str, Mode]()
+        modes: dict[str, Mode] = {}
+        default_mode = Mode.FULL_TRANSITIVE
         if compatibility_file is not None and compatibility_file.exists():
             default_mode, modes = load_modes(compatibility_file)
         return cls(versions, modes, default_mode)
