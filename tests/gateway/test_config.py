@@ -246,3 +246,15 @@ def test_readme_table_is_the_output_of_config_reference() -> None:
     listed = {line.split("`")[1] for line in table.splitlines()[2:]}
     assert listed == {s.toml_key for s in SETTINGS}
     assert "`EDIGATE_NO_C_ACCEL`" in table and "`planning.value_threshold`" in table
+
+
+def test_readme_configuration_example_is_accepted(tmp_path: Path) -> None:
+    from gateway.planning.config import PlanningConfig
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    settings = load_settings(write(tmp_path, example), environ={})
+    assert settings.no_c_accel is True
+    config = PlanningConfig.from_settings(settings)
+    assert (config.periods, config.solver, config.value_threshold) == (14, "cbc", 20000)
