@@ -125,6 +125,7 @@ class Parsed:
     segments: dict[str, tuple[str, list[Any]]]  # tag -> (name, [Simple | (req, composite, n)])
     composites: dict[str, list[Simple]]
     codes: dict[str, set[str]] = field(default_factory=dict)
+    quirks: list[str] = field(default_factory=list)
 
 
 def _info(node: ET.Element) -> dict[str, str]:
@@ -191,6 +192,7 @@ def parse_xsd(data: bytes, directory: str, message: str) -> Parsed:
     parsed = Parsed(directory, message, _message_name(_info(top).get("notes", message)), [],
                     {}, {}, codes)
     counter = [0]
+    quirks: list[str] = []
 
     def segment(tag: str, node: ET.Element) -> None:
         elements: list[Any] = []
@@ -228,7 +230,16 @@ def parse_xsd(data: bytes, directory: str, message: str) -> Parsed:
             if LOOP.search(ref):
                 counter[0] += 1
                 name = f"SG{counter[0]}"
-                items.append({"loop": name, "req": req, "max": high, "body": table(target)})
+                body = table(target)
+                trigger = body[0].split() if isinstance(body[0], str) else None
+                if trigger is not None and trigger[1:] != ["M", "1"]:
+                    # A group starts with one mandatory segment; a few XSDs (D94A DELFOR)
+                    # carry the group's status on its first segment instead: a group whose
+                    # first segment is conditional is itself conditional.
+                    body[0] = f"{trigger[0]} M 1"
+                    req = "C"
+                    quirks.append(f"{where} {name}")
+                items.append({"loop": name, "req": req, "max": high, "body": body})
                 continue
             tag = _info(child).get("tag_name") or _info(target).get("tag_name") or _strip(ref)
             items.append(f"{tag} {req} {high}")
@@ -237,6 +248,7 @@ def parse_xsd(data: bytes, directory: str, message: str) -> Parsed:
         return items
 
     parsed.structure = table(top)
+    parsed.quirks = quirks
     return parsed
 
 
@@ -338,7 +350,12 @@ def generate(source: Source, out: Path, directories: list[str], messages: list[s
                 continue
             parsed.append(parse_xsd(source.read(directory, name), directory, message))
     resolve_lengths(parsed)
-    stats = {"messages": 0, "messages_extending": 0, "dictionaries": 0}
+    for item in parsed:
+        for quirk in item.quirks:
+            print(f"{quirk}: first segment of the group was not M 1 in the source: fixed",
+                  file=log)
+    stats = {"messages": 0, "messages_extending": 0, "dictionaries": 0,
+             "groups_fixed": sum(len(p.quirks) for p in parsed)}
     edifact = out / "edifact"
     previous_tables: dict[str, tuple[str, list[Any]]] = {}  # message -> (first dir, table)
     previous_segments: dict[str, Any] = {}
