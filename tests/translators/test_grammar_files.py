@@ -17,11 +17,10 @@ from translators.grammar import (
 from translators.grammar.loader import GRAMMARS_DIR, parse_element, parse_rule
 from translators.syntax import parse
 
-EDIFACT_DIRECTORIES = tuple(
-    f"D{year}{release}" for year in ("93", "94", "95", "96", "97", "98", "99", "00", "01", "02",
-                                     "03", "04", "05", "06", "07", "08", "09", "10")
-    for release in ("A", "B", "C") if (year, release) not in (("93", "B"),)
-    and (release != "C" or year == "01"))
+EDIFACT_DIRECTORIES = ("D93A", "D94A", "D94B", "D95A", "D95B", "D96A", "D96B", "D97A", "D97B",
+                       "D98A", "D98B", "D99A", "D99B", "D00A", "D00B", "D01A", "D01B", "D01C",
+                       "D02A", "D02B", "D03A", "D03B", "D04A", "D04B", "D05A", "D05B", "D06A",
+                       "D06B", "D07A", "D07B", "D08A", "D08B", "D09A", "D09B", "D10A", "D10B")
 EDIFACT_MESSAGES = {"ORDERS", "ORDRSP", "ORDCHG", "DESADV", "INVOIC", "INVRPT", "DELFOR",
                     "DELJIT", "APERAK"}
 REQUIRED = {
