@@ -29,8 +29,9 @@ CASES = [
     ("segment.too_many", _with(2, *["FTX+AAI+++NOTE"] * 100), ["UCS+103+35"]),
     ("loop.too_many", _with(2, *["RFF+ON:1"] * 11), ["UCS+14+36"]),
     ("element.missing", _with(4, "QTY+21", drop=1), ["UCS+6", "UCD+13+1:2"]),
+    # (in D96A, BGM02 is the simple element 1004; the C106 composite came with later directories)
     ("element.too_long", _with(0, "BGM+220+" + "X" * 36 + "+9", drop=1),
-     ["UCS+2", "UCD+39+2:1"]),
+     ["UCS+2", "UCD+39+2"]),
     ("element.too_short", _with(0, "UNS+S", drop=0)[:0] or _with(5, "UNS+", drop=1),
      ["UCS+7", "UCD+13+1"]),
     ("element.invalid_type", _with(4, "QTY+21:4X:PCE", drop=1), ["UCS+6", "UCD+37+1:2"]),

@@ -27,6 +27,9 @@ from translators.syntax.tree import Delimiters
 from translators.validation import fast, validate_message
 from translators.validation.segment import check_segment
 
+# The grammar directories the exhaustive per-grammar checks run over.
+SAMPLED_VERSIONS = ("004010", "005010", "service", "D93A", "D96A", "D01B", "D10B")
+
 DELIMITERS = {
     "edifact": [Delimiters("'", "+", ":", "", "?"), Delimiters("'", "+", ":", "*", "?"),
                 Delimiters("\x1c", "\x1d", "\x1f", "", "")],
@@ -93,7 +96,10 @@ def _segment_text(rnd: random.Random, definition: SegmentDef, d: Delimiters) -> 
 def test_segment_patterns_never_pass_a_faulty_segment(standard: str) -> None:
     rnd = random.Random(20240601)
     passed = clean = 0
-    grammars = [(v, m) for std, v, m in available_grammars() if std == standard]
+    # (EDIFACT: four of the 36 generated directories, old to new: the
+    # others share their segments)
+    grammars = [(v, m) for std, v, m in available_grammars()
+                if std == standard and v in SAMPLED_VERSIONS]
     for number, (version, message) in enumerate(grammars):
         grammar = load_grammar_file(standard, version, message)
         # Every grammar with the usual delimiters, each with one of the unusual sets in turn

@@ -7,15 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from translators.grammar import GrammarError, available_grammars, load_grammar, load_grammar_file
+from translators.grammar import (
+    GrammarError,
+    available_grammars,
+    load_grammar,
+    load_grammar_file,
+    select_grammar,
+)
 from translators.grammar.loader import GRAMMARS_DIR, parse_element, parse_rule
 from translators.syntax import parse
 
+EDIFACT_DIRECTORIES = ("D93A", "D94A", "D94B", "D95A", "D95B", "D96A", "D96B", "D97A", "D97B",
+                       "D98A", "D98B", "D99A", "D99B", "D00A", "D00B", "D01A", "D01B", "D01C",
+                       "D02A", "D02B", "D03A", "D03B", "D04A", "D04B", "D05A", "D05B", "D06A",
+                       "D06B", "D07A", "D07B", "D08A", "D08B", "D09A", "D09B", "D10A", "D10B")
+EDIFACT_MESSAGES = {"ORDERS", "ORDRSP", "ORDCHG", "DESADV", "INVOIC", "INVRPT", "DELFOR",
+                    "DELJIT", "APERAK"}
 REQUIRED = {
     ("x12", "004010"): {"850", "855", "856", "860", "810", "846", "830", "862", "997"},
     ("x12", "005010"): {"850", "855", "856", "860", "810", "846", "830", "862", "997", "999"},
-    ("edifact", "D96A"): {"ORDERS", "ORDRSP", "ORDCHG", "DESADV", "INVOIC", "INVRPT",
-                          "DELFOR", "DELJIT", "APERAK"},
+    **{("edifact", d): EDIFACT_MESSAGES - ({"APERAK"} if d in ("D93A", "D94A", "D94B") else set())
+       for d in EDIFACT_DIRECTORIES},
     ("edifact", "service"): {"CONTRL"},
 }
 
@@ -31,21 +43,30 @@ def test_required_grammars_exist_and_compile() -> None:
         assert messages <= found.get(key, set()), key
 
 
-@pytest.mark.parametrize(("standard", "message", "version", "directory"), [
-    ("x12", "850", "004010VICS", "004010"), ("x12", "850", "004030", "004010"),
-    ("x12", "997", "005010X230", "005010"), ("x12", "999", "005010X231A1", "005010"),
-    ("edifact", "ORDERS", "D96A", "D96A"), ("edifact", "ORDERS", "D01B", "D01B"),
-    ("edifact", "ORDERS", "D03B", "D01B"), ("edifact", "INVOIC", "D97A", "D96A"),
-    ("edifact", "DESADV", "096A", "D96A"), ("edifact", "CONTRL", "22", "service"),
+@pytest.mark.parametrize(("standard", "message", "version", "directory", "substituted"), [
+    ("x12", "850", "004010VICS", "004010", False), ("x12", "850", "004030", "004010", True),
+    ("x12", "850", "004060", "004010", True), ("x12", "997", "005010X230", "005010", False),
+    ("x12", "999", "005010X231A1", "005010", False), ("x12", "850", "005030", "005010", True),
+    ("edifact", "ORDERS", "D96A", "D96A", False), ("edifact", "ORDERS", "D01B", "D01B", False),
+    ("edifact", "ORDERS", "D03B", "D03B", False), ("edifact", "INVOIC", "D97A", "D97A", False),
+    ("edifact", "ORDRSP", "D10A", "D10A", False), ("edifact", "DELFOR", "D04A", "D04A", False),
+    ("edifact", "ORDRSP", "D11A", "D10B", True), ("edifact", "ORDERS", "D20B", "D10B", True),
+    ("edifact", "ORDERS", "D90A", "D93A", True), ("edifact", "APERAK", "D93A", "D95A", True),
+    ("edifact", "DESADV", "096A", "D96A", True), ("edifact", "CONTRL", "22", "service", False),
 ])
-def test_version_resolution(standard: str, message: str, version: str, directory: str) -> None:
+def test_version_resolution(standard: str, message: str, version: str, directory: str,
+                            substituted: bool) -> None:
     grammar = load_grammar(standard, message, version)
     assert grammar is not None and grammar.version == directory
+    choice = select_grammar(standard, message, version)
+    assert choice is not None and choice.substituted is substituted
+    assert (directory in choice.note) is substituted
 
 
 @pytest.mark.parametrize(("standard", "message", "version"), [
     ("x12", "850", "003010"), ("x12", "866", "004010"), ("x12", "999", "004010"),
-    ("edifact", "IFTMBC", "D00B"), ("edifact", "ORDERS", "XXXX"),
+    ("edifact", "IFTMBC", "D00B"), ("edifact", "ORDERS", "XXXX"), ("edifact", "ORDERS", ""),
+    ("edifact", "ORDERS", "D89B"), ("x12", "850", ""),
 ])
 def test_no_grammar(standard: str, message: str, version: str) -> None:
     assert load_grammar(standard, message, version) is None

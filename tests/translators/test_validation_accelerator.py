@@ -42,6 +42,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 pytestmark = pytest.mark.skipif(fast._accel is None and not IN_CI,
                                 reason="the C validation predicate is not built (no C compiler?)")
 
+# The grammar directories the exhaustive per-grammar checks run over.
+SAMPLED_VERSIONS = ("004010", "005010", "service", "D93A", "D96A", "D01B", "D10B")
+
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -171,7 +174,10 @@ def test_predicate_never_passes_a_faulty_segment() -> None:
     rnd = random.Random(20251205)
     accepted = clean = 0
     for standard in ("x12", "edifact"):
-        grammars = [(v, m) for std, v, m in available_grammars() if std == standard]
+        # (EDIFACT: four of the 36 generated directories, old to new: the
+        # others share their segments)
+        grammars = [(v, m) for std, v, m in available_grammars()
+                    if std == standard and v in SAMPLED_VERSIONS]
         for version, message in grammars:
             grammar = load_grammar_file(standard, version, message)
             for d in DELIMITERS[standard]:

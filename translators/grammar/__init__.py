@@ -1,12 +1,14 @@
 """Message grammars as data: the loader and the compiled model (see grammars/README.md)."""
 
 from translators.grammar.loader import (
+    GrammarChoice,
     GrammarError,
     available_grammars,
     codelist,
     load_grammar,
     load_grammar_file,
     segment_dictionary,
+    select_grammar,
 )
 from translators.grammar.model import (
     ElementDef,
@@ -18,6 +20,6 @@ from translators.grammar.model import (
     SyntaxRule,
 )
 
-__all__ = ["ElementDef", "Grammar", "GrammarError", "HierarchyDef", "LoopNode", "SegmentDef",
-           "SegmentNode", "SyntaxRule", "available_grammars", "codelist", "load_grammar",
-           "load_grammar_file", "segment_dictionary"]
+__all__ = ["ElementDef", "Grammar", "GrammarChoice", "GrammarError", "HierarchyDef", "LoopNode",
+           "SegmentDef", "SegmentNode", "SyntaxRule", "available_grammars", "codelist",
+           "load_grammar", "load_grammar_file", "segment_dictionary", "select_grammar"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from translators.acks.read import read_ta1, reported_errors
 from translators.errors import EdiError
-from translators.grammar import load_grammar
+from translators.grammar import select_grammar
 from translators.overlays import Overlay, apply_overlays
 from translators.result import (
     GroupResult,
@@ -129,8 +129,8 @@ def _message_result(message: Message, interchange: Interchange, group: Group, in
     # (positional: one per message, and keywords cost as much as the rest of the call)
     item = MessageResult(message.type, message.control, group_control, interchange_control,
                          message.version, "accepted", errors, None, message, index, group_index)
-    grammar = load_grammar(standard, message.type, message.version)
-    if grammar is None:
+    choice = select_grammar(standard, message.type, message.version)
+    if choice is None:
         item.status = "unsupported"
         errors.append(EdiError(
             kind="message.unsupported", severity="warning", level="message",
@@ -140,16 +140,26 @@ def _message_result(message: Message, interchange: Interchange, group: Group, in
             message_control=message.control, message_type=message.type,
             segment_position=1, segment_tag=message.header.tag))
         return item
+    grammar = choice.grammar
     if overlays:
         grammar = apply_overlays(grammar, overlays)
     errors.extend(validate_message(message, grammar, standard=standard,
                                    interchange_control=interchange_control,
                                    group_control=group_control,
                                    delimiters=interchange.delimiters))
+    notes = 0
+    if choice.substituted:  # (says which grammar judged it; does not change the status)
+        notes = 1
+        errors.append(EdiError(
+            kind="message.version_substituted", severity="warning", level="message",
+            standard=standard, message=choice.note, interchange_control=interchange_control,
+            group_control=group_control, message_control=message.control,
+            message_type=message.type, segment_position=1, segment_tag=message.header.tag,
+            extra={"declared_version": message.version, "grammar_version": choice.directory}))
     if errors and any(is_error(e) for e in errors):  # (most messages have none)
         item.status = "rejected"
         return item
-    if errors:
+    if len(errors) > notes:
         item.status = "accepted_with_errors"
     if message.type in ACK_MESSAGES.get(standard, ()):
         from translators.acks.read import read_ack, reported_errors
