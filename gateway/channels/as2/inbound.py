@@ -325,7 +325,9 @@ def process_committed(runtime: Runtime, interchange_id: str, now: datetime) -> N
                     interchange_id)
         return
     try:
+        from gateway.inbox.poison import RetryPolicy
+
         process_received(runtime.sessions, interchange_id, data_dir=runtime.settings.data_path,
-                         now=now)
+                         now=now, policy=RetryPolicy.from_settings(runtime.settings))
     except Exception:
         log.exception("processing of %s failed; the resume job retries it", interchange_id)
