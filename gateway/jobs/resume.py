@@ -18,6 +18,7 @@ from gateway.inbox.poison import RetryPolicy, describe, record_failure, set_defa
 from gateway.pipeline.process import Prepared, prepare_interchange, process_interchange
 from gateway.runtime import Runtime
 from gateway.storage.models import Interchange
+from gateway.storage.retry import conflict_kind, retry_on_conflict
 
 log = logging.getLogger("edigate.jobs.resume")
 
@@ -62,7 +63,10 @@ def _process_batch(runtime: Runtime, ids: list[str]) -> int:
         except Exception as exc:
             failed[interchange_id] = exc
     done = 0
-    try:
+
+    def store() -> tuple[int, dict[str, Exception]]:
+        stored = 0
+        broken: dict[str, Exception] = {}
         with runtime.sessions.begin() as session:
             for interchange_id in ids:
                 if interchange_id in failed:
@@ -73,11 +77,18 @@ def _process_batch(runtime: Runtime, ids: list[str]) -> int:
                                                       data_dir=data_dir,
                                                       prepared=prepared[interchange_id])
                     if not outcome.already_done:
-                        done += 1
+                        stored += 1
                 except Exception as exc:
+                    if conflict_kind(exc):
+                        raise  # the whole transaction runs again
                     # One poisoned interchange must not block the rest: its failure is
                     # counted below, in a transaction of its own.
-                    failed[interchange_id] = exc
+                    broken[interchange_id] = exc
+        return stored, broken
+
+    try:
+        done, broken = retry_on_conflict(store, what="processing received interchanges")
+        failed.update(broken)
     except Exception as exc:
         log.warning("storing a batch of %d interchange(s) failed (%s); each is retried",
                     len(ids), describe(exc))

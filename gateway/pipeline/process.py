@@ -29,6 +29,7 @@ from gateway.pipeline.identity import check_sender
 from gateway.pipeline.overlays import overlays_for
 from gateway.storage.models import Event, Interchange, OutboxItem, Partner
 from gateway.storage.repositories import allocate_control_numbers
+from gateway.storage.retry import SCOPES, lock_counters, retry_on_conflict
 from schemas import default_registry
 from schemas.envelope import edi_event_envelope
 from translators import TranslationResult, build_acknowledgments, translate
@@ -172,9 +173,13 @@ def process_received(sessions: sessionmaker[Session], interchange_id: str, *, da
     engine = sessions.kw["bind"]
     try:
         prepared = prepare_interchange(engine, interchange_id, data_dir=data_dir)
-        with sessions.begin() as session:
-            return process_interchange(session, interchange_id, data_dir=data_dir, now=now,
-                                       prepared=prepared)
+
+        def store() -> Outcome:
+            with sessions.begin() as session:
+                return process_interchange(session, interchange_id, data_dir=data_dir,
+                                           now=now, prepared=prepared)
+
+        return retry_on_conflict(store, what=f"processing interchange {interchange_id}")
     except Exception as exc:
         return record_failure(sessions, interchange_id, exc, data_dir=data_dir, now=now,
                               policy=policy)
@@ -377,6 +382,12 @@ def _queue_acknowledgments(session: Session, row: Interchange, partner: Partner,
                            now: datetime) -> list[str]:
     def next_control(scope: str) -> int:
         return allocate_control_numbers(session, partner.id, scope)[0]
+
+    # The builders ask for numbers message first; the counters are taken in the one global
+    # order beforehand (interchange, group, message), as rendering takes them.
+    standards = {ix.standard for ix in result.interchanges}
+    lock_counters(session, partner.id, [s for std in sorted(standards)
+                                        for s in SCOPES.get(std, ())])
 
     channel = ack_channel(row.channel, partner.profile)
     ids: list[str] = []
