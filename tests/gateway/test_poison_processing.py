@@ -154,3 +154,27 @@ async def test_replay_of_a_poison_says_whether_an_ack_goes_out(
                          .data_path)
     assert outcome.status == "processed" and len(outcome.ack_ids) == 1
     assert outcome.to_json()["acknowledgment"].startswith("sent: 1")
+
+
+async def test_replaying_a_rejected_interchange_does_not_resend_its_ack(client, runtime) -> None:
+    rejected = x12_850(505).replace(b"BEG*00*SA*PO0000505**20261122~\n", b"")
+    resp = await client.post("/edi", data=rejected, headers=auth(BOLT))
+    body = await resp.json()
+    assert resp.status == 422 and body["outcome"] == "rejected", body
+    ident = body["interchange_id"]
+
+    def acks() -> int:
+        with runtime.sessions() as s:
+            return len(s.scalars(select(OutboxItem.id).where(
+                OutboxItem.business_id == f"ack:{ident}")).all())
+
+    assert acks() == 1
+    with runtime.sessions.begin() as s:
+        again = replay(s, ident, actor="test", reason="look", data_dir=runtime.settings.data_path)
+    assert again.status == "rejected" and again.ack_ids == [] and acks() == 1
+    assert again.to_json()["acknowledgment"].startswith("not sent: the partner already has")
+    with runtime.sessions.begin() as s:
+        forced = replay(s, ident, actor="test", reason="partner lost it",
+                        data_dir=runtime.settings.data_path, resend_ack=True)
+    assert forced.status == "rejected" and len(forced.ack_ids) == 1 and acks() == 2
+    assert forced.to_json()["acknowledgment"].startswith("sent: 1 acknowledgment(s) (asked")
