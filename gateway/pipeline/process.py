@@ -33,6 +33,7 @@ from gateway.storage.retry import SCOPES, lock_counters, retry_on_conflict
 from schemas import default_registry
 from schemas.envelope import edi_event_envelope
 from translators import TranslationResult, build_acknowledgments, translate
+from translators.result import is_error
 
 log = logging.getLogger("edigate.pipeline")
 
@@ -225,6 +226,49 @@ def _too_long(result: TranslationResult) -> list[dict[str, Any]]:
     return found
 
 
+# Errors kept in a stored report and in the answer. A hostile document can carry a fault per
+# segment (30,000 of them): reporting each one made a 25 MB report that took half a minute
+# to build, was written to the database and encoded on the event loop. Past this many, the
+# report keeps the first ones (by position) and counts the rest.
+MAX_REPORTED_ERRORS = 500
+MAX_ERRORS_PER_ENTRY = 100
+
+
+def bounded_error_report(result: TranslationResult) -> dict[str, Any]:
+    """``result.error_report()``, with at most :data:`MAX_REPORTED_ERRORS` errors listed."""
+    errors = result.all_errors
+    if len(errors) <= MAX_REPORTED_ERRORS:
+        return result.error_report()
+
+    def listed(found: list[Any], limit: int = MAX_ERRORS_PER_ENTRY) -> list[dict[str, Any]]:
+        return [e.to_json() for e in found[:limit]]
+
+    first = sorted((e for e in errors), key=lambda e: (e.offset is None, e.offset or 0))
+    serious = sum(1 for e in errors if is_error(e))
+    return {
+        "ok": False,
+        "error_count": serious,
+        "warning_count": len(errors) - serious,
+        "errors": listed(first, MAX_REPORTED_ERRORS),
+        "errors_not_listed": len(errors) - MAX_REPORTED_ERRORS,
+        "interchanges": [
+            {"standard": ix.standard, "control_number": ix.control_number,
+             "sender_id": ix.sender_id, "receiver_id": ix.receiver_id,
+             "errors": listed(ix.errors),
+             "groups": [{"control_number": g.control, "functional_id": g.functional_id,
+                         "version": g.version, "errors": listed(g.errors)}
+                        for g in ix.groups]}
+            for ix in result.interchanges[:MAX_ERRORS_PER_ENTRY]
+        ],
+        "messages": [
+            {"message_type": m.message_type, "message_control": m.message_control,
+             "group_control": m.group_control, "interchange_control": m.interchange_control,
+             "status": m.status, "errors": listed(m.errors)}
+            for m in result.messages
+        ],
+    }
+
+
 def _fit(value: object, limit: int) -> str:
     return ("" if value is None else str(value))[:limit]
 
@@ -250,7 +294,7 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
     else:
         partner = session.get(Partner, row.partner_id) if row.partner_id else None
         result, schema_problems = _translate(raw_bytes(row, data_dir), partner)
-    report = result.error_report()
+    report = bounded_error_report(result)
 
     if not result.interchanges:
         return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=422,
