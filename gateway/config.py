@@ -212,6 +212,8 @@ SETTINGS: tuple[Setting, ...] = (
             "directory for the SQLite file, quarantine, SFTP mailboxes and keys"),
     Setting("max_body_bytes", "server.max_body", _parse_size, 64 << 20,
             "largest request body accepted (bytes, or 64MiB); larger gets 413"),
+    Setting("body_timeout_seconds", "server.body_timeout_seconds", _parse_float, 120.0,
+            "seconds a request body may take to arrive; slower gets 408"),
     Setting("tls_cert", "server.tls_cert", _parse_str, "",
             "PEM certificate chain for HTTPS; empty serves plain HTTP"),
     Setting("tls_key", "server.tls_key", _parse_str, "",
@@ -234,6 +236,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("inbox_workers", "inbox.workers", _parse_count, 0,
             "worker processes `serve` starts to process received interchanges (see `edigate "
             "work`); 0: the serving process processes them itself"),
+    Setting("inbox_max_attempts", "inbox.max_attempts",
+            lambda raw: max(1, _parse_count(raw)), 5,
+            "processing attempts of an interchange that fails before it is quarantined "
+            "(with a negative acknowledgment where one can be written)"),
+    Setting("inbox_retry_base_seconds", "inbox.retry_base_seconds", _parse_seconds_or_zero,
+            15.0, "wait after a failed processing attempt, doubled after each further failure "
+            "(at most an hour)"),
     Setting("token_cache_seconds", "auth.token_cache_seconds", _parse_seconds_or_zero, 5.0,
             "how long a verified API token is trusted without a database look-up; a "
             "revocation reaches other processes within this time (0: look up every request)"),
@@ -332,6 +341,9 @@ class Settings:
     demo_seed: int = 42
     demo_pace: float = 5.0
     inbox_workers: int = 0
+    inbox_max_attempts: int = 5
+    inbox_retry_base_seconds: float = 15.0
+    body_timeout_seconds: float = 120.0
     token_cache_seconds: float = 5.0
     x12_id: str = "EDIGATE"
     x12_qualifier: str = "ZZ"

@@ -98,3 +98,28 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
     # step: both drown the gateway's own lines at INFO.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
+
+
+class MalformedRequestFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse (an oversized header line, a bad request line)
+    at ERROR with a traceback whose message quotes the start of the offending bytes, which
+    can be an ``Authorization: Bearer`` header. One WARNING line without contents instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg = "refused a malformed HTTP request from %s: %s (HTTP %s)"
+            record.args = (remote, type(exc).__name__, exc.code)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequestFilter) for f in server.filters):
+        server.addFilter(MalformedRequestFilter())

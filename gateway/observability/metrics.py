@@ -16,6 +16,14 @@ processing_seconds = Histogram("edigate_processing_seconds",
                                "Time to translate, validate, map and store one interchange",
                                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
                                         30))
+interchanges_quarantined = Counter(
+    "edigate_interchanges_quarantined_total",
+    "Interchanges quarantined (a final state), by reason; poison: processing failed every "
+    "attempt", ["reason"])
+db_conflicts = Counter(
+    "edigate_db_conflicts_total",
+    "Transactions run again after losing a lock conflict (deadlock, serialization, locked)",
+    ["kind"])
 inbox_backlog = Gauge("edigate_inbox_backlog", "Interchanges committed but not yet processed")
 outbox_depth = Gauge("edigate_outbox_depth", "Outbox rows by status", ["status"])
 events_in = Counter("edigate_events_total", "Events stored", ["type", "path", "partner"])

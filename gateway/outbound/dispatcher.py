@@ -30,6 +30,7 @@ from gateway.outbound.acks import ACKED, mark_sent
 from gateway.outbound.transports import Delivery, deliver
 from gateway.runtime import Runtime
 from gateway.storage.models import OutboxAttempt, OutboxItem, Partner
+from gateway.storage.retry import retry_on_conflict
 
 log = logging.getLogger("edigate.outbox")
 
@@ -157,7 +158,7 @@ class Dispatcher:
                 return claim_due(session, worker=self.worker, now=now, lease=self.lease,
                                  limit=self.batch)
 
-        ids = await runtime.run(claim)
+        ids = await runtime.run(retry_on_conflict, claim, what="claiming outbox rows")
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(item_id: str) -> None:
@@ -193,7 +194,7 @@ class Dispatcher:
                                      started=started, now=datetime.now(UTC),
                                      max_attempts=runtime.settings.dispatch_max_attempts)
 
-        await runtime.run(record)
+        await runtime.run(retry_on_conflict, record, what=f"recording outbox {item_id}")
 
     async def run_forever(self, stop: asyncio.Event, interval: float | None = None) -> None:
         interval = interval or self.runtime.settings.dispatch_interval

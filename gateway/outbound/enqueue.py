@@ -22,6 +22,7 @@ from gateway.inbox.store import store_outbound
 from gateway.outbound.routing import EDI_KINDS, routes_for
 from gateway.storage.models import OutboxItem, Partner
 from gateway.storage.repositories import allocate_control_numbers, stage_of
+from gateway.storage.retry import lock_counters
 
 DEFAULT_ACK_WINDOW = timedelta(hours=4)
 
@@ -91,6 +92,8 @@ def render_edi(session: Session, partner: Partner, document_type: str, data: dic
     else:
         scopes = ("unb", "ung", "unh")
         sender_id, sender_qualifier = ours.edifact_id, ours.edifact_qualifier
+    # In the one global order of counters (gateway.storage.retry): interchange, group, message.
+    lock_counters(session, partner.id, scopes)
     numbers = [allocate_control_numbers(session, partner.id, scope)[0] for scope in scopes]
     control = ControlNumbers(interchange=numbers[0], group=numbers[1], message=numbers[2])
     profile = RenderProfile(

@@ -46,6 +46,26 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# Envelope attributes stored in bounded columns (Event.id, source, subject): a longer value,
+# or a NUL (which PostgreSQL refuses in text), is an invalid event on every database.
+LIMITS = {"id": 64, "source": 200, "subject": 200}
+
+
+def _unstorable(event: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for name, limit in LIMITS.items():
+        value = event.get(name)
+        if not isinstance(value, str):
+            continue
+        if len(value) > limit:
+            found.append({"pointer": f"/{name}", "keyword": "maxLength",
+                          "message": f"'{name}' is {len(value)} characters; at most {limit}"})
+        elif "\x00" in value:
+            found.append({"pointer": f"/{name}", "keyword": "pattern",
+                          "message": f"'{name}' contains a NUL character"})
+    return found
+
+
 def ingest_events(session: Session, row: Interchange, body: bytes, *, partner_id: str,
                   now: datetime) -> ApiOutcome:
     """Validate and store the events of one REST body (already committed as ``row``)."""
@@ -80,6 +100,7 @@ def ingest_events(session: Session, row: Interchange, body: bytes, *, partner_id
                             index=index)
         for error in registry.validate_event(event):
             errors.append({"index": index, **error})
+        errors.extend({"index": index, **error} for error in _unstorable(event))
     if errors:
         return _problem(422, "invalid-event", "Invalid event",
                         f"{len(errors)} error(s); nothing was stored", errors=errors)

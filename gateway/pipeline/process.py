@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,16 +20,20 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.inbox.poison import RetryPolicy, record_failure
 from gateway.inbox.store import raw_bytes, store_outbound
+from gateway.observability import metrics
 from gateway.outbound.acks import apply_functional_ack
 from gateway.outbound.routing import RoutingError, edi_channel
 from gateway.pipeline.identity import check_sender
 from gateway.pipeline.overlays import overlays_for
 from gateway.storage.models import Event, Interchange, OutboxItem, Partner
 from gateway.storage.repositories import allocate_control_numbers
+from gateway.storage.retry import SCOPES, lock_counters, retry_on_conflict
 from schemas import default_registry
 from schemas.envelope import edi_event_envelope
 from translators import TranslationResult, build_acknowledgments, translate
+from translators.result import is_error
 
 log = logging.getLogger("edigate.pipeline")
 
@@ -52,6 +57,10 @@ class Outcome:
     messages: list[dict[str, Any]] = field(default_factory=list)
     error_report: dict[str, Any] | None = None
     already_done: bool = False
+    # False when acknowledgments were not queued (a replay of an outcome already answered).
+    acks_sent: bool = True
+    # A replay's word on the acknowledgment (sent, or why not).
+    replay_note: str = ""
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -65,6 +74,8 @@ class Outcome:
             body["detail"] = self.detail
         if self.error_report:
             body["errors"] = self.error_report
+        if self.replay_note:
+            body["acknowledgment"] = self.replay_note
         return body
 
 
@@ -153,19 +164,121 @@ def prepare_interchange(engine: Engine, interchange_id: str, *,
 
 
 def process_received(sessions: sessionmaker[Session], interchange_id: str, *, data_dir: Path,
-                     now: datetime | None = None) -> Outcome:
+                     now: datetime | None = None, policy: RetryPolicy | None = None) -> Outcome:
     """Process a committed interchange the way every channel does: translate outside any
-    transaction, then claim and store everything in one short write transaction."""
+    transaction, then claim and store everything in one short write transaction.
+
+    Whatever raises on the way is a failed attempt (:mod:`gateway.inbox.poison`): counted in
+    its own transaction, retried later with backoff, quarantined after the last; the outcome
+    says which (``received`` with the next attempt in its detail, or ``quarantined``)."""
     engine = sessions.kw["bind"]
-    prepared = prepare_interchange(engine, interchange_id, data_dir=data_dir)
-    with sessions.begin() as session:
-        return process_interchange(session, interchange_id, data_dir=data_dir, now=now,
-                                   prepared=prepared)
+    try:
+        prepared = prepare_interchange(engine, interchange_id, data_dir=data_dir)
+
+        def store() -> Outcome:
+            with sessions.begin() as session:
+                return process_interchange(session, interchange_id, data_dir=data_dir,
+                                           now=now, prepared=prepared)
+
+        return retry_on_conflict(store, what=f"processing interchange {interchange_id}")
+    except Exception as exc:
+        return record_failure(sessions, interchange_id, exc, data_dir=data_dir, now=now,
+                              policy=policy)
+
+
+# What the standards allow in the envelope values we store in columns (UN/EDIFACT ISO 9735:
+# UNB 0004/0010 an..35, 0020/0048/0062 an..14; X12: ISA06/ISA08 15, ISA13/GS06 9, ST02 4..9).
+# The columns hold at least this much; a longer value is a validation error before any insert,
+# the same on SQLite (which would store it) and PostgreSQL (which would refuse the insert).
+ENVELOPE_LIMITS: dict[str, dict[str, int]] = {
+    "edifact": {"sender_id": 35, "receiver_id": 35, "control_number": 14, "group": 14,
+                "message": 14},
+    "x12": {"sender_id": 15, "receiver_id": 15, "control_number": 9, "group": 9, "message": 9},
+}
+# Columns an event fills from partner data (Event.business_key / subject).
+BUSINESS_KEY_LIMIT = 200
+
+
+def _too_long(result: TranslationResult) -> list[dict[str, Any]]:
+    """Envelope values longer than their standard allows, as error-report entries."""
+    found: list[dict[str, Any]] = []
+
+    def check(standard: str, field_name: str, value: object, where: str) -> None:
+        limit = ENVELOPE_LIMITS.get(standard, ENVELOPE_LIMITS["edifact"])[field_name]
+        text = "" if value is None else str(value)
+        if len(text) > limit:
+            found.append({"code": "value-too-long", "level": "interchange",
+                          "severity": "error", "element": field_name,
+                          "message": f"{where} is {len(text)} characters; the standard allows "
+                                     f"at most {limit}"})
+
+    for ix in result.interchanges:
+        check(ix.standard, "sender_id", ix.sender_id, "the interchange sender id")
+        check(ix.standard, "receiver_id", ix.receiver_id, "the interchange receiver id")
+        check(ix.standard, "control_number", ix.control_number,
+              "the interchange control number")
+    standards = [ix.standard for ix in result.interchanges]
+    for message in result.messages:
+        standard = standards[message.interchange_index] if message.interchange_index < len(
+            standards) else "edifact"
+        check(standard, "message", message.message_control, "a message control number")
+        check(standard, "group", message.group_control, "a group control number")
+    return found
+
+
+# Errors kept in a stored report and in the answer. A hostile document can carry a fault per
+# segment (30,000 of them): reporting each one made a 25 MB report that took half a minute
+# to build, was written to the database and encoded on the event loop. Past this many, the
+# report keeps the first ones (by position) and counts the rest.
+MAX_REPORTED_ERRORS = 500
+MAX_ERRORS_PER_ENTRY = 100
+
+
+def bounded_error_report(result: TranslationResult) -> dict[str, Any]:
+    """``result.error_report()``, with at most :data:`MAX_REPORTED_ERRORS` errors listed."""
+    errors = result.all_errors
+    if len(errors) <= MAX_REPORTED_ERRORS:
+        return result.error_report()
+
+    def listed(found: list[Any], limit: int = MAX_ERRORS_PER_ENTRY) -> list[dict[str, Any]]:
+        return [e.to_json() for e in found[:limit]]
+
+    first = sorted((e for e in errors), key=lambda e: (e.offset is None, e.offset or 0))
+    serious = sum(1 for e in errors if is_error(e))
+    return {
+        "ok": False,
+        "error_count": serious,
+        "warning_count": len(errors) - serious,
+        "errors": listed(first, MAX_REPORTED_ERRORS),
+        "errors_not_listed": len(errors) - MAX_REPORTED_ERRORS,
+        "interchanges": [
+            {"standard": ix.standard, "control_number": ix.control_number,
+             "sender_id": ix.sender_id, "receiver_id": ix.receiver_id,
+             "errors": listed(ix.errors),
+             "groups": [{"control_number": g.control, "functional_id": g.functional_id,
+                         "version": g.version, "errors": listed(g.errors)}
+                        for g in ix.groups]}
+            for ix in result.interchanges[:MAX_ERRORS_PER_ENTRY]
+        ],
+        "messages": [
+            {"message_type": m.message_type, "message_control": m.message_control,
+             "group_control": m.group_control, "interchange_control": m.interchange_control,
+             "status": m.status, "errors": listed(m.errors)}
+            for m in result.messages
+        ],
+    }
+
+
+def _fit(value: object, limit: int) -> str:
+    return ("" if value is None else str(value))[:limit]
 
 
 def process_interchange(session: Session, interchange_id: str, *, data_dir: Path,
                         now: datetime | None = None,
-                        prepared: Prepared | None = None) -> Outcome:
+                        prepared: Prepared | None = None,
+                        send_acks: Callable[[str], bool] | None = None) -> Outcome:
+    """Claim and process one interchange in ``session``. ``send_acks(status)`` decides whether
+    the acknowledgments of the outcome are queued (a replay asks; default: always)."""
     now = now or datetime.now(UTC)
     row = _claim(session, interchange_id)
     if row is None:
@@ -181,28 +294,37 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
     else:
         partner = session.get(Partner, row.partner_id) if row.partner_id else None
         result, schema_problems = _translate(raw_bytes(row, data_dir), partner)
-    report = result.error_report()
+    report = bounded_error_report(result)
 
     if not result.interchanges:
         return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=422,
                        detail="no EDIFACT or X12 interchange found in the body")
     first = result.interchanges[0]
-    row.standard = first.standard
-    row.sender_id = first.sender_id
-    row.receiver_id = first.receiver_id
-    row.control_number = str(first.control_number)
+    limits = ENVELOPE_LIMITS.get(first.standard, ENVELOPE_LIMITS["edifact"])
+    row.standard = _fit(first.standard, 16)
+    row.sender_id = _fit(first.sender_id, limits["sender_id"])
+    row.receiver_id = _fit(first.receiver_id, limits["receiver_id"])
+    row.control_number = _fit(first.control_number, limits["control_number"])
+    too_long = _too_long(result)
+    if too_long:
+        report["ok"] = False
+        report["errors"] = [*too_long, *report.get("errors", [])]
+        report["error_count"] = int(report.get("error_count", 0)) + len(too_long)
+        return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=422,
+                       detail="; ".join(e["message"] for e in too_long[:3]),
+                       reason="value-too-long")
 
     if partner is not None:
         verdict = check_sender(partner, result.interchanges)
         if not verdict.ok:
             return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=403,
-                           detail=verdict.reason)
+                           detail=verdict.reason, reason="sender-mismatch")
         conflict = _reused_control_number(session, row)
         if conflict is not None:
             return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=409,
                            detail=f"control number {row.control_number} from {row.sender_id} "
                                   f"was already used by interchange {conflict} with "
-                                  "different bytes")
+                                  "different bytes", reason="control-number-reused")
 
     event_ids: list[str] = []
     messages: list[dict[str, Any]] = []
@@ -212,6 +334,11 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                                    message.message_control, "status": message.status,
                                    "errors": len(message.errors)}
         problems = schema_problems[index]
+        if (not problems and message.event is not None
+                and len(str(message.event.business_key or "")) > BUSINESS_KEY_LIMIT):
+            problems = [{"path": "business_key", "code": "value-too-long",
+                         "message": f"the business key is {len(message.event.business_key)} "
+                                    f"characters; at most {BUSINESS_KEY_LIMIT} are kept"}]
         if problems and message.status in ("accepted", "accepted_with_errors"):
             # Syntactically sound (the acknowledgment says so) but its event breaks the
             # contract: consumers never see it; the report says exactly which field and why.
@@ -249,10 +376,6 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                 summary["acknowledges"] = [item.id for item in acked]
         messages.append(summary)
 
-    ack_ids: list[str] = []
-    if partner is not None:
-        ack_ids = _queue_acknowledgments(session, row, partner, result, now)
-
     rejected = [m for m in result.messages if m.status == "rejected"]
     if result.messages and len(rejected) == len(result.messages):
         status = STATUS_REJECTED
@@ -260,9 +383,16 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
         status = STATUS_PARTIAL
     else:
         status = STATUS_PROCESSED
+
+    ack_ids: list[str] = []
+    acks_sent = partner is not None and (send_acks is None or send_acks(status))
+    if partner is not None and acks_sent:
+        ack_ids = _queue_acknowledgments(session, row, partner, result, now)
+
     outcome = _finish(row, status, now, report=report, messages=messages)
     outcome.event_ids = event_ids
     outcome.ack_ids = ack_ids
+    outcome.acks_sent = acks_sent
     log.info("interchange %s %s: %d event(s), %d ack(s)", row.id, status, len(event_ids),
              len(ack_ids), extra={"partner": row.partner_id})
     return outcome
@@ -297,6 +427,12 @@ def _queue_acknowledgments(session: Session, row: Interchange, partner: Partner,
     def next_control(scope: str) -> int:
         return allocate_control_numbers(session, partner.id, scope)[0]
 
+    # The builders ask for numbers message first; the counters are taken in the one global
+    # order beforehand (interchange, group, message), as rendering takes them.
+    standards = {ix.standard for ix in result.interchanges}
+    lock_counters(session, partner.id, [s for std in sorted(standards)
+                                        for s in SCOPES.get(std, ())])
+
     channel = ack_channel(row.channel, partner.profile)
     ids: list[str] = []
     for doc in build_acknowledgments(result, next_control=next_control, now=now):
@@ -320,10 +456,13 @@ def _queue_acknowledgments(session: Session, row: Interchange, partner: Partner,
 
 def _finish(row: Interchange, status: str, now: datetime, *, report: dict[str, Any],
             http_status: int | None = None, detail: str = "",
-            messages: list[dict[str, Any]] | None = None) -> Outcome:
+            messages: list[dict[str, Any]] | None = None, reason: str = "") -> Outcome:
     row.status = status
     row.status_detail = detail
     row.processed_at = now
+    row.next_attempt_at = None
+    if status == STATUS_QUARANTINED:
+        metrics.interchanges_quarantined.labels(reason=reason or "other").inc()
     stored: dict[str, Any] = {"report": report, "messages": messages or []}
     if http_status is not None:
         stored["http_status"] = http_status

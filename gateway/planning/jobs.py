@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from gateway.planning.config import PlanningConfig
-from gateway.planning.outbox import settings_enqueuer
+from gateway.planning.outbox import requeue_waiting, settings_enqueuer
 from gateway.planning.run import Progress, RunSummary, run_plan
 from gateway.planning.state import aware
 from gateway.runtime import Runtime
@@ -126,3 +126,10 @@ def add_planning_jobs(scheduler: Any, runtime: Runtime) -> None:
     # A cheap check (two aggregate queries): often, so news is planned soon after it is due.
     scheduler.add_job(event_run, "interval", seconds=5,
                       args=[runtime], id="plan-on-events")
+    # Actions whose enqueue lost every try on a lock conflict wait for this (never 'failed').
+    scheduler.add_job(requeue_actions, "interval", seconds=10, args=[runtime],
+                      id="plan-requeue")
+
+
+def requeue_actions(runtime: Runtime) -> int:
+    return requeue_waiting(runtime.sessions, settings_enqueuer(runtime.settings))

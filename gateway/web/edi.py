@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from gateway.inbox.committer import Receipt
+from gateway.inbox.poison import RetryPolicy
 from gateway.observability import metrics
 from gateway.observability.logging import current_correlation_id
 from gateway.pipeline.process import Outcome, process_received
@@ -90,7 +91,8 @@ async def post_edi(request: web.Request) -> web.Response:
         # outcome comes back unchanged.
         with metrics.processing_seconds.time():
             return process_received(runtime.sessions, interchange_id,
-                                    data_dir=settings.data_path, now=now)
+                                    data_dir=settings.data_path, now=now,
+                                    policy=RetryPolicy.from_settings(settings))
 
     if _respond_async(request):
         # RFC 7240: the bytes are committed; the answer does not wait for translation. The
@@ -117,7 +119,7 @@ async def post_edi(request: web.Request) -> web.Response:
                                   "duplicate": duplicate,
                                   "detail": "accepted; processing will be retried"},
                                  status=202)
-    if not duplicate:
+    if not duplicate and outcome.status != "received":
         metrics.documents_processed.labels(partner=principal.partner_id,
                                            outcome=outcome.status).inc()
     return _answer(outcome, duplicate=duplicate)
@@ -146,6 +148,7 @@ OPENAPI = {"/edi": {"post": {
         "200": {"description": "processed (events and acknowledgment stored)",
                 "content": {"application/json": {"schema": _OUTCOME}}},
         "202": {"description": "committed; processing follows (Prefer: respond-async, or "
-                               "a processing failure that will be retried)",
+                               "a processing failure that will be retried: detail says "
+                               "which attempt failed and when the next one is due)",
                 "content": {"application/json": {"schema": _OUTCOME}}},
         **problem_responses(400, 401, 403, 409, 413, 422)}}}}

@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gateway.inbox.store import accept, raw_bytes
 from gateway.observability import metrics
@@ -57,19 +59,42 @@ async def post_events(request: web.Request) -> web.Response:
         raise Problem(400, "empty-body", "Empty body", "send one event or an array of events")
     now = datetime.now(UTC)
 
+    def known_answer(session: Session) -> tuple[int, dict[str, Any], bool] | None:
+        known = session.scalars(select(IdempotencyKey).where(
+            IdempotencyKey.partner_id == partner_id, IdempotencyKey.key == key)).first()
+        if known is None:
+            return None
+        spooled.discard()
+        if known.request_sha256 != spooled.sha256:
+            return 422, {
+                "type": "https://edigate.dev/problems/idempotency-key-reused",
+                "title": "Idempotency-Key reused", "status": 422,
+                "detail": "this Idempotency-Key was used with a different body"}, False
+        return known.status_code, known.response, True
+
     def work() -> tuple[int, dict[str, Any], bool]:
+        try:
+            return store()
+        except IntegrityError:
+            # A concurrent request with the same key (or the same event id) committed first:
+            # its answer decides ours, as if it had come a moment earlier.
+            spooled.discard()
+            with runtime.sessions() as session:
+                answer = known_answer(session) if key else None
+            if answer is not None:
+                return answer
+            return 409, {
+                "type": "https://edigate.dev/problems/concurrent-request",
+                "title": "Concurrent request", "status": 409,
+                "detail": "another request stored the same event id at the same moment; "
+                          "nothing of this one was stored: send it again"}, False
+
+    def store() -> tuple[int, dict[str, Any], bool]:
         with runtime.sessions.begin() as session:
             if key:
-                known = session.scalars(select(IdempotencyKey).where(
-                    IdempotencyKey.partner_id == partner_id, IdempotencyKey.key == key)).first()
-                if known is not None:
-                    spooled.discard()
-                    if known.request_sha256 != spooled.sha256:
-                        return 422, {
-                            "type": "https://edigate.dev/problems/idempotency-key-reused",
-                            "title": "Idempotency-Key reused", "status": 422,
-                            "detail": "this Idempotency-Key was used with a different body"}, False
-                    return known.status_code, known.response, True
+                answer = known_answer(session)
+                if answer is not None:
+                    return answer
             accepted = accept(session, spooled, data_dir=settings.data_path,
                               partner_id=partner_id, channel="rest", now=now,
                               content_type=request.content_type,

@@ -57,8 +57,20 @@ _SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-f
           415: "unsupported-media-type", 422: "unprocessable", 429: "too-many-requests"}
 
 
+def _has_nul(request: web.Request) -> bool:
+    if "\x00" in request.path:
+        return True
+    return any("\x00" in key or "\x00" in value for key, value in request.query.items())
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if _has_nul(request):
+        # No id, name or filter value contains NUL; PostgreSQL refuses it in any text
+        # parameter, so it would otherwise surface as a 500 deep in a query.
+        return Problem(400, "nul-character", "NUL character in the request",
+                       "the path or a query parameter contains a NUL character (%00)"
+                       ).response()
     try:
         return await handler(request)
     except Problem as problem:

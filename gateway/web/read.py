@@ -35,6 +35,7 @@ def interchange_json(row: Interchange) -> dict[str, Any]:
         "control_number": row.control_number, "status": row.status,
         "detail": row.status_detail, "attempts": row.attempts,
         "processed_at": row.processed_at.isoformat() if row.processed_at else None,
+        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
         "messages": report.get("messages", []), "errors": report.get("report"),
         "links": {"raw": f"/interchanges/{row.id}/raw", "ack": f"/interchanges/{row.id}/ack"},
     }

@@ -84,10 +84,12 @@ async def test_signed_encrypted_compressed_message_gets_a_signed_mdn(world, clie
 
 
 async def test_resent_message_id_gets_duplicate_document(world, client) -> None:
+    """The same document again (newly signed and encrypted, so other bytes on the wire)."""
     org, view = pyas2_org(world.theirs), pyas2_view_of_us(world.ours)
     first = pyas2_message(org, view, EDI, message_id="order-77")
     assert (await post(client, first)).status == 200
-    again = pyas2_message(org, view, EDI.replace(b"42", b"43"), message_id="order-77")
+    again = pyas2_message(org, view, EDI, message_id="order-77")
+    assert again.content != first.content
     resp = await post(client, again)
     body = await resp.read()
     top = mime.Entity((("Content-Type", resp.headers["Content-Type"]),), body)
@@ -95,6 +97,30 @@ async def test_resent_message_id_gets_duplicate_document(world, client) -> None:
     assert str(parsed.disposition) == "processed/warning: duplicate-document"
     assert len(rows(world, Interchange)) == 1  # no second effect
     assert sorted(m.status for m in rows(world, As2Message)) == ["duplicate", "processed"]
+
+
+async def test_a_reused_message_id_with_another_document_is_refused(world, client) -> None:
+    """Not a duplicate: answered with an error disposition, never dropped behind a warning."""
+    org, view = pyas2_org(world.theirs), pyas2_view_of_us(world.ours)
+    first = pyas2_message(org, view, EDI, message_id="order-78")
+    assert (await post(client, first)).status == 200
+    other = pyas2_message(org, view, EDI.replace(b"42", b"43"), message_id="order-78")
+    resp = await post(client, other)
+    body = await resp.read()
+    top = mime.Entity((("Content-Type", resp.headers["Content-Type"]),), body)
+    parsed = read_mdn(top, trusted=[world.ours.cert], require_signed=True)
+    assert str(parsed.disposition) == "processed/error: duplicate-message-id"
+    # The partner's own AS2 software reads it as a failed transfer.
+    status, detail = import_pyas2lib().as2.Mdn().parse(mdn_raw(resp.headers, body),
+                                                       find_message_cb=lambda *_: other)
+    assert status == "processed/error" and "duplicate-message-id" in str(detail)
+    assert len(rows(world, Interchange)) == 1  # the first document only
+    refused = [m for m in rows(world, As2Message) if m.status == "rejected"]
+    assert len(refused) == 1 and "different document" in refused[0].status_detail
+    # Sent again with a new Message-ID, it is accepted.
+    renamed = pyas2_message(org, view, EDI.replace(b"42", b"43"), message_id="order-79")
+    assert (await post(client, renamed)).status == 200
+    assert len(rows(world, Interchange)) == 2
 
 
 async def test_resend_after_a_failure_is_not_a_duplicate(world, client) -> None:

@@ -9,6 +9,7 @@ MDN carrying the RFC 4130 disposition modifier, never a traceback.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
@@ -27,7 +28,14 @@ from gateway.channels.as2.certstore import (
 )
 from gateway.channels.as2.cms import KeyPair
 from gateway.channels.as2.errors import As2Error, MalformedMessage
-from gateway.channels.as2.mdn import DUPLICATE, PROCESSED, BuiltMdn, Disposition, build_mdn
+from gateway.channels.as2.mdn import (
+    DUPLICATE,
+    PROCESSED,
+    REUSED_MESSAGE_ID,
+    BuiltMdn,
+    Disposition,
+    build_mdn,
+)
 from gateway.channels.as2.message import (
     OpenedMessage,
     open_message,
@@ -47,6 +55,7 @@ from gateway.inbox.spool import SpooledBody, spool_bytes
 from gateway.inbox.store import accept
 from gateway.observability import metrics
 from gateway.runtime import Runtime
+from gateway.storage.models import Interchange
 from gateway.storage.models_as2 import As2Message
 
 log = logging.getLogger("edigate.as2")
@@ -195,7 +204,20 @@ class Inbound:
                                                                                     disposition))
             metrics.received(self.partner_id, "as2", "failed")
             return self._answer(request, mdn, disposition, str(exc))
-        if self._already_processed(request):
+        earlier = self._already_processed(request)
+        if earlier is not None and earlier != hashlib.sha256(opened.payload).hexdigest():
+            # The same Message-ID with another document: not a resend. Answering it as a
+            # duplicate (a warning, i.e. "we have it") would drop the new document silently.
+            text = (f"Message-ID <{request.message_id}> was already used for a different "
+                    "document; this document was not accepted: send it with a new Message-ID")
+            mdn = self._mdn(request, REUSED_MESSAGE_ID, opened.mic, mdn_signer, text=text)
+            self._finish_row("rejected", text, **self._flags(opened),
+                             **self._mdn_fields(mdn, request, REUSED_MESSAGE_ID))
+            metrics.received(self.partner_id, "as2", "message-id-reused")
+            log.warning("AS2 message %s from %s refused: Message-ID reused with a different "
+                        "document", request.message_id, request.as2_from)
+            return self._answer(request, mdn, REUSED_MESSAGE_ID, text)
+        if earlier is not None:
             mdn = self._mdn(request, DUPLICATE, opened.mic, mdn_signer)
             self._finish_row("duplicate", "Message-ID already processed",
                              **self._flags(opened), **self._mdn_fields(mdn, request, DUPLICATE))
@@ -237,12 +259,18 @@ class Inbound:
                 log.error("AS2 certificates unusable: %s", exc)
                 return config, [], [], None
 
-    def _already_processed(self, request: _Request) -> bool:
+    def _already_processed(self, request: _Request) -> str | None:
+        """The SHA-256 of the document an earlier processed message with this Message-ID
+        carried (None: no such message; "" when it is unknown)."""
         with self.runtime.sessions.begin() as session:
-            return session.scalars(select(As2Message.id).where(
-                As2Message.partner_id == self.partner_id, As2Message.direction == "in",
-                As2Message.message_id == request.message_id, As2Message.status == "processed",
-                As2Message.id != self.row_id)).first() is not None
+            found = session.execute(
+                select(As2Message.id, Interchange.sha256)
+                .outerjoin(Interchange, Interchange.id == As2Message.interchange_id)
+                .where(As2Message.partner_id == self.partner_id, As2Message.direction == "in",
+                       As2Message.message_id == request.message_id,
+                       As2Message.status == "processed",
+                       As2Message.id != self.row_id)).first()
+            return None if found is None else (found[1] or "")
 
     def _commit_payload(self, request: _Request, opened: OpenedMessage,
                         signer: KeyPair | None) -> tuple[str, BuiltMdn | None]:
@@ -325,7 +353,9 @@ def process_committed(runtime: Runtime, interchange_id: str, now: datetime) -> N
                     interchange_id)
         return
     try:
+        from gateway.inbox.poison import RetryPolicy
+
         process_received(runtime.sessions, interchange_id, data_dir=runtime.settings.data_path,
-                         now=now)
+                         now=now, policy=RetryPolicy.from_settings(runtime.settings))
     except Exception:
         log.exception("processing of %s failed; the resume job retries it", interchange_id)

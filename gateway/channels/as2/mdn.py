@@ -72,6 +72,15 @@ class Disposition:
 
 PROCESSED = Disposition("processed")
 DUPLICATE = Disposition("processed", "warning", "duplicate-document")
+# A Message-ID seen before with a *different* document. RFC 4130 section 7.5.3 reserves
+# "duplicate-document" (a warning: the receiver has the document) for a resend of the same
+# one. Here the new document is refused, so the disposition type must be "error" (RFC 4130
+# 7.4.3/RFC 3798: the message was not processed). None of the registered error modifiers fits:
+# "authentication-failed" and "integrity-check-failed" would send the partner hunting for a
+# certificate or MIC fault that does not exist, "unexpected-processing-error" says nothing.
+# RFC 3798 allows an extension modifier; "duplicate-message-id" names the fault, and every
+# AS2 product treats any "processed/error" as a failed transfer to be resent.
+REUSED_MESSAGE_ID = Disposition("processed", "error", "duplicate-message-id")
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
+import os
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -15,6 +17,7 @@ from gateway.cli import CliError
 from gateway.cli.context import runtime_from, settings_from
 from gateway.config import parse_listen
 from gateway.jobs.workers import workers_ctx
+from gateway.observability.logging import quiet_malformed_requests
 from gateway.web.app import create_app
 from schemas import default_registry
 
@@ -24,6 +27,7 @@ log = logging.getLogger("edigate")
 # many partners (or one bulk sender) connected at once: the kernel drops the excess, and each
 # dropped client retries its connection only after a second.
 LISTEN_BACKLOG = 1024
+BIND_ERRORS = (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL)
 
 
 async def freeze_startup_heap(app: web.Application) -> AsyncIterator[None]:
@@ -63,6 +67,18 @@ def command(ctx: click.Context, listen: str | None) -> None:
                                        (ctx.find_root().obj or {}).get("config_path")))
     app.cleanup_ctx.append(freeze_startup_heap)
     scheme = "https" if ssl_context else "http"
-    log.info("edigate listening on %s://%s:%s", scheme, settings.host, settings.port)
-    web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,
-                print=None, access_log=None, shutdown_timeout=10, backlog=LISTEN_BACKLOG)
+    quiet_malformed_requests()
+
+    def listening(_banner: str) -> None:
+        # aiohttp calls this once every site is bound: never "listening" before a failed bind.
+        log.info("edigate listening on %s://%s:%s", scheme, settings.host, settings.port)
+
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,
+                    print=listening, access_log=None, shutdown_timeout=10,
+                    backlog=LISTEN_BACKLOG)
+    except OSError as exc:
+        if exc.errno not in BIND_ERRORS:
+            raise
+        raise CliError(f"cannot listen on {settings.host}:{settings.port}: "
+                       f"{os.strerror(exc.errno or 0)}") from None

@@ -20,6 +20,7 @@ from gateway.web.keys import RUNTIME
 
 routes = web.RouteTableDef()
 routes.static("/static", HERE / "static")
+POISON_PREFIX = "quarantined after "
 STATUSES = ("received", "processed", "partial", "rejected", "quarantined", "queued", "sent")
 
 
@@ -122,12 +123,21 @@ async def overview(request: web.Request) -> web.Response:
             outbox = s.scalar(select(func.count()).select_from(OutboxItem).where(
                 OutboxItem.status.in_(("pending", "sending"))))
             bad = sum(quarantined.values())
+            # Poison: processing raised on every attempt (gateway.inbox.poison); retrying: a
+            # failed attempt waits for its next try.
+            poison = s.scalar(select(func.count()).select_from(Interchange).where(
+                Interchange.status == "quarantined",
+                Interchange.status_detail.like(f"{POISON_PREFIX}%")))
+            retrying = s.scalar(select(func.count()).select_from(Interchange).where(
+                Interchange.status == "received", Interchange.next_attempt_at.is_not(None)))
         return {
             "partners": partners, "interchanges": latest,
             "traffic_chart": _hourly_traffic([tuple(r) for r in recent], now),
             "cards": [("partners", len(partners)), ("documents (24 h)", len(recent)),
                       ("events", events), ("inbox backlog", backlog),
-                      ("quarantined / rejected", bad), ("outbox in flight", outbox)],
+                      ("quarantined / rejected", bad),
+                      ("poison (processing failed)", poison),
+                      ("failed, retrying", retrying), ("outbox in flight", outbox)],
         }
 
     return render(request, "overview.html", principal=principal, **(await runtime.run(load)))
@@ -198,7 +208,8 @@ async def replay_action(request: web.Request) -> web.Response:
     def act() -> None:
         with runtime.sessions.begin() as s:
             replay(s, ident, actor=principal.actor, reason=reason,
-                   data_dir=runtime.settings.data_path)
+                   data_dir=runtime.settings.data_path,
+                   resend_ack=form.get("resend_ack", "") in ("on", "true", "1"))
 
     try:
         await runtime.run(act)
