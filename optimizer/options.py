@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -26,6 +27,17 @@ class PlanOptions:
       constraint would forbid ordering at all).
     - ``change_penalty``: cost per unit of difference from the previous plan's orders outside
       the frozen horizon (damps oscillation between runs).
+    - ``line_stop_cost``: what one period with a part short (net stock below zero) costs the
+      plant, unless the part states its own. Charged per part and period on top of the
+      per-unit backlog penalty.
+    - ``service_first``: plan service before cost (lexicographic): each part's period short is
+      charged at least the whole purchase bill of that part, so no saving can buy a shortage
+      of that part, and the adoption rule never takes a plan with more shortage periods than
+      the fallback (naive lot-for-lot or previous plan). With ``False`` the line-stop cost is
+      the only price of a shortage and plans are compared on cost alone.
+    - ``method="auto"`` runs the decomposition unless the model has at most
+      ``milp_max_columns`` columns (measured: the decomposition is better from about 10
+      parts; see bench/optimize.py).
     """
 
     solver: SolverName = "highs"
@@ -36,17 +48,26 @@ class PlanOptions:
     firm_periods: int | None = None
     max_supplier_share: float | None = None
     change_penalty: float = 0.0
-    milp_max_columns: int = 3000
+    milp_max_columns: int = 400
     max_iterations: int = 300
     threads: int | None = None
+    line_stop_cost: float = 10_000.0
+    service_first: bool = True
 
     def __post_init__(self) -> None:
         if self.solver not in ("highs", "cbc"):
             raise ValueError(f"solver must be 'highs' or 'cbc', got {self.solver!r}")
         if self.method not in ("auto", "milp", "decompose"):
             raise ValueError(f"method must be auto, milp or decompose, got {self.method!r}")
+        for name in ("time_limit", "rel_gap", "change_penalty", "line_stop_cost"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+                    value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
         if self.time_limit <= 0:
             raise ValueError("time_limit must be positive")
+        if self.line_stop_cost < 0:
+            raise ValueError("line_stop_cost must not be negative")
         if not 0 <= self.rel_gap < 1:
             raise ValueError("rel_gap must be in [0, 1)")
         if self.frozen_periods < 0:

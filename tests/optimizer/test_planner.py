@@ -44,7 +44,7 @@ def test_adoption_rule_prefers_the_cheaper_fallback():
     )
     problem = compile_problem(state, PlanOptions())
     naive = naive_orders(problem)
-    fallback = ("naive", naive, evaluate(problem, naive).cost.total)
+    fallback = ("naive", naive, evaluate(problem, naive))
     dear = {(0, 1, 0): 10}  # feasible but buys everything from the dear supplier
     source, orders, reasons = adopt(problem, dear, fallback)
     assert source == "naive" and orders == naive and "more than the naive plan" in reasons[0]
