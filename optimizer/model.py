@@ -9,9 +9,8 @@ rounded down to the multiple. Inventory balance splits net inventory into stock 
 the safety stock is a soft floor with a penalised shortfall, a binary per part and period
 where the part can run short carries the line-stop charge (``back <= -low * z``), capacity
 is shared across parts, and the options add budget, per-part supplier share, and a change
-penalty against the
-previous plan. Frozen orders enter as constants (a constant objective ``offset`` is kept
-apart, since PuLP does not pass objective constants to every solver).
+penalty against the previous plan. Frozen orders enter as constants (a constant objective
+``offset`` is kept apart, since PuLP does not pass objective constants to every solver).
 """
 
 from __future__ import annotations

@@ -30,11 +30,12 @@ class PlanOptions:
     - ``line_stop_cost``: what one period with a part short (net stock below zero) costs the
       plant, unless the part states its own. Charged per part and period on top of the
       per-unit backlog penalty.
-    - ``service_first``: plan service before cost (lexicographic): each part's period short is
-      charged at least the whole purchase bill of that part, so no saving can buy a shortage
-      of that part, and the adoption rule never takes a plan with more shortage periods than
-      the fallback (naive lot-for-lot or previous plan). With ``False`` the line-stop cost is
-      the only price of a shortage and plans are compared on cost alone.
+    - ``service_first``: plan service before cost: each part's period short is charged at
+      least one period's worth of that part at its dearest offer (so no plan leaves demand
+      unbought to save its price), and the adoption rule never takes a plan with more
+      part-periods short than the fallback (naive lot-for-lot or previous plan), whatever it
+      saves. With ``False`` the line-stop cost is the only price of a shortage and plans are
+      compared on cost alone.
     - ``method="auto"`` runs the decomposition unless the model has at most
       ``milp_max_columns`` columns (measured: the decomposition is better from about 10
       parts; see bench/optimize.py).

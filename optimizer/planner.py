@@ -224,6 +224,8 @@ def _fallback_plan(
     if fallback is None:
         return finish(_keep_previous(problem, (), report, why, inputs, parameters, stale))
     source, orders, ev = fallback
+    if source not in why:
+        why = f"{why}: the {source} plan is adopted"
     return finish(Plan(
         lines=order_lines(problem, orders), cost=ev.cost, source=source,
         report=_with_gap(report, ev, bound), fallback_cost=ev.cost.total, reasons=(why,),

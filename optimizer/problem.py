@@ -161,19 +161,20 @@ def line_stop_charge(part: Part, offers: list[OfferIx], options: PlanOptions,
     """The cost of one period with ``part`` short.
 
     The plant's line-stop cost (the part's own, else the options'). With ``service_first``
-    it is raised to more than the part's whole purchase bill over the horizon (every unit of
-    demand, safety stock and one extra lot at the dearest price, plus an order in every
-    period): then no plan can trade a period short of this part for a lower cost of this part,
-    which makes the objective lexicographic per part (service first, then cost).
+    it is raised to more than one period's worth of the part bought at its dearest offer
+    (the largest period demand plus safety stock, or the largest minimum lot, plus the fixed
+    cost): then no plan saves money by leaving a period's demand unbought (the horizon-end
+    trade a pure cost model makes), and the adoption rule does the rest (never more periods
+    short than the fallback).
     """
     stated = part.line_stop_cost if part.line_stop_cost is not None else options.line_stop_cost
     if not options.service_first or not offers:
         return stated
     dearest = max(o.price for o in offers)
-    lot = max(o.min_lot for o in offers)
-    bill = dearest * (sum(part.demand) + part.safety_stock + part.backlog + lot)
-    bill += max(o.fixed for o in offers) * periods + part.backlog_penalty * periods
-    return max(stated, math.ceil(bill) + 1.0)
+    units = max(max(part.demand, default=0) + part.safety_stock,
+                max(o.min_lot for o in offers))
+    worth = dearest * units + max(o.fixed for o in offers) + part.backlog_penalty * units
+    return max(stated, math.ceil(worth) + 1.0)
 
 
 def is_finite(value: float) -> bool:
