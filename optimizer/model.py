@@ -16,6 +16,7 @@ penalty against the previous plan. Frozen orders enter as constants (a constant 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pulp
@@ -66,7 +67,13 @@ def _lowest_net_before(problem: Problem, p: int) -> list[int]:
     return low
 
 
-def build_model(problem: Problem) -> Model:
+class BuildTimeout(RuntimeError):
+    """The model was not built by its deadline (building is pure Python and can be slow)."""
+
+
+def build_model(problem: Problem, *, deadline: float | None = None,
+                clock: Callable[[], float] | None = None) -> Model:
+    """The MILP; with ``deadline`` and ``clock``, raise :class:`BuildTimeout` once past it."""
     T = problem.periods
     opts = problem.options
     lp = pulp.LpProblem("edigate_plan", pulp.LpMinimize)
@@ -83,6 +90,8 @@ def build_model(problem: Problem) -> Model:
         frozen_used[(s, t + offer.lead)] = frozen_used.get((s, t + offer.lead), 0.0) + q
         frozen_spend[t] = frozen_spend.get(t, 0.0) + offer.price * q
     for p, part in enumerate(problem.parts):
+        if deadline is not None and clock is not None and p % 8 == 0 and clock() >= deadline:
+            raise BuildTimeout(f"model build stopped at part {p} of {len(problem.parts)}")
         low = _lowest_net_before(problem, p)
         arrivals: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(T)]
         frozen_arrivals = [0] * T

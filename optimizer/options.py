@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 SolverName = Literal["highs", "cbc"]
-MethodName = Literal["auto", "milp", "decompose"]
+MethodName = Literal["auto", "milp", "decompose", "naive"]
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,9 @@ class PlanOptions:
 
     - ``method``: ``milp`` solves the monolithic PuLP model; ``decompose`` runs the Lagrangian
       decomposition (exact per-part DP, subgradient bound, capacity-aware repair); ``auto``
-      picks the MILP for small models (``milp_max_columns``) and the decomposition otherwise.
+      picks the MILP for small models (``milp_max_columns``) and the decomposition otherwise;
+      ``naive`` adopts the lot-for-lot policy itself (the baseline, e.g. to play a scenario
+      under it and compare).
     - ``frozen_periods``: orders placed in periods ``< frozen_periods`` are those of the
       previous plan, unchanged, and no new order may be placed there.
     - ``firm_periods``: schedule lines arriving before this period are firm call-offs
@@ -58,8 +60,9 @@ class PlanOptions:
     def __post_init__(self) -> None:
         if self.solver not in ("highs", "cbc"):
             raise ValueError(f"solver must be 'highs' or 'cbc', got {self.solver!r}")
-        if self.method not in ("auto", "milp", "decompose"):
-            raise ValueError(f"method must be auto, milp or decompose, got {self.method!r}")
+        if self.method not in ("auto", "milp", "decompose", "naive"):
+            raise ValueError(
+                f"method must be auto, milp, decompose or naive, got {self.method!r}")
         for name in ("time_limit", "rel_gap", "change_penalty", "line_stop_cost"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(

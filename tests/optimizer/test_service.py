@@ -207,3 +207,11 @@ def test_plan_to_dict_carries_the_service_figures():
     assert data["shortages"] == [{"part": "P", "periods": [0], "units": 10,
                                   "reason": "lead_time"}]
     assert data["cost"]["line_stop"] > 0 and data["source_detail"]
+
+
+def test_the_naive_method_adopts_the_baseline_and_says_so():
+    state = one_part((0, 0, 0, 30), capacity=(10.0,) * 4)
+    result = plan(state, PlanOptions(method="naive"))
+    assert result.source == "naive" and result.report.method == "naive"
+    assert result.source_detail == "the naive lot-for-lot policy, as configured"
+    assert result.stockouts == result.naive_stockouts == 1
