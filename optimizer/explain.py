@@ -150,7 +150,7 @@ def explain_shortages(
         for t, n in enumerate(net[p]):
             if n >= 0:
                 continue
-            reason = _shortage_reason(problem, p, t, F, used, spend)
+            reason = _shortage_reason(problem, p, t, F, used, spend, -n)
             groups.setdefault(reason, []).append(t)
             depth[reason] = max(depth.get(reason, 0), -n)
         for reason, periods in groups.items():
@@ -159,26 +159,34 @@ def explain_shortages(
 
 
 def _shortage_reason(problem: Problem, p: int, t: int, F: int, used: list[list[float]],
-                     spend: list[float]) -> str:
+                     spend: list[float], deficit: int) -> str:
+    """Why ``deficit`` units short in period ``t`` stayed short: the room left at every
+    supplier that could still deliver by ``t`` (whole lots, at least the minimum lot) does not
+    add up to the deficit, for lack of capacity or of budget."""
     part = problem.parts[p]
     if not part.offers:
         return "no_supplier"
     reachable = [(o, a) for o in part.offers for a in range(F + o.lead, t + 1)]
     if not reachable:
         return "lead_time"
-    capacity_full = budget_full = False
+    by_capacity = by_both = 0.0
     for offer, a in reachable:
-        room = problem.capacity[offer.supplier][a] - used[offer.supplier][a]
+        room = max(problem.capacity[offer.supplier][a] - used[offer.supplier][a], 0.0)
         money = math.inf
         if problem.budget is not None and offer.price > 0:
-            money = (problem.budget[a - offer.lead] - spend[a - offer.lead]) / offer.price
-        if room + TOL < offer.min_lot:
-            capacity_full = True
-        elif money + TOL < offer.min_lot:
-            budget_full = True
-        else:
-            return "not_avoided"
-    return "capacity" if capacity_full or not budget_full else "budget"
+            money = max(problem.budget[a - offer.lead] - spend[a - offer.lead], 0.0) / offer.price
+        by_capacity += _lots(room, offer.multiple, offer.min_lot)
+        by_both += _lots(min(room, money), offer.multiple, offer.min_lot)
+    if by_both + TOL >= deficit:
+        return "not_avoided"
+    return "capacity" if by_capacity + TOL < deficit else "budget"
+
+
+def _lots(room: float, multiple: int, min_lot: int) -> float:
+    if math.isinf(room):
+        return room
+    q = math.floor(room / multiple + 1e-9) * multiple
+    return q if q >= min_lot else 0.0
 
 
 def planning_alerts(problem: Problem) -> tuple[PlanningAlert, ...]:
