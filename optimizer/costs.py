@@ -27,6 +27,19 @@ class Evaluation:
     def feasible(self) -> bool:
         return not self.violations
 
+    @property
+    def shortages(self) -> int:
+        """Part-periods short (net inventory below zero): the service measure."""
+        return shortage_periods(self.net)
+
+    def key(self, service_first: bool = True) -> tuple[float, float]:
+        """What the adoption rule compares: (shortages, cost), or cost alone."""
+        return (self.shortages if service_first else 0, self.cost.total)
+
+
+def shortage_periods(net: tuple[tuple[int, ...], ...] | list[list[int]]) -> int:
+    return sum(1 for path in net for n in path if n < 0)
+
 
 def arrivals_by_part(problem: Problem, orders: Orders) -> list[list[int]]:
     arrivals = [[0] * problem.periods for _ in problem.parts]
@@ -39,7 +52,8 @@ def arrivals_by_part(problem: Problem, orders: Orders) -> list[list[int]]:
 
 def part_stock_cost(problem: Problem, p: int, arrivals: list[int]) -> tuple[float, float, float,
                                                                              list[int]]:
-    """Holding, backlog and shortfall cost of one part given its arrivals, and the net path."""
+    """Holding, backlog (with the line-stop charge of each period short) and shortfall cost of
+    one part given its arrivals, and the net path."""
     part = problem.parts[p]
     n = part.n0
     holding = backlog = shortfall = 0.0
@@ -49,7 +63,8 @@ def part_stock_cost(problem: Problem, p: int, arrivals: list[int]) -> tuple[floa
         path.append(n)
         stock = max(n, 0)
         holding += part.holding * stock
-        backlog += part.backlog * max(-n, 0)
+        if n < 0:
+            backlog += part.backlog * -n + part.stop
         shortfall += part.shortfall * max(part.safety - stock, 0)
     return holding, backlog, shortfall, path
 
@@ -126,16 +141,18 @@ def evaluate(problem: Problem, orders: Orders) -> Evaluation:
         change = problem.options.change_penalty * sum(
             abs(orders.get(k, 0) - problem.previous.get(k, 0)) for k in keys if k[2] >= F
         )
-    holding = backlog = shortfall = 0.0
+    holding = backlog = shortfall = line_stop = 0.0
     paths = []
     arrivals = arrivals_by_part(problem, orders)
     for p, part in enumerate(problem.parts):
         h, b, sh, path = part_stock_cost(problem, p, arrivals[p])
-        holding, backlog, shortfall = holding + h, backlog + b, shortfall + sh
+        stops = part.stop * sum(1 for n in path if n < 0)
+        holding, backlog, shortfall = holding + h, backlog + b - stops, shortfall + sh
+        line_stop += stops
         paths.append(tuple(path))
-        if max(path) > part.hi:
+        if path and max(path) > part.hi:
             violations.append(f"{part.id}: stock {max(path)} above the bound {part.hi}")
-    cost = CostBreakdown(purchase, ordering, holding, backlog, shortfall, change)
+    cost = CostBreakdown(purchase, ordering, holding, backlog, shortfall, change, line_stop)
     return Evaluation(cost, tuple(violations), tuple(paths))
 
 

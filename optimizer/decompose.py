@@ -38,12 +38,14 @@ class DecompositionResult:
     iterations: int
     status: str
     seconds: float
+    operating: float = 0.0  # the best plan's cost without line-stop charges
 
     @property
     def gap(self) -> float | None:
-        if self.orders is None or not math.isfinite(self.lower) or self.upper <= 0:
+        """Distance to the bound over the best plan's operating cost (see decompose)."""
+        if self.orders is None or not math.isfinite(self.lower) or self.operating <= 0:
             return None
-        return max(0.0, (self.upper - self.lower) / self.upper)
+        return max(0.0, (self.upper - self.lower) / self.operating)
 
 
 class _Multipliers:
@@ -93,16 +95,30 @@ def decompose(
     incumbent: Orders | None = None,
     progress: Progress | None = None,
 ) -> DecompositionResult:
+    """Best plan and proven bound within ``time_limit`` seconds of ``clock``.
+
+    Every phase checks the clock between parts, the first pass over the parts included, so
+    the call returns within the limit plus one part's work; past the limit it returns the
+    best plan so far (the incumbent if nothing better was found) and the best bound proven.
+    The relative gap is measured against the best plan's operating cost (line-stop charges
+    excluded): the cost gap after the service stage.
+    """
     started = clock()
     deadline = started + time_limit
     # The last fifth of the time polishes the best plan found (part-by-part re-planning).
     dual_deadline = started + 0.8 * time_limit
     best_orders: dict[tuple[int, int, int], int] | None = None
     upper = math.inf
+    scale = 1.0  # the best plan's operating cost: what the gap is measured against
     if incumbent is not None:
         ev = evaluate(problem, incumbent)
         if ev.feasible:
             best_orders, upper = dict(incumbent), ev.cost.total
+            scale = max(ev.cost.operating, 1e-9)
+
+    def close(lower: float) -> bool:
+        return math.isfinite(upper) and upper - lower <= rel_gap * scale
+
     lower = -math.inf
     mult = _Multipliers(problem)
     cache: dict[int, tuple[tuple[float, ...], float, dict[tuple[int, int], int]]] = {}
@@ -116,9 +132,16 @@ def decompose(
         [not math.isinf(c) for c in row] for row in problem.capacity
     ]
     status = "iteration limit"
+    if clock() >= deadline:
+        status = "time limit"
+        max_iterations = 0
     while iteration < max_iterations:
+        solved = _solve_relaxed(problem, mult, cache, clock, deadline)
+        if solved is None:
+            status = "time limit"  # interrupted mid-pass: this pass proves nothing
+            break
         iteration += 1
-        value, relaxed = _solve_relaxed(problem, mult, cache)
+        value, relaxed = solved
         bound = value - sum(
             mult.cap[s][a] * problem.capacity[s][a]
             for s in range(len(problem.supplier_ids)) for a in range(problem.periods)
@@ -133,7 +156,8 @@ def decompose(
         relaxed_eval = evaluate(problem, relaxed)
         if relaxed_eval.feasible and relaxed_eval.cost.total < upper:
             best_orders, upper = relaxed, relaxed_eval.cost.total
-        if iteration == 1 or iteration % 3 == 0:
+            scale = max(relaxed_eval.cost.operating, 1e-9)
+        if (iteration == 1 or iteration % 3 == 0) and clock() < deadline:
             # Alternate plain and amplified capacity prices: the dual prices lag the real
             # congestion early on, and an amplified signal spreads demand sooner.
             mult.price_scale = 1.0 if iteration % 6 == 0 else 3.0
@@ -143,12 +167,13 @@ def decompose(
                 cost = evaluate(problem, repaired)
                 if cost.feasible and cost.cost.total < upper:
                     best_orders, upper = repaired, cost.cost.total
+                    scale = max(cost.cost.operating, 1e-9)
         if progress is not None:
             progress(
                 f"iteration {iteration}: bound {lower:,.0f}, best {upper:,.0f}",
-                min(1.0, (clock() - started) / time_limit),
+                min(1.0, (clock() - started) / time_limit) if time_limit > 0 else 1.0,
             )
-        if math.isfinite(upper) and upper - lower <= rel_gap * abs(upper):
+        if close(lower):
             status = "optimal within gap"
             break
         if clock() >= dual_deadline:
@@ -163,11 +188,10 @@ def decompose(
         if norm <= 1e-12:
             status = "converged"
             break
-        # Polyak target: the best plan's cost, but never more than 2% above the bound; a poor
-        # first plan would otherwise make every step overshoot.
-        target = min(upper, lower + 0.02 * abs(lower)) if math.isfinite(upper) else (
-            lower + 0.02 * abs(lower) + 1.0
-        )
+        # Polyak target: the best plan's cost, but never more than 2% of its operating cost
+        # above the bound; a poor first plan would otherwise make every step overshoot.
+        aim = 0.02 * scale if math.isfinite(upper) else 0.02 * abs(lower) + 1.0
+        target = min(upper, lower + aim) if math.isfinite(upper) else lower + aim
         step = theta * max(target - bound, 1e-6 * max(1.0, abs(target))) / norm
         for key, setter, _ in grad:
             setter(step * direction[key])
@@ -177,20 +201,26 @@ def decompose(
         if not cost.feasible or cost.cost.total >= upper - 1e-6 * abs(upper):
             break
         best_orders, upper = polished, cost.cost.total
-        if upper - lower <= rel_gap * abs(upper):
+        scale = max(cost.cost.operating, 1e-9)
+        if close(lower):
             break
-    if math.isfinite(upper) and upper - lower <= rel_gap * abs(upper):
+    if close(lower):
         status = "optimal within gap"
-    return DecompositionResult(best_orders, upper, lower, iteration, status, clock() - started)
+    return DecompositionResult(best_orders, upper, lower, iteration, status, clock() - started,
+                               scale)
 
 
 def _solve_relaxed(
     problem: Problem, mult: _Multipliers,
     cache: dict[int, tuple[tuple[float, ...], float, dict[tuple[int, int], int]]],
-) -> tuple[float, dict[tuple[int, int, int], int]]:
+    clock: Callable[[], float], deadline: float,
+) -> tuple[float, dict[tuple[int, int, int], int]] | None:
+    """The relaxed problem part by part; ``None`` if ``deadline`` passes before the end."""
     total = 0.0
     orders: dict[tuple[int, int, int], int] = {}
     for p in range(len(problem.parts)):
+        if p % 16 == 0 and clock() >= deadline:
+            return None
         sig = mult.signature(p)
         hit = cache.get(p)
         if hit is not None and hit[0] == sig:

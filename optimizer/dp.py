@@ -2,7 +2,8 @@
 
 State: the part's net inventory (``lo .. hi``, whole units). Each period first applies its
 receipts and demand, then one stage per eligible supplier adds that supplier's arrival, then the
-period's stock cost (holding, backlog, safety-stock shortfall) is charged. A supplier stage
+period's stock cost (holding, backlog with the line-stop charge of a period short,
+safety-stock shortfall) is charged. A supplier stage
 allows ``q = 0`` or ``q = k * multiple >= min lot`` at ``fixed + unit * q`` (plus the change
 penalty against the previous plan), optionally capped (remaining capacity, budget). For a given
 remainder modulo the multiple, the minimum over ``k`` is a (windowed) running minimum, so each
@@ -127,6 +128,7 @@ def solve_part(problem: Problem, p: int, costs: StageCosts) -> PartSolution:
     stage_cost = (
         part.holding * stock + part.backlog * np.maximum(-grid, 0.0)
         + part.shortfall * np.maximum(part.safety - stock, 0.0)
+        + part.stop * (grid < 0)
     )
     stage_cost[hi - lo + 1:] = INF
     n_states = grid.shape[0]

@@ -6,15 +6,17 @@ Per part, eligible supplier and open placement period: an integer number of orde
 arrival period, the budget of the placement period divided by the price, and the most the part
 could ever absorb at that arrival (stock bound minus the lowest net inventory reachable), all
 rounded down to the multiple. Inventory balance splits net inventory into stock and backlog,
-the safety stock is a soft floor with a penalised shortfall, capacity is shared across parts,
-and the options add budget, per-part supplier share, and a change penalty against the
-previous plan. Frozen orders enter as constants (a constant objective ``offset`` is kept
-apart, since PuLP does not pass objective constants to every solver).
+the safety stock is a soft floor with a penalised shortfall, a binary per part and period
+where the part can run short carries the line-stop charge (``back <= -low * z``), capacity
+is shared across parts, and the options add budget, per-part supplier share, and a change
+penalty against the previous plan. Frozen orders enter as constants (a constant objective
+``offset`` is kept apart, since PuLP does not pass objective constants to every solver).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pulp
@@ -32,6 +34,7 @@ class Model:
     stock: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
     back: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
     short: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    stop: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
     dev: dict[tuple[int, int, int], pulp.LpVariable] = field(default_factory=dict)
     multiple: dict[tuple[int, int, int], int] = field(default_factory=dict)
 
@@ -64,7 +67,13 @@ def _lowest_net_before(problem: Problem, p: int) -> list[int]:
     return low
 
 
-def build_model(problem: Problem) -> Model:
+class BuildTimeout(RuntimeError):
+    """The model was not built by its deadline (building is pure Python and can be slow)."""
+
+
+def build_model(problem: Problem, *, deadline: float | None = None,
+                clock: Callable[[], float] | None = None) -> Model:
+    """The MILP; with ``deadline`` and ``clock``, raise :class:`BuildTimeout` once past it."""
     T = problem.periods
     opts = problem.options
     lp = pulp.LpProblem("edigate_plan", pulp.LpMinimize)
@@ -81,6 +90,8 @@ def build_model(problem: Problem) -> Model:
         frozen_used[(s, t + offer.lead)] = frozen_used.get((s, t + offer.lead), 0.0) + q
         frozen_spend[t] = frozen_spend.get(t, 0.0) + offer.price * q
     for p, part in enumerate(problem.parts):
+        if deadline is not None and clock is not None and p % 8 == 0 and clock() >= deadline:
+            raise BuildTimeout(f"model build stopped at part {p} of {len(problem.parts)}")
         low = _lowest_net_before(problem, p)
         arrivals: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(T)]
         frozen_arrivals = [0] * T
@@ -138,6 +149,12 @@ def build_model(problem: Problem) -> Model:
             lp += pulp.LpAffineExpression(terms) == rhs, f"bal_{p}_{t}"
             prev_net = [(inv, 1), (back, -1)]
             objective += [(inv, part.holding), (back, part.backlog)]
+            if part.stop > 0 and low[t] < 0:
+                # A period short stops the line: a binary that the backlog forces on.
+                stop = pulp.LpVariable(f"z_{p}_{t}", cat=pulp.LpBinary)
+                model.stop[(p, t)] = stop
+                lp += pulp.LpAffineExpression([(back, 1), (stop, low[t])]) <= 0, f"stop_{p}_{t}"
+                objective.append((stop, part.stop))
             if part.safety > 0 and part.shortfall > 0:
                 short = pulp.LpVariable(f"s_{p}_{t}", 0, part.safety)
                 model.short[(p, t)] = short
@@ -190,5 +207,7 @@ def set_start(model: Model, problem: Problem, orders: Orders) -> None:
             n += part.receipts[t] + arrivals[p][t] - part.demand[t]
             model.stock[(p, t)].setInitialValue(max(n, 0))
             model.back[(p, t)].setInitialValue(max(-n, 0))
+            if (p, t) in model.stop:
+                model.stop[(p, t)].setInitialValue(1 if n < 0 else 0)
             if (p, t) in model.short:
                 model.short[(p, t)].setInitialValue(max(part.safety - max(n, 0), 0))

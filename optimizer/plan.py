@@ -6,6 +6,35 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 PlanSource = Literal["optimizer", "naive", "previous", "none"]
+ShortageReason = Literal["no_supplier", "lead_time", "capacity", "budget", "not_avoided"]
+AlertKind = Literal["no_supplier", "lead_time_beyond_horizon", "no_capacity"]
+
+
+@dataclass(frozen=True)
+class Shortage:
+    """Periods a part runs short in the adopted plan, with why they could not be avoided.
+
+    ``reason``: ``no_supplier`` (nobody offers the part), ``lead_time`` (no order placed now
+    arrives in time), ``capacity`` / ``budget`` (every supplier that could deliver in time is
+    full, or the money is spent), ``not_avoided`` (room was left: the solver did not find a
+    way within its limits). ``units`` is the deepest shortfall over those periods.
+    """
+
+    part: str
+    periods: tuple[int, ...]
+    units: int
+    reason: ShortageReason
+
+
+@dataclass(frozen=True)
+class PlanningAlert:
+    """A part the plan cannot serve at all: it needs a buyer, not a solver."""
+
+    part: str
+    kind: AlertKind
+    demand_at_risk: int  # units of demand not covered by stock and receipts over the horizon
+    first_short_period: int | None
+    message: str
 
 
 @dataclass(frozen=True)
@@ -48,9 +77,15 @@ class CostBreakdown:
     backlog: float = 0.0
     shortfall: float = 0.0
     change: float = 0.0
+    line_stop: float = 0.0  # the service stage: each part-period short at its line-stop charge
 
     @property
     def total(self) -> float:
+        return self.operating + self.line_stop
+
+    @property
+    def operating(self) -> float:
+        """Everything but the line-stop charge: what the plan costs when it runs as planned."""
         return (
             self.purchase + self.ordering + self.holding + self.backlog + self.shortfall
             + self.change
@@ -97,10 +132,25 @@ class Plan:
     naive_cost: float | None = None
     naive_stockouts: int | None = None
     stockouts: int | None = None
+    # What was adopted and why, in one line (e.g. the time limit returned the warm start).
+    source_detail: str = ""
+    shortages: tuple[Shortage, ...] = ()
+    alerts: tuple[PlanningAlert, ...] = ()
+    naive_operating_cost: float | None = None
+    # The time limit asked for and the wall time the call took (model build included).
+    time_limit: float | None = None
+    wall_seconds: float | None = None
 
     @property
     def total_value(self) -> float:
         return sum(line.value for line in self.lines)
+
+    @property
+    def shortages_avoided(self) -> int | None:
+        """Naive's part-periods short minus the plan's: negative when the plan has more."""
+        if self.naive_stockouts is None or self.stockouts is None:
+            return None
+        return self.naive_stockouts - self.stockouts
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
@@ -120,6 +170,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "purchase": plan.cost.purchase, "ordering": plan.cost.ordering,
             "holding": plan.cost.holding, "backlog": plan.cost.backlog,
             "shortfall": plan.cost.shortfall, "change": plan.cost.change,
+            "line_stop": plan.cost.line_stop, "operating": plan.cost.operating,
             "total": plan.cost.total,
         },
         "report": {
@@ -132,8 +183,22 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         },
         "fallback_cost": plan.fallback_cost,
         "naive_cost": plan.naive_cost,
+        "naive_operating_cost": plan.naive_operating_cost,
         "naive_stockouts": plan.naive_stockouts,
         "stockouts": plan.stockouts,
+        "shortages_avoided": plan.shortages_avoided,
+        "shortages": [
+            {"part": s.part, "periods": list(s.periods), "units": s.units, "reason": s.reason}
+            for s in plan.shortages
+        ],
+        "alerts": [
+            {"part": a.part, "kind": a.kind, "demand_at_risk": a.demand_at_risk,
+             "first_short_period": a.first_short_period, "message": a.message}
+            for a in plan.alerts
+        ],
+        "source_detail": plan.source_detail,
+        "time_limit": plan.time_limit,
+        "wall_seconds": plan.wall_seconds,
         "reasons": list(plan.reasons),
         "inputs": list(plan.inputs),
         "parameters": dict(plan.parameters),

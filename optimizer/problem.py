@@ -9,6 +9,9 @@ Conventions shared by the MILP, the decomposition, the naive policy and the cost
   (backlog penalty), and stock below the safety stock costs the shortfall penalty per unit.
 - Supplier capacity limits the units *arriving* from it per period, across parts.
 - The budget limits the value of orders *placed* per period.
+- Each period a part is short (net inventory below zero) costs its line-stop charge ``stop``
+  on top of the backlog penalty per unit: the service stage of the objective (see
+  :func:`line_stop_charge`).
 - ``n_t <= hi`` for each part: holding more than safety stock plus all remaining demand plus
   one lot is never useful; the bound keeps the exact per-part DP finite.
 """
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 
 from optimizer.options import PlanOptions
 from optimizer.plan import OrderLine
-from optimizer.state import SupplyState
+from optimizer.state import Part, SupplyState
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class PartIx:
     hi: int
     offers: list[OfferIx]
     share_limited: bool = False
+    stop: float = 0.0  # cost of one period short (line stop), see line_stop_charge
 
     def lowest_net(self) -> int:
         """The lowest net inventory reachable (no order ever placed): the DP's floor."""
@@ -126,6 +130,7 @@ def compile_problem(
                 backlog=part.backlog_penalty, shortfall=part.shortfall_cost, hi=max(hi, 0),
                 offers=offers,
                 share_limited=share is not None and share < 1 and len(offers) * share >= 1,
+                stop=line_stop_charge(part, offers, options, T),
             )
         )
     capacity = [[s.capacity_at(t) for t in range(T)] for s in state.suppliers]
@@ -149,6 +154,27 @@ def compile_problem(
             # Frozen arrivals are forced, so the stock bound must leave room for them.
             problem.parts[p].hi += line.quantity
     return problem
+
+
+def line_stop_charge(part: Part, offers: list[OfferIx], options: PlanOptions,
+                     periods: int) -> float:
+    """The cost of one period with ``part`` short.
+
+    The plant's line-stop cost (the part's own, else the options'). With ``service_first``
+    it is raised to more than one period's worth of the part bought at its dearest offer
+    (the largest period demand plus safety stock, or the largest minimum lot, plus the fixed
+    cost): then no plan saves money by leaving a period's demand unbought (the horizon-end
+    trade a pure cost model makes), and the adoption rule does the rest (never more periods
+    short than the fallback).
+    """
+    stated = part.line_stop_cost if part.line_stop_cost is not None else options.line_stop_cost
+    if not options.service_first or not offers:
+        return stated
+    dearest = max(o.price for o in offers)
+    units = max(max(part.demand, default=0) + part.safety_stock,
+                max(o.min_lot for o in offers))
+    worth = dearest * units + max(o.fixed for o in offers) + part.backlog_penalty * units
+    return max(stated, math.ceil(worth) + 1.0)
 
 
 def is_finite(value: float) -> bool:

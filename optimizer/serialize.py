@@ -24,6 +24,7 @@ def state_to_dict(state: SupplyState) -> dict[str, Any]:
                 "id": p.id, "demand": list(p.demand), "on_hand": p.on_hand,
                 "holding_cost": p.holding_cost, "backlog_penalty": p.backlog_penalty,
                 "safety_stock": p.safety_stock, "shortfall_penalty": p.shortfall_penalty,
+                "line_stop_cost": p.line_stop_cost,
                 "backlog": p.backlog, "demand_source": _prov_out(p.demand_source),
                 "stock_source": _prov_out(p.stock_source),
             }
@@ -164,7 +165,9 @@ def _part(r: _Reader) -> Part:
         holding_cost=r.get("holding_cost", float, 0.1),
         backlog_penalty=r.get("backlog_penalty", float, 100.0),
         safety_stock=r.get("safety_stock", int, 0), shortfall_penalty=penalty,
-        backlog=r.get("backlog", int, 0), demand_source=r.provenance("demand_source"),
+        backlog=r.get("backlog", int, 0),
+        line_stop_cost=r.get("line_stop_cost", float, None),
+        demand_source=r.provenance("demand_source"),
         stock_source=r.provenance("stock_source"),
     )
 

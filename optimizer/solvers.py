@@ -12,6 +12,8 @@ import math
 import os
 import re
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulp
@@ -34,25 +36,54 @@ class SolverOutcome:
     message: str = ""
 
 
+# Seconds per model column PuLP spends handing the model to the solver and reading the
+# answer back (measured at (500,5,28): about 12 s for 126k columns with HiGHS), kept out of the
+# solver's own time limit so the whole call ends on time.
+TRANSFER_SECONDS_PER_COLUMN = 1e-4
+
+
 def solve_model(
     model: Model, problem: Problem, *, solver: str, time_limit: float, rel_gap: float,
     start: Orders | None, threads: int | None = None,
+    deadline: float | None = None, clock: Callable[[], float] | None = None,
 ) -> SolverOutcome:
+    """Solve within ``time_limit`` seconds; with ``deadline`` and ``clock``, the solver's own
+    limit is what is left at the moment it starts, less the time to read the answer back,
+    and HiGHS is cancelled from outside if it overruns."""
     if start is not None:
         set_start(model, problem, start)
+    budget = Budget(time_limit, deadline, clock, problem.columns_estimate())
     if solver == "highs":
-        return _solve_highs(model, time_limit, rel_gap, start is not None, threads)
+        return _solve_highs(model, budget, rel_gap, start is not None, threads)
     if solver == "cbc":
-        return _solve_cbc(model, time_limit, rel_gap, start is not None, threads)
+        return _solve_cbc(model, budget, rel_gap, start is not None, threads)
     raise ValueError(f"unknown solver {solver!r}")
+
+
+@dataclass
+class Budget:
+    time_limit: float
+    deadline: float | None
+    clock: Callable[[], float] | None
+    columns: int
+
+    def remaining(self, share_of_transfer: float) -> float:
+        """Seconds the solver may run if started now, keeping ``share_of_transfer`` of the
+        estimated model transfer time for what still follows."""
+        if self.deadline is None or self.clock is None:
+            return self.time_limit
+        reserve = share_of_transfer * TRANSFER_SECONDS_PER_COLUMN * self.columns
+        return min(self.time_limit, self.deadline - self.clock() - reserve)
 
 
 class _WarmHiGHS(pulp.HiGHS):  # type: ignore[misc, name-defined]
     """PuLP's HiGHS interface plus a MIP start from the variables' initial values."""
 
-    def __init__(self, warm: bool, **kwargs: object) -> None:
+    def __init__(self, warm: bool, budget: Budget | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.warm = warm
+        self.budget = budget
+        self.skipped = False
 
     def callSolver(self, lp: pulp.LpProblem) -> None:
         if self.warm:
@@ -67,22 +98,42 @@ class _WarmHiGHS(pulp.HiGHS):  # type: ignore[misc, name-defined]
                 lp.solverModel.setSolution(
                     len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=np.float64)
                 )
-        lp.solverModel.run()
+        h = lp.solverModel
+        if self.budget is None:
+            h.run()
+            return
+        # The model is in HiGHS now: what is left is the solver's, less reading back.
+        left = self.budget.remaining(0.3)
+        if left <= 0.05:
+            self.skipped = True
+            return
+        h.setOptionValue("time_limit", float(left))
+        watchdog = threading.Timer(left + 0.5, h.cancelSolve)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            h.run()
+        finally:
+            watchdog.cancel()
 
 
 def _solve_highs(
-    model: Model, time_limit: float, rel_gap: float, warm: bool, threads: int | None,
+    model: Model, budget: Budget, rel_gap: float, warm: bool, threads: int | None,
 ) -> SolverOutcome:
     import highspy
 
     solver = _WarmHiGHS(
-        warm, msg=False, timeLimit=time_limit, gapRel=rel_gap, threads=threads,
+        warm, budget, msg=False, timeLimit=max(budget.time_limit, 0.05), gapRel=rel_gap,
+        threads=threads,
     )
     lp = model.lp
     try:
         lp.solve(solver)
     except pulp.PulpSolverError as exc:
         return SolverOutcome("highs", "error", False, False, False, None, None, 0.0, str(exc))
+    if solver.skipped:
+        return SolverOutcome("highs", "time limit before solving", False, False, False, None,
+                             None, 0.0, "handing the model to HiGHS used up the time limit")
     h = lp.solverModel
     status = h.getModelStatus()
     info = h.getInfo()
@@ -111,16 +162,22 @@ _CBC_NUMBER = {
 
 
 def _solve_cbc(
-    model: Model, time_limit: float, rel_gap: float, warm: bool, threads: int | None,
+    model: Model, budget: Budget, rel_gap: float, warm: bool, threads: int | None,
 ) -> SolverOutcome:
     lp = model.lp
+    # CBC's limit counts elapsed time from its own start; writing the model file and reading
+    # the solution back happen around it, so both are kept out of it.
+    time_limit = budget.remaining(1.0)
+    if time_limit <= 0.05:
+        return SolverOutcome("cbc", "time limit before solving", False, False, False, None,
+                             None, 0.0, "writing the model for CBC would use up the time limit")
     # CBC only speaks through files; PuLP already uses temporary files for the model, the log
     # goes beside them and is read back at once.
     with tempfile.TemporaryDirectory(prefix="edigate-cbc-") as tmp:
         log_path = os.path.join(tmp, "cbc.log")
         solver = pulp.PULP_CBC_CMD(
             msg=False, timeLimit=time_limit, gapRel=rel_gap, warmStart=warm, threads=threads,
-            logPath=log_path, keepFiles=False,
+            logPath=log_path, keepFiles=False, timeMode="elapsed",
         )
         try:
             pulp_status = lp.solve(solver)

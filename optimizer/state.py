@@ -19,7 +19,8 @@ RECEIPT_KINDS: tuple[str, ...] = ("open_order", "confirmation", "in_transit")
 
 
 class StateError(ValueError):
-    """The supply state is inconsistent (unknown ids, wrong lengths, negative quantities...)."""
+    """The supply state is inconsistent (unknown ids, wrong lengths, negative, non-finite or
+    fractional quantities...). The message is one line naming the offending item."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class Part:
     ``safety_stock`` is a soft floor: each unit short of it in a period costs
     ``shortfall_penalty`` (default: halfway between holding cost and backlog penalty).
     ``backlog`` is demand already overdue at the start of the horizon.
+    ``line_stop_cost`` is what one period short of this part costs the plant (a line stop);
+    ``None`` takes the plan options' ``line_stop_cost``.
     """
 
     id: str
@@ -91,6 +94,7 @@ class Part:
     safety_stock: int = 0
     shortfall_penalty: float | None = None
     backlog: int = 0
+    line_stop_cost: float | None = None
     demand_source: Provenance = field(default_factory=Provenance)
     stock_source: Provenance = field(default_factory=Provenance)
 
@@ -161,26 +165,32 @@ class SupplyState:
 
 
 def check_state(state: SupplyState) -> None:
-    """Raise :class:`StateError` naming the first inconsistency found."""
-    if state.periods < 1:
-        raise StateError(f"periods must be at least 1, got {state.periods}")
-    if state.period_days < 1:
-        raise StateError(f"period_days must be at least 1, got {state.period_days}")
+    """Raise :class:`StateError` naming the first inconsistency found.
+
+    Quantities (demand, stock, MOQ, multiples, lead times, receipts, periods) must be whole
+    numbers (``int``, not ``bool``); money and capacity must be numbers that are not negative
+    and not NaN; only capacity may be infinite (unlimited).
+    """
+    _whole(state.periods, "periods", low=1)
+    _whole(state.period_days, "period_days", low=1)
     part_ids = _unique([p.id for p in state.parts], "part")
     supplier_ids = _unique([s.id for s in state.suppliers], "supplier")
     for part in state.parts:
+        where = f"part {part.id}"
         if len(part.demand) != state.periods:
             raise StateError(
-                f"part {part.id}: demand has {len(part.demand)} periods, expected {state.periods}"
+                f"{where}: demand has {len(part.demand)} periods, expected {state.periods}"
             )
-        if any(d < 0 for d in part.demand):
-            raise StateError(f"part {part.id}: negative demand")
+        for t, d in enumerate(part.demand):
+            _whole(d, f"{where}: demand[{t}]")
         for name in ("on_hand", "safety_stock", "backlog"):
-            if getattr(part, name) < 0:
-                raise StateError(f"part {part.id}: {name} must not be negative")
-        costs = (part.holding_cost, part.backlog_penalty, part.shortfall_cost)
-        if any(c < 0 or not math.isfinite(c) for c in costs):
-            raise StateError(f"part {part.id}: costs must be finite and not negative")
+            _whole(getattr(part, name), f"{where}: {name}")
+        _money(part.holding_cost, f"{where}: holding_cost")
+        _money(part.backlog_penalty, f"{where}: backlog_penalty")
+        if part.shortfall_penalty is not None:
+            _money(part.shortfall_penalty, f"{where}: shortfall_penalty")
+        if part.line_stop_cost is not None:
+            _money(part.line_stop_cost, f"{where}: line_stop_cost")
     for supplier in state.suppliers:
         if supplier.capacity is not None:
             if len(supplier.capacity) != state.periods:
@@ -188,8 +198,8 @@ def check_state(state: SupplyState) -> None:
                     f"supplier {supplier.id}: capacity has {len(supplier.capacity)} periods, "
                     f"expected {state.periods}"
                 )
-            if any(c < 0 or math.isnan(c) for c in supplier.capacity):
-                raise StateError(f"supplier {supplier.id}: negative capacity")
+            for t, c in enumerate(supplier.capacity):
+                _money(c, f"supplier {supplier.id}: capacity[{t}]", infinite=True)
     pairs: set[tuple[str, str]] = set()
     for offer in state.offers:
         if offer.part not in part_ids:
@@ -199,21 +209,24 @@ def check_state(state: SupplyState) -> None:
         if (offer.part, offer.supplier) in pairs:
             raise StateError(f"two offers for part {offer.part} from {offer.supplier}")
         pairs.add((offer.part, offer.supplier))
-        if not (0 <= offer.price < math.inf and 0 <= offer.fixed_cost < math.inf):
-            raise StateError(
-                f"offer {offer.part}/{offer.supplier}: price and fixed cost must be finite and "
-                "not negative"
-            )
-        if offer.multiple < 1 or offer.moq < 0 or offer.lead_time < 0:
-            raise StateError(
-                f"offer {offer.part}/{offer.supplier}: multiple must be >= 1, moq and "
-                "lead_time >= 0"
-            )
+        where = f"offer {offer.part}/{offer.supplier}"
+        _money(offer.price, f"{where}: price")
+        _money(offer.fixed_cost, f"{where}: fixed_cost")
+        _whole(offer.multiple, f"{where}: multiple", low=1)
+        _whole(offer.moq, f"{where}: moq")
+        _whole(offer.lead_time, f"{where}: lead_time")
     for receipt in state.receipts:
+        where = f"receipt {receipt.order_ref or receipt.part}"
         if receipt.part not in part_ids:
             raise StateError(f"receipt for unknown part {receipt.part!r}")
-        if receipt.quantity < 0:
-            raise StateError(f"receipt {receipt.order_ref or receipt.part}: negative quantity")
+        if receipt.supplier not in supplier_ids:
+            raise StateError(f"{where}: unknown supplier {receipt.supplier!r}")
+        _whole(receipt.quantity, f"{where}: quantity")
+        if isinstance(receipt.arrival_period, bool) or not isinstance(receipt.arrival_period,
+                                                                      int):
+            raise StateError(
+                f"{where}: arrival_period must be a whole number, got {receipt.arrival_period!r}"
+            )
         if receipt.kind not in RECEIPT_KINDS:
             raise StateError(f"receipt kind {receipt.kind!r} is not one of {RECEIPT_KINDS}")
     if state.budget is not None:
@@ -221,8 +234,28 @@ def check_state(state: SupplyState) -> None:
             raise StateError(
                 f"budget has {len(state.budget)} periods, expected {state.periods}"
             )
-        if any(not 0 <= b < math.inf for b in state.budget):
-            raise StateError("budget must be finite and not negative")
+        for t, b in enumerate(state.budget):
+            _money(b, f"budget[{t}]")
+
+
+def _whole(value: object, where: str, low: int = 0) -> None:
+    """A count of units or periods: an ``int`` (not ``bool``) of at least ``low``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StateError(f"{where} must be a whole number, got {value!r}")
+    if value < low:
+        if low == 0:
+            raise StateError(f"{where} must not be negative, got {value}")
+        raise StateError(f"{where} must be at least {low}, got {value}")
+
+
+def _money(value: object, where: str, *, infinite: bool = False) -> None:
+    """A price, cost or capacity: a real number, not NaN, not negative; finite unless allowed."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise StateError(f"{where} must be a number, got {value!r}")
+    if math.isnan(value) or (math.isinf(value) and not infinite):
+        raise StateError(f"{where} must be finite, got {value}")
+    if value < 0:
+        raise StateError(f"{where} must not be negative, got {value}")
 
 
 def _unique(ids: list[str], what: str) -> set[str]:

@@ -29,6 +29,8 @@ class PlanningConfig:
     - ``interval_minutes``: the scheduled run; ``debounce_seconds``: how long new inventory,
       confirmation or despatch events are collected before an event-triggered run;
       ``max_wait_seconds``: the longest news waits when it never stops arriving.
+    - ``line_stop_cost``: what the plant loses per part and period short (a line stop);
+      ``service_first``: plan service before cost (see optimizer.PlanOptions).
     """
 
     periods: int = 28
@@ -52,6 +54,8 @@ class PlanningConfig:
     debounce_seconds: float = 30.0
     max_wait_seconds: float = 60.0
     freshness_days: dict[str, float] | None = None
+    line_stop_cost: float = 10_000.0
+    service_first: bool = True
 
     def __post_init__(self) -> None:
         if self.periods < 1 or self.period_days < 1:
@@ -81,6 +85,7 @@ class PlanningConfig:
             time_limit=self.time_limit, rel_gap=self.rel_gap,
             frozen_periods=self.frozen_periods, firm_periods=self.firm_periods,
             max_supplier_share=self.max_supplier_share, change_penalty=self.change_penalty,
+            line_stop_cost=self.line_stop_cost, service_first=self.service_first,
         )
 
     def guardrails(self) -> GuardrailPolicy:

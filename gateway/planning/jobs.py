@@ -37,6 +37,23 @@ class PlanningBusy(RuntimeError):
     """Another planning run is in progress."""
 
 
+# Planning settings given to a runtime in this process, over its settings' (an embedding; the
+# demo plays a scenario once under the optimizer and once under the naive policy).
+_CONFIG: dict[int, PlanningConfig] = {}
+
+
+def use_config(runtime: Runtime, config: PlanningConfig | None) -> None:
+    """Plan ``runtime`` with ``config`` from now on (``None``: its settings' again)."""
+    if config is None:
+        _CONFIG.pop(id(runtime), None)
+    else:
+        _CONFIG[id(runtime)] = config
+
+
+def config_for(runtime: Runtime) -> PlanningConfig:
+    return _CONFIG.get(id(runtime)) or PlanningConfig.from_settings(runtime.settings)
+
+
 @contextlib.contextmanager
 def planning_lock(runtime: Runtime) -> Iterator[None]:
     if not _LOCAL.acquire(blocking=False):
@@ -63,7 +80,7 @@ def run_now(runtime: Runtime, *, trigger: str, actor: str, reason: str = "",
             now: datetime | None = None, config: PlanningConfig | None = None,
             progress: Progress | None = None) -> RunSummary:
     """One run with the runtime's settings (raises :class:`PlanningBusy` if one is running)."""
-    config = config or PlanningConfig.from_settings(runtime.settings)
+    config = config or config_for(runtime)
     with planning_lock(runtime):
         # An explicit ``now`` (a replay, a test) is also the business time; otherwise the run
         # is stamped with the wall clock and planned on the runtime's calendar.
@@ -106,7 +123,7 @@ def scheduled_run(runtime: Runtime) -> RunSummary | None:
 
 
 def event_run(runtime: Runtime) -> RunSummary | None:
-    config = PlanningConfig.from_settings(runtime.settings)
+    config = config_for(runtime)
     now = datetime.now(UTC)
     if not due_for_event_run(runtime, now, timedelta(seconds=config.debounce_seconds),
                              timedelta(seconds=config.max_wait_seconds)):
@@ -120,7 +137,7 @@ def event_run(runtime: Runtime) -> RunSummary | None:
 
 def add_planning_jobs(scheduler: Any, runtime: Runtime) -> None:
     """Register both jobs on the process's APScheduler (call where the other jobs are added)."""
-    config = PlanningConfig.from_settings(runtime.settings)
+    config = config_for(runtime)
     scheduler.add_job(scheduled_run, "interval", minutes=config.interval_minutes,
                       args=[runtime], id="plan-interval")
     # A cheap check (two aggregate queries): often, so news is planned soon after it is due.

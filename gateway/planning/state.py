@@ -251,6 +251,7 @@ def build_state(session: Session, *, today: date, now: datetime,
     offers: list[Offer] = []
     lead_times: dict[str, int] = {}
     planned_parts: list[str] = []
+    unplannable: list[str] = []
     for part in part_ids:
         mine = [(s, o) for (p, s), o in sorted(terms.items()) if p == part]
         priced = [(s, o) for s, o in mine if o.price is not None]
@@ -258,7 +259,10 @@ def build_state(session: Session, *, today: date, now: datetime,
                      for s, o in mine if o.price is None]
         if not priced:
             if demand.get(part) and any(demand[part]):
+                # Kept in the state with no offer: the plan raises it as a planning alert
+                # with the demand at risk, and counts its periods short like any other part.
                 warnings.append(f"part {part}: demanded but no supplier offers it; not planned")
+                unplannable.append(part)
             continue
         planned_parts.append(part)
         for supplier, o in priced:
@@ -311,6 +315,16 @@ def build_state(session: Session, *, today: date, now: datetime,
                            config.service_level, safety_override)
 
     parts = []
+    for pid in unplannable:
+        stock = math.floor(on_hand.get(pid, 0.0))
+        d_events = demand_ids.get(pid, [])
+        parts.append(Part(
+            id=pid, demand=tuple(math.ceil(q - 1e-9) for q in demand.get(pid, [0.0] * T)),
+            on_hand=max(stock, 0), backlog=max(-stock, 0), holding_cost=0.0,
+            backlog_penalty=0.0, line_stop_cost=config.line_stop_cost,
+            demand_source=Provenance(tuple(e.id for e in d_events),
+                                     min((aware(e.time) for e in d_events), default=None)),
+        ))
     for pid in planned_parts:
         prices = [o.price for o in offers if o.part == pid]
         d_events = demand_ids.get(pid, [])

@@ -70,6 +70,9 @@ class Summary:
     plan: str = NOT_AVAILABLE
     stockouts: str = NOT_AVAILABLE
     stockout_part_days: int = 0
+    # The plan in force against naive on the same state: part-periods short under each.
+    plan_short: int | None = None
+    naive_short: int | None = None
     failures: int = 0
 
 
@@ -114,8 +117,12 @@ async def summarise(runtime: Runtime, simulation: Simulation, base: str,
         if isinstance(plan, dict):
             summary.plan = _plan_cost(plan)
             avoided = plan.get("stockouts_avoided", plan.get("backlog_avoided"))
-            if avoided is not None:
-                summary.stockouts = str(avoided)
+            if isinstance(avoided, int):
+                summary.stockouts = f"{avoided:+d}"  # signed: negative = worse than naive
+            if isinstance(plan.get("stockouts"), int):
+                summary.plan_short = plan["stockouts"]
+            if isinstance(plan.get("naive_stockouts"), int):
+                summary.naive_short = plan["naive_stockouts"]
     return summary
 
 
@@ -168,8 +175,11 @@ def _reconcile(runtime: Runtime, start: date, days: float) -> None:
 async def run_demo(days: float, *, data_dir: Path, seed: int,
                    on_tick: Callable[[Simulation], None] | None = None,
                    injections: list[Any] | None = None,
-                   settle_seconds: float = 3.0) -> Summary:
-    """Play ``days`` of the scenario against a fresh in-process gateway and summarise."""
+                   settle_seconds: float = 3.0, planning_method: str | None = None) -> Summary:
+    """Play ``days`` of the scenario against a fresh in-process gateway and summarise.
+
+    ``planning_method`` (e.g. ``naive``) plans the whole run with that method instead of the
+    settings' (to play the same scenario under the naive policy and compare)."""
     from gateway.web.app import create_app
 
     port, sftp_port = free_port(), free_port()
@@ -179,6 +189,12 @@ async def run_demo(days: float, *, data_dir: Path, seed: int,
     settings = replace(settings, sources={})
     data_dir.mkdir(parents=True, exist_ok=True)
     runtime = Runtime.from_settings(settings)
+    if planning_method is not None:
+        from gateway.planning.config import PlanningConfig
+        from gateway.planning.jobs import use_config
+
+        use_config(runtime, replace(PlanningConfig.from_settings(settings),
+                                    method=planning_method))
     token = await asyncio.to_thread(prepare, runtime)
     app = create_app(settings, runtime=runtime)
     runner = web.AppRunner(app, access_log=None)
@@ -211,3 +227,7 @@ async def run_demo(days: float, *, data_dir: Path, seed: int,
     finally:
         await runner.cleanup()
         runtime.close()
+        if planning_method is not None:
+            from gateway.planning.jobs import use_config
+
+            use_config(runtime, None)

@@ -42,13 +42,26 @@ def action_json(a: PlanAction) -> dict[str, Any]:
 
 
 def run_json(r: PlanRun) -> dict[str, Any]:
-    report = r.result.get("report", {}) if isinstance(r.result, dict) else {}
+    result = r.result if isinstance(r.result, dict) else {}
+    report = result.get("report", {})
     return {"id": r.id, "created_at": r.created_at.isoformat(), "trigger": r.trigger,
             "actor": r.actor, "status": r.status, "source": r.source,
+            "source_detail": result.get("source_detail", ""),
             "horizon_start": r.horizon_start.isoformat(), "periods": r.periods,
             "period_days": r.period_days, "cost": r.cost_total,
             "solver_status": r.solver_status, "gap": r.gap, "bound": report.get("bound"),
-            "method": report.get("method")}
+            "method": report.get("method"), **service_json(result),
+            "alerts": list(result.get("alerts") or [])}
+
+
+def service_json(result: dict[str, Any]) -> dict[str, Any]:
+    """Part-periods short under the plan and under the naive policy, and the signed
+    difference: negative when the plan has more shortages than naive (never hidden as 0)."""
+    naive_short, short = result.get("naive_stockouts"), result.get("stockouts")
+    avoided = (naive_short - short
+               if isinstance(naive_short, int) and isinstance(short, int) else None)
+    return {"stockouts": short, "naive_stockouts": naive_short, "stockouts_avoided": avoided,
+            "shortages_avoided": avoided}
 
 
 def run_detail(session: Any, r: PlanRun) -> dict[str, Any]:
@@ -121,12 +134,10 @@ async def list_plans(request: web.Request) -> web.Response:
 def current_json(r: PlanRun) -> dict[str, Any]:
     """The adopted plan in force, judged against the naive lot-for-lot policy."""
     result = r.result if isinstance(r.result, dict) else {}
-    naive_short, short = result.get("naive_stockouts"), result.get("stockouts")
-    avoided = (max(0, naive_short - short)
-               if isinstance(naive_short, int) and isinstance(short, int) else None)
     return {**run_json(r), "naive_cost": result.get("naive_cost"),
-            "stockouts": short, "naive_stockouts": naive_short, "stockouts_avoided": avoided,
-            "lines": len(r.lines)}
+            "operating_cost": (result.get("cost") or {}).get("operating"),
+            "naive_operating_cost": result.get("naive_operating_cost"),
+            "shortages": list(result.get("shortages") or []), "lines": len(r.lines)}
 
 
 def latest_adopted(session: Any) -> PlanRun | None:
@@ -222,6 +233,14 @@ _ACTION = {"type": "object", "required": ["id", "status", "business_id"],
                           "business_id": {"type": "string"}, "value": {"type": "number"},
                           "reasons": {"type": "array", "items": {"type": "string"}}}}
 
+_ALERT = {"type": "object", "required": ["part", "kind", "demand_at_risk"],
+          "properties": {"part": {"type": "string"},
+                         "kind": {"enum": ["no_supplier", "lead_time_beyond_horizon",
+                                           "no_capacity"]},
+                         "demand_at_risk": {"type": "integer"},
+                         "first_short_period": {"type": ["integer", "null"]},
+                         "message": {"type": "string"}}}
+
 OPENAPI = {
     "/api/v1/plans": {
         "post": {
@@ -248,7 +267,14 @@ OPENAPI = {
             "type": "object", "required": ["id", "cost"],
             "properties": {"id": {"type": "string"}, "cost": {"type": "number"},
                            "naive_cost": {"type": ["number", "null"]},
-                           "stockouts_avoided": {"type": ["integer", "null"]}}}),
+                           "stockouts": {"type": ["integer", "null"]},
+                           "naive_stockouts": {"type": ["integer", "null"]},
+                           "stockouts_avoided": {
+                               "type": ["integer", "null"],
+                               "description": "naive minus plan part-periods short; negative "
+                                              "when the plan has more"},
+                           "shortages_avoided": {"type": ["integer", "null"]},
+                           "alerts": {"type": "array", "items": _ALERT}}}),
             **problem_responses(401, 403, 404)}}},
     "/api/v1/plans/{id}": {"get": {
         "summary": "A plan run with its inputs, parameters, result, explained lines and actions",

@@ -273,6 +273,29 @@ def test_an_infeasible_plan_keeps_the_previous_one_and_sends_nothing(runtime) ->
 
 # --- the approval gate over HTTP ------------------------------------------------------------
 
+async def test_unplannable_parts_and_signed_shortages_reach_the_plans_api(client, runtime):
+    network(runtime, lead_days=2)  # 15 on hand, 10 a day, two days' lead: day 1 runs short
+    add_event(runtime, "demand", {"site": "STR2", "plan_date": day(0), "lines": [
+        {"part": "P-999", "period_start": day(i), "quantity": 5} for i in range(7)]},
+        partner="plant-erp")
+    resp = await client.post("/api/v1/plans", json={"reason": "test"}, headers=auth(OPERATOR))
+    assert resp.status == 201, await resp.text()
+    body = await (await client.get("/api/v1/plans/current", headers=auth(VIEWER))).json()
+    assert body["alerts"] == [{
+        "part": "P-999", "kind": "no_supplier", "demand_at_risk": 35, "first_short_period": 0,
+        "message": "part P-999: no supplier offers it; 35 units of demand at risk from period 0",
+    }]
+    assert body["stockouts_avoided"] == body["naive_stockouts"] - body["stockouts"]
+    assert body["shortages_avoided"] == body["stockouts_avoided"]
+    reasons = {(s["part"], s["reason"]) for s in body["shortages"]}
+    assert ("P-999", "no_supplier") in reasons and ("P-100", "lead_time") in reasons
+    assert body["source_detail"]
+    detail = await (await client.get(f"/api/v1/plans/{body['id']}",
+                                     headers=auth(VIEWER))).json()
+    assert detail["alerts"] == body["alerts"]
+    assert detail["result"]["alerts"][0]["demand_at_risk"] == 35
+
+
 async def test_the_approval_gate_holds_a_high_value_order_until_approved(client, runtime):
     network(runtime, price=5_000.0, demand=20)  # a day's 20 units: 100,000 > 50,000
     resp = await client.post("/api/v1/plans", json={"reason": "weekly"}, headers=auth(OPERATOR))

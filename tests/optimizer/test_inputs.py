@@ -53,9 +53,9 @@ def test_json_round_trip_keeps_everything():
         (lambda d: d["parts"][0].update(demand=[1, "x", 3, 4, 5, 6]), "$.parts[0].demand[1]"),
         (lambda d: d["parts"][0].update(demand=[1, 2]), "demand has 2 periods"),
         (lambda d: d["offers"][0].update(supplier="nobody"), "unknown supplier 'nobody'"),
-        (lambda d: d["offers"][0].update(multiple=0), "multiple must be >= 1"),
+        (lambda d: d["offers"][0].update(multiple=0), "multiple must be at least 1"),
         (lambda d: d["receipts"].append({"part": "P0001", "supplier": "S01", "quantity": -3,
-                                          "arrival_period": 0}), "negative quantity"),
+                                          "arrival_period": 0}), "quantity must not be negative"),
         (lambda d: d["suppliers"][0].update(capacity="lots"), "$.suppliers[0].capacity"),
         (lambda d: d.update(format="other/9"), "$.format"),
         (lambda d: d["parts"][0].update(stock_source={"as_of": "yesterday"}), "as_of"),
@@ -193,7 +193,7 @@ def test_hostile_json_never_crashes(data):
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("price", float("inf"), "usable number"), ("price", -1.0, "finite and not negative")],
+    [("price", float("inf"), "usable number"), ("price", -1.0, "price must not be negative")],
 )
 def test_non_finite_or_negative_prices_are_rejected(field, value, message):
     data = state_to_dict(generate(2, 2, 3, seed=1))

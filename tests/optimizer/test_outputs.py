@@ -82,7 +82,8 @@ def test_every_line_explains_itself():
     for ln in result.lines:
         assert all(0 <= t < state.periods and demand[ln.part][t] > 0 for t in ln.covers)
         assert set(ln.bound_by) <= {"capacity", "budget", "share", "moq", "multiple",
-                                    "lead_time", "frozen"}
+                                    "lead_time", "frozen", "safety_stock", "stock_ahead"}
+        assert ln.covers or ln.bound_by, f"{ln} explains nothing"
     assert any(ln.covers for ln in result.lines)
 
 

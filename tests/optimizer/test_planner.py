@@ -44,7 +44,7 @@ def test_adoption_rule_prefers_the_cheaper_fallback():
     )
     problem = compile_problem(state, PlanOptions())
     naive = naive_orders(problem)
-    fallback = ("naive", naive, evaluate(problem, naive).cost.total)
+    fallback = ("naive", naive, evaluate(problem, naive))
     dear = {(0, 1, 0): 10}  # feasible but buys everything from the dear supplier
     source, orders, reasons = adopt(problem, dear, fallback)
     assert source == "naive" and orders == naive and "more than the naive plan" in reasons[0]
@@ -76,11 +76,13 @@ def test_solver_status_is_the_solvers_own_at_a_time_limit():
     state = generate(60, 4, 20, seed=5)
     problem = compile_problem(state, PlanOptions())
     model = build_model(problem)
-    outcome = solve_model(model, problem, solver="highs", time_limit=0.5, rel_gap=0.0,
+    outcome = solve_model(model, problem, solver="highs", time_limit=1.0, rel_gap=0.0,
                           start=naive_orders(problem))
     assert outcome.status == "Time limit reached" and not outcome.proven_optimal
-    assert outcome.bound is not None and outcome.objective is not None
-    assert outcome.bound < outcome.objective
+    assert outcome.objective is not None  # the warm start at least
+    # A bound only if HiGHS got through its root LP in time (the line-stop binaries make the
+    # root slower); an unproven bound is None, never PuLP's "Optimal".
+    assert outcome.bound is None or outcome.bound < outcome.objective
 
 
 def test_decomposition_bound_is_below_the_proven_optimum():

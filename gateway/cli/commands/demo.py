@@ -23,7 +23,11 @@ from gateway.simulate.network import NetworkError, parse_injection
               help="outage:SUPPLIER:FROM-TO or capacity_drop:SUPPLIER:FROM-TO:FACTOR")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path),
               help="Keep the demo's data directory here instead of a temporary one.")
-def command(days: float, seed: int, inject: tuple[str, ...], keep: Path | None) -> None:
+@click.option("--compare-naive/--no-compare-naive", default=True, show_default=True,
+              help="Play the same scenario again under the naive lot-for-lot policy and "
+                   "compare the plant's stock-outs.")
+def command(days: float, seed: int, inject: tuple[str, ...], keep: Path | None,
+            compare_naive: bool) -> None:
     """Run a throw-away gateway with the demo network at full speed and summarise it."""
     try:
         injections = [parse_injection(text) for text in inject]
@@ -50,10 +54,28 @@ def command(days: float, seed: int, inject: tuple[str, ...], keep: Path | None) 
                                                on_tick=on_tick, injections=injections))
             except OSError as exc:
                 raise CliError(f"demo could not start: {exc}") from None
-    _print(console, summary)
+    naive = None
+    if compare_naive:
+        # The same scenario and seed, planned by the naive policy, in a throw-away directory.
+        with tempfile.TemporaryDirectory(prefix="edigate-demo-naive-") as tmp, Progress(
+                TextColumn("{task.description}"), BarColumn(),
+                TextColumn("day {task.completed:.1f}/{task.total:g}"), TimeElapsedColumn(),
+                console=console, transient=True) as progress:
+            task = progress.add_task("same scenario, naive lot-for-lot", total=days)
+
+            def naive_tick(sim) -> None:  # type: ignore[no-untyped-def]
+                progress.update(task, completed=min(sim.day, days))
+
+            try:
+                naive = asyncio.run(run_demo(days, data_dir=Path(tmp), seed=seed,
+                                             on_tick=naive_tick, injections=injections,
+                                             planning_method="naive"))
+            except OSError as exc:
+                raise CliError(f"demo could not start: {exc}") from None
+    _print(console, summary, naive)
 
 
-def _print(console: Console, summary) -> None:  # type: ignore[no-untyped-def]
+def _print(console: Console, summary, naive=None) -> None:  # type: ignore[no-untyped-def]
     table = Table(title="Documents received by channel and outcome")
     for col in ("channel", "outcome", "interchanges"):
         table.add_column(col, justify="right" if col == "interchanges" else "left")
@@ -79,7 +101,19 @@ def _print(console: Console, summary) -> None:  # type: ignore[no-untyped-def]
                      summary.reconciliation.get(partner, "n/a (part not available)"))
     console.print(dual)
     console.print(f"[bold]Plan cost[/] against the naive policy: {summary.plan}")
-    console.print(f"[bold]Stock-outs avoided[/]: {summary.stockouts} "
-                  f"(plant stock-out part-days in this run: {summary.stockout_part_days})")
+    planned = ""
+    if summary.plan_short is not None and summary.naive_short is not None:
+        planned = (f" (plan in force: {summary.plan_short} part-days short, naive lot-for-lot "
+                   f"on the same state: {summary.naive_short})")
+    console.print(f"[bold]Shortages avoided[/] by the plan in force: {summary.stockouts}"
+                  + planned)
+    if naive is not None:
+        diff = naive.stockout_part_days - summary.stockout_part_days
+        console.print(f"[bold]Plant stock-out part-days[/], same scenario: with the plans "
+                      f"{summary.stockout_part_days}, with naive lot-for-lot "
+                      f"{naive.stockout_part_days} ({diff:+d} avoided)")
+    else:
+        console.print(f"[bold]Plant stock-out part-days[/] in this run: "
+                      f"{summary.stockout_part_days} (naive not played: --no-compare-naive)")
     if summary.failures:
         console.print(f"[yellow]{summary.failures} supplier actions failed and were retried[/]")

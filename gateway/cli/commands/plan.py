@@ -152,13 +152,34 @@ def progress_bar(console: Console, first: str) -> Iterator[Callable[[str, float]
         yield report
 
 
+def _shortage_reasons(result: Plan) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for shortage in result.shortages:
+        counts[shortage.reason] = counts.get(shortage.reason, 0) + len(shortage.periods)
+    return counts
+
+
 def _summary(console: Console, result: Plan, max_lines: int) -> None:
     r = result.report
     table = Table(title="Plan", show_header=False)
     table.add_row("adopted", result.source)
+    if result.source_detail:
+        table.add_row("why", result.source_detail)
+    if result.stockouts is not None and result.naive_stockouts is not None:
+        avoided = result.naive_stockouts - result.stockouts
+        table.add_row("part-periods short", f"{result.stockouts} (naive lot-for-lot: "
+                      f"{result.naive_stockouts}; avoided {avoided:+d})")
+    for reason, count in _shortage_reasons(result).items():
+        table.add_row("short because", f"{reason.replace('_', ' ')}: {count} part-periods")
+    for alert in result.alerts:
+        table.add_row("[red]alert[/]", alert.message)
     table.add_row("method / solver", f"{r.method} / {r.solver}")
     table.add_row("solver status", r.status)
-    table.add_row("cost", f"{result.cost.total:,.2f}")
+    table.add_row("cost", f"{result.cost.operating:,.2f}"
+                  + (f" (naive {result.naive_operating_cost:,.2f})"
+                     if result.naive_operating_cost is not None else "")
+                  + (f", line-stop charges {result.cost.line_stop:,.0f}"
+                     if result.cost.line_stop else ""))
     if result.fallback_cost is not None and result.fallback_cost > 0:
         table.add_row(
             "fallback cost",
@@ -169,7 +190,9 @@ def _summary(console: Console, result: Plan, max_lines: int) -> None:
     if r.gap is not None:
         table.add_row("gap", f"{r.gap:.2%}")
     table.add_row("time", f"build {r.build_seconds:.2f}s, solve {r.solve_seconds:.2f}s"
-                  + (f", {r.iterations} iterations" if r.iterations else ""))
+                  + (f", {r.iterations} iterations" if r.iterations else "")
+                  + (f"; wall {result.wall_seconds:.1f}s of a {result.time_limit:g}s limit"
+                     if result.wall_seconds is not None and result.time_limit else ""))
     c = result.cost
     table.add_row("breakdown", f"purchase {c.purchase:,.0f}, ordering {c.ordering:,.0f}, "
                   f"holding {c.holding:,.0f}, backlog {c.backlog:,.0f}, "
