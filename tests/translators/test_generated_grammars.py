@@ -178,8 +178,9 @@ def test_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
         committed = ROOT / "translators" / "codelists" / "edifact" / f"{ref}.json"
         (tmp_path / "translators" / "codelists" / "edifact" / f"{ref}.json").write_bytes(
             committed.read_bytes())
-    subprocess.run([sys.executable, str(GENERATOR), source, "--out", str(out)], check=True,
-                   capture_output=True)
+    run = subprocess.run([sys.executable, str(GENERATOR), source, "--out", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
     for directory in DIRECTORIES:
         compared = filecmp.dircmp(out / "edifact" / directory, GRAMMARS_DIR / "edifact" / directory)
         assert not compared.left_only and not compared.right_only, directory

@@ -52,7 +52,8 @@ def test_required_grammars_exist_and_compile() -> None:
     ("edifact", "ORDRSP", "D10A", "D10A", False), ("edifact", "DELFOR", "D04A", "D04A", False),
     ("edifact", "ORDRSP", "D11A", "D10B", True), ("edifact", "ORDERS", "D20B", "D10B", True),
     ("edifact", "ORDERS", "D90A", "D93A", True), ("edifact", "APERAK", "D93A", "D95A", True),
-    ("edifact", "DESADV", "096A", "D96A", True), ("edifact", "CONTRL", "22", "service", False),
+    ("edifact", "DESADV", "096A", "D96A", True), ("edifact", "INVOIC", "S93A", "D93A", True),
+    ("edifact", "ORDERS", "d01b", "D01B", True), ("edifact", "CONTRL", "22", "service", False),
 ])
 def test_version_resolution(standard: str, message: str, version: str, directory: str,
                             substituted: bool) -> None:

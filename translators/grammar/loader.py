@@ -306,11 +306,13 @@ def _x12_key(version: str) -> int | None:
     return int(head) if len(head) == 6 and head.isascii() and head.isdigit() else None
 
 
-_EDIFACT_VERSION = re.compile(r"^[D0]?(\d{2})([A-Z])$")
+# 0052 is "D" (directory) in nearly every message; "S" (the standard directories S93A...),
+# "0" or nothing occur too: all are read as the D directory of that year and release.
+_EDIFACT_VERSION = re.compile(r"^[A-Z0-9]?(\d{2})([A-Z])$")
 
 
 def edifact_directory_name(version: str) -> str | None:
-    """"D96A" for "D96A", "d96a", "096A" or "96A"; None for anything else."""
+    """"D96A" for "D96A", "d96a", "096A", "S96A" or "96A"; None for anything else."""
     match = _EDIFACT_VERSION.match(version.strip().upper()) if len(version) <= 8 else None
     return f"D{match.group(1)}{match.group(2)}" if match else None
 
