@@ -211,6 +211,11 @@ def _too_long(result: TranslationResult) -> list[dict[str, Any]]:
                           "severity": "error", "element": field_name,
                           "message": f"{where} is {len(text)} characters; the standard allows "
                                      f"at most {limit}"})
+        elif "\x00" in text:
+            # No character set of either standard has NUL, and PostgreSQL refuses it in text.
+            found.append({"code": "value-not-allowed", "level": "interchange",
+                          "severity": "error", "element": field_name,
+                          "message": f"{where} contains a NUL character"})
 
     for ix in result.interchanges:
         check(ix.standard, "sender_id", ix.sender_id, "the interchange sender id")
@@ -334,11 +339,14 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                                    message.message_control, "status": message.status,
                                    "errors": len(message.errors)}
         problems = schema_problems[index]
-        if (not problems and message.event is not None
-                and len(str(message.event.business_key or "")) > BUSINESS_KEY_LIMIT):
+        key_text = "" if message.event is None else str(message.event.business_key or "")
+        if not problems and len(key_text) > BUSINESS_KEY_LIMIT:
             problems = [{"path": "business_key", "code": "value-too-long",
-                         "message": f"the business key is {len(message.event.business_key)} "
-                                    f"characters; at most {BUSINESS_KEY_LIMIT} are kept"}]
+                         "message": f"the business key is {len(key_text)} characters; at "
+                                    f"most {BUSINESS_KEY_LIMIT} are kept"}]
+        elif not problems and "\x00" in key_text:
+            problems = [{"path": "business_key", "code": "value-not-allowed",
+                         "message": "the business key contains a NUL character"}]
         if problems and message.status in ("accepted", "accepted_with_errors"):
             # Syntactically sound (the acknowledgment says so) but its event breaks the
             # contract: consumers never see it; the report says exactly which field and why.
@@ -458,7 +466,7 @@ def _finish(row: Interchange, status: str, now: datetime, *, report: dict[str, A
             http_status: int | None = None, detail: str = "",
             messages: list[dict[str, Any]] | None = None, reason: str = "") -> Outcome:
     row.status = status
-    row.status_detail = detail
+    row.status_detail = detail.replace("\x00", "\\x00")  # partner data; PostgreSQL text
     row.processed_at = now
     row.next_attempt_at = None
     if status == STATUS_QUARANTINED:

@@ -150,3 +150,11 @@ def test_a_busy_port_is_one_line_and_never_listening(tmp_path) -> None:
     errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
     assert errors == [f"edigate: error: cannot listen on 127.0.0.1:{server.port}: "
                       "Address already in use"], done.stderr
+
+
+async def test_a_nul_in_event_data_that_becomes_a_column_is_invalid(client, runtime) -> None:
+    resp = await client.post("/api/v1/events", json=_event("PO\x001"), headers=auth(NOVA))
+    assert resp.status in (400, 422), await resp.text()
+    assert resp.content_type == "application/problem+json"
+    with runtime.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == 0

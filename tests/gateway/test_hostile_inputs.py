@@ -98,3 +98,15 @@ async def test_envelope_values_longer_than_the_standard_are_a_validation_error(
         assert field in problem["detail"] and "the standard allows at most" in problem["detail"]
         codes = [e["code"] for e in problem["errors"]["errors"]]
         assert "value-too-long" in codes
+
+
+async def test_a_nul_in_an_order_number_is_refused_at_once(client, runtime) -> None:
+    """No poison retries for a value no column can hold: the message's event is invalid."""
+    body = x12_850(610).replace(b"BEG*00*SA*PO0000610", b"BEG*00*SA*PO\x00000610")
+    resp = await client.post("/edi", data=body, headers=auth(BOLT))
+    answer = await resp.json()
+    assert resp.status in (200, 422), answer
+    assert answer["outcome"] in ("partial", "rejected"), answer
+    with runtime.sessions() as s:
+        row = s.get(Interchange, answer["interchange_id"])
+        assert row.attempts == 1 and row.next_attempt_at is None
