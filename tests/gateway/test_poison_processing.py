@@ -5,6 +5,7 @@ PostgreSQL (the ``engine`` fixture)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,8 +18,9 @@ from gateway.jobs.resume import pending_interchanges, resume_inbox
 from gateway.pipeline import process
 from gateway.pipeline.replay import replay
 from gateway.storage.models import Interchange, OutboxItem
+from gateway.web.auth import SESSION_COOKIE
 from tests.gateway.edi_samples import x12_850
-from tests.gateway.gateway_app import BOLT, auth
+from tests.gateway.gateway_app import BOLT, OPERATOR, auth
 
 
 def _quarantined_poison() -> float:
@@ -93,6 +95,16 @@ async def test_a_failing_interchange_is_retried_then_quarantined_with_a_negative
     assert problem["duplicate"] is True
     shown = await (await client.get(f"/interchanges/{ident}", headers=auth(BOLT))).json()
     assert shown["attempts"] == 3 and shown["status"] == "quarantined"
+
+    # The dashboard: a poison card on the overview, attempts and the ack on the detail page.
+    client.session.cookie_jar.update_cookies({SESSION_COOKIE: OPERATOR})
+    overview = await (await client.get("/")).text()
+    card = re.search(r'<div class="n">(\d+)</div><div class="l">poison \(processing failed\)',
+                     overview)
+    assert card is not None and card.group(1) == "1", overview[:2000]
+    detail = await (await client.get(f"/dashboard/interchanges/{ident}")).text()
+    assert "processing attempts</th><td>3</td>" in detail
+    assert "negative acknowledgment queued" in detail
 
 
 async def test_a_failure_waits_for_its_backoff(client, runtime, broken_translation) -> None:
