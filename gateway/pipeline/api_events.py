@@ -119,6 +119,10 @@ def ingest_events(session: Session, row: Interchange, body: bytes, *, partner_id
         event_type, version = registry.type_and_version(event)
         data = event.get("data") or {}
         key = registry.business_key_of(event_type, data)
+        if len(key) > 200 or "\x00" in key:
+            return _problem(422, "invalid-event", "Invalid event",
+                            f"event {event_id}: its business key is longer than 200 "
+                            "characters or contains a NUL character; nothing was stored")
         envelope = {k: v for k, v in event.items() if k != "data"}
         envelope.update(partner=partner_id, path="api", interchangeid=row.id)
         session.add(Event(

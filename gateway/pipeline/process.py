@@ -26,6 +26,13 @@ from gateway.observability import metrics
 from gateway.outbound.acks import apply_functional_ack
 from gateway.outbound.routing import RoutingError, edi_channel
 from gateway.pipeline.identity import check_sender
+from gateway.pipeline.limits import (
+    BUSINESS_KEY_LIMIT,
+    ENVELOPE_LIMITS,
+    bounded_error_report,
+    envelope_faults,
+    fit,
+)
 from gateway.pipeline.overlays import overlays_for
 from gateway.storage.models import Event, Interchange, OutboxItem, Partner
 from gateway.storage.repositories import allocate_control_numbers
@@ -33,7 +40,6 @@ from gateway.storage.retry import SCOPES, lock_counters, retry_on_conflict
 from schemas import default_registry
 from schemas.envelope import edi_event_envelope
 from translators import TranslationResult, build_acknowledgments, translate
-from translators.result import is_error
 
 log = logging.getLogger("edigate.pipeline")
 
@@ -186,93 +192,6 @@ def process_received(sessions: sessionmaker[Session], interchange_id: str, *, da
                               policy=policy)
 
 
-# What the standards allow in the envelope values we store in columns (UN/EDIFACT ISO 9735:
-# UNB 0004/0010 an..35, 0020/0048/0062 an..14; X12: ISA06/ISA08 15, ISA13/GS06 9, ST02 4..9).
-# The columns hold at least this much; a longer value is a validation error before any insert,
-# the same on SQLite (which would store it) and PostgreSQL (which would refuse the insert).
-ENVELOPE_LIMITS: dict[str, dict[str, int]] = {
-    "edifact": {"sender_id": 35, "receiver_id": 35, "control_number": 14, "group": 14,
-                "message": 14},
-    "x12": {"sender_id": 15, "receiver_id": 15, "control_number": 9, "group": 9, "message": 9},
-}
-# Columns an event fills from partner data (Event.business_key / subject).
-BUSINESS_KEY_LIMIT = 200
-
-
-def _too_long(result: TranslationResult) -> list[dict[str, Any]]:
-    """Envelope values longer than their standard allows, as error-report entries."""
-    found: list[dict[str, Any]] = []
-
-    def check(standard: str, field_name: str, value: object, where: str) -> None:
-        limit = ENVELOPE_LIMITS.get(standard, ENVELOPE_LIMITS["edifact"])[field_name]
-        text = "" if value is None else str(value)
-        if len(text) > limit:
-            found.append({"code": "value-too-long", "level": "interchange",
-                          "severity": "error", "element": field_name,
-                          "message": f"{where} is {len(text)} characters; the standard allows "
-                                     f"at most {limit}"})
-
-    for ix in result.interchanges:
-        check(ix.standard, "sender_id", ix.sender_id, "the interchange sender id")
-        check(ix.standard, "receiver_id", ix.receiver_id, "the interchange receiver id")
-        check(ix.standard, "control_number", ix.control_number,
-              "the interchange control number")
-    standards = [ix.standard for ix in result.interchanges]
-    for message in result.messages:
-        standard = standards[message.interchange_index] if message.interchange_index < len(
-            standards) else "edifact"
-        check(standard, "message", message.message_control, "a message control number")
-        check(standard, "group", message.group_control, "a group control number")
-    return found
-
-
-# Errors kept in a stored report and in the answer. A hostile document can carry a fault per
-# segment (30,000 of them): reporting each one made a 25 MB report that took half a minute
-# to build, was written to the database and encoded on the event loop. Past this many, the
-# report keeps the first ones (by position) and counts the rest.
-MAX_REPORTED_ERRORS = 500
-MAX_ERRORS_PER_ENTRY = 100
-
-
-def bounded_error_report(result: TranslationResult) -> dict[str, Any]:
-    """``result.error_report()``, with at most :data:`MAX_REPORTED_ERRORS` errors listed."""
-    errors = result.all_errors
-    if len(errors) <= MAX_REPORTED_ERRORS:
-        return result.error_report()
-
-    def listed(found: list[Any], limit: int = MAX_ERRORS_PER_ENTRY) -> list[dict[str, Any]]:
-        return [e.to_json() for e in found[:limit]]
-
-    first = sorted((e for e in errors), key=lambda e: (e.offset is None, e.offset or 0))
-    serious = sum(1 for e in errors if is_error(e))
-    return {
-        "ok": False,
-        "error_count": serious,
-        "warning_count": len(errors) - serious,
-        "errors": listed(first, MAX_REPORTED_ERRORS),
-        "errors_not_listed": len(errors) - MAX_REPORTED_ERRORS,
-        "interchanges": [
-            {"standard": ix.standard, "control_number": ix.control_number,
-             "sender_id": ix.sender_id, "receiver_id": ix.receiver_id,
-             "errors": listed(ix.errors),
-             "groups": [{"control_number": g.control, "functional_id": g.functional_id,
-                         "version": g.version, "errors": listed(g.errors)}
-                        for g in ix.groups]}
-            for ix in result.interchanges[:MAX_ERRORS_PER_ENTRY]
-        ],
-        "messages": [
-            {"message_type": m.message_type, "message_control": m.message_control,
-             "group_control": m.group_control, "interchange_control": m.interchange_control,
-             "status": m.status, "errors": listed(m.errors)}
-            for m in result.messages
-        ],
-    }
-
-
-def _fit(value: object, limit: int) -> str:
-    return ("" if value is None else str(value))[:limit]
-
-
 def process_interchange(session: Session, interchange_id: str, *, data_dir: Path,
                         now: datetime | None = None,
                         prepared: Prepared | None = None,
@@ -301,11 +220,11 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                        detail="no EDIFACT or X12 interchange found in the body")
     first = result.interchanges[0]
     limits = ENVELOPE_LIMITS.get(first.standard, ENVELOPE_LIMITS["edifact"])
-    row.standard = _fit(first.standard, 16)
-    row.sender_id = _fit(first.sender_id, limits["sender_id"])
-    row.receiver_id = _fit(first.receiver_id, limits["receiver_id"])
-    row.control_number = _fit(first.control_number, limits["control_number"])
-    too_long = _too_long(result)
+    row.standard = fit(first.standard, 16)
+    row.sender_id = fit(first.sender_id, limits["sender_id"])
+    row.receiver_id = fit(first.receiver_id, limits["receiver_id"])
+    row.control_number = fit(first.control_number, limits["control_number"])
+    too_long = envelope_faults(result)
     if too_long:
         report["ok"] = False
         report["errors"] = [*too_long, *report.get("errors", [])]
@@ -334,11 +253,14 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                                    message.message_control, "status": message.status,
                                    "errors": len(message.errors)}
         problems = schema_problems[index]
-        if (not problems and message.event is not None
-                and len(str(message.event.business_key or "")) > BUSINESS_KEY_LIMIT):
+        key_text = "" if message.event is None else str(message.event.business_key or "")
+        if not problems and len(key_text) > BUSINESS_KEY_LIMIT:
             problems = [{"path": "business_key", "code": "value-too-long",
-                         "message": f"the business key is {len(message.event.business_key)} "
-                                    f"characters; at most {BUSINESS_KEY_LIMIT} are kept"}]
+                         "message": f"the business key is {len(key_text)} characters; at "
+                                    f"most {BUSINESS_KEY_LIMIT} are kept"}]
+        elif not problems and "\x00" in key_text:
+            problems = [{"path": "business_key", "code": "value-not-allowed",
+                         "message": "the business key contains a NUL character"}]
         if problems and message.status in ("accepted", "accepted_with_errors"):
             # Syntactically sound (the acknowledgment says so) but its event breaks the
             # contract: consumers never see it; the report says exactly which field and why.
@@ -458,7 +380,7 @@ def _finish(row: Interchange, status: str, now: datetime, *, report: dict[str, A
             http_status: int | None = None, detail: str = "",
             messages: list[dict[str, Any]] | None = None, reason: str = "") -> Outcome:
     row.status = status
-    row.status_detail = detail
+    row.status_detail = detail.replace("\x00", "\\x00")  # partner data; PostgreSQL text
     row.processed_at = now
     row.next_attempt_at = None
     if status == STATUS_QUARANTINED:

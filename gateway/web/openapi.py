@@ -66,11 +66,30 @@ COMPONENTS: dict[str, Any] = {
 }
 
 
+# No identifier, name or filter value contains NUL (the problem middleware answers 400):
+# every free-text path and query parameter says so.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _no_nul(operations: dict[str, Any]) -> None:
+    for operation in operations.values():
+        if not isinstance(operation, dict):
+            continue
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema")
+            if (parameter.get("in") in ("path", "query") and isinstance(schema, dict)
+                    and schema.get("type") == "string"
+                    and not {"pattern", "enum", "format", "const"} & schema.keys()):
+                parameter["schema"] = {**schema, "pattern": NO_NUL}
+
+
 def build_spec(modules: list[ModuleType]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for module in modules:
         for path, operations in getattr(module, "OPENAPI", {}).items():
             paths.setdefault(path, {}).update(operations)
+    for operations in paths.values():
+        _no_nul(operations)
     paths["/openapi.json"] = {"get": {
         "summary": "This description", "operationId": "openapi", "security": [],
         "responses": {"200": json_response("OpenAPI 3.1 document")}}}

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from gateway.observability.logging import MalformedRequestFilter, quiet_malformed_requests
 from gateway.storage.models import Event, IdempotencyKey
 from gateway.web import body as body_module
-from tests.gateway.gateway_app import BOLT, NOVA, auth
+from tests.gateway.gateway_app import BOLT, NOVA, app_for, auth, make_runtime
 from tests.gateway.live_server import ROOT, LiveServer
 
 
@@ -82,8 +82,10 @@ async def test_event_attributes_longer_than_their_columns_are_invalid(client) ->
         assert any(e["pointer"] == pointer for e in body["errors"]), body
 
 
-async def test_a_trickled_body_times_out(client, monkeypatch) -> None:
-    monkeypatch.setattr(body_module, "BODY_TIMEOUT", 0.5)
+async def test_a_trickled_body_times_out(engine, tmp_path, aiohttp_client) -> None:
+    runtime = make_runtime(engine, tmp_path, body_timeout_seconds=0.5)
+    client = await aiohttp_client(app_for(runtime))
+    assert body_module.body_timeout  # server.body_timeout_seconds is what it reads
     reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
     writer.write(b"POST /edi HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + BOLT.encode()
                  + b"\r\nContent-Length: 1000\r\n\r\nISA*")
@@ -102,6 +104,7 @@ async def test_a_trickled_body_times_out(client, monkeypatch) -> None:
     finally:
         task.cancel()
         writer.close()
+    runtime.stop_threads()
     assert status_line.startswith(b"HTTP/1.1 408"), status_line
     assert time.monotonic() - started < 3
 
@@ -150,3 +153,11 @@ def test_a_busy_port_is_one_line_and_never_listening(tmp_path) -> None:
     errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
     assert errors == [f"edigate: error: cannot listen on 127.0.0.1:{server.port}: "
                       "Address already in use"], done.stderr
+
+
+async def test_a_nul_in_event_data_that_becomes_a_column_is_invalid(client, runtime) -> None:
+    resp = await client.post("/api/v1/events", json=_event("PO\x001"), headers=auth(NOVA))
+    assert resp.status in (400, 422), await resp.text()
+    assert resp.content_type == "application/problem+json"
+    with runtime.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == 0

@@ -98,3 +98,30 @@ async def test_envelope_values_longer_than_the_standard_are_a_validation_error(
         assert field in problem["detail"] and "the standard allows at most" in problem["detail"]
         codes = [e["code"] for e in problem["errors"]["errors"]]
         assert "value-too-long" in codes
+
+
+async def test_a_nul_in_an_order_number_is_refused_at_once(client, runtime) -> None:
+    """No poison retries for a value no column can hold: the message's event is invalid."""
+    body = x12_850(610).replace(b"BEG*00*SA*PO0000610", b"BEG*00*SA*PO\x00000610")
+    resp = await client.post("/edi", data=body, headers=auth(BOLT))
+    answer = await resp.json()
+    assert resp.status in (200, 422), answer
+    assert answer["outcome"] in ("partial", "rejected"), answer
+    with runtime.sessions() as s:
+        row = s.get(Interchange, answer["interchange_id"])
+        assert row.attempts == 1 and row.next_attempt_at is None
+
+
+def test_columns_hold_what_the_standards_allow() -> None:
+    """Every envelope value the standards allow fits its column on PostgreSQL."""
+    from gateway.pipeline.limits import BUSINESS_KEY_LIMIT, ENVELOPE_LIMITS
+    from gateway.storage.models import Event
+
+    columns = Interchange.__table__.c
+    for limits in ENVELOPE_LIMITS.values():
+        assert columns.sender_id.type.length >= limits["sender_id"]
+        assert columns.receiver_id.type.length >= limits["receiver_id"]
+        assert columns.control_number.type.length >= limits["control_number"]
+        assert Event.__table__.c.message_ref.type.length >= limits["message"]
+    assert Event.__table__.c.business_key.type.length >= BUSINESS_KEY_LIMIT
+    assert Event.__table__.c.subject.type.length >= BUSINESS_KEY_LIMIT

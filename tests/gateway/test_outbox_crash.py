@@ -17,10 +17,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from gateway.inbox.spool import spool_bytes
+from gateway.inbox.store import accept
 from gateway.outbound.enqueue import OurIdentity, enqueue_document
+from gateway.partners.profile import load_profiles
+from gateway.planning.outbox import WAITING, enqueuer
 from gateway.storage.db import session_factory
-from gateway.storage.models import OutboxAttempt, OutboxItem
+from gateway.storage.models import Interchange, OutboxAttempt, OutboxItem
+from gateway.storage.models_planning import RELEASED, PlanAction
+from gateway.storage.repositories import upsert_partner
+from gateway.storage.retry import retry_on_conflict
 from tests.conftest import _truncate_all
+from tests.gateway.edi_samples import x12_850
 from tests.gateway.live_server import ROOT
 from tests.gateway.outbox_helpers import FakeSupplier, order, webhook_partner
 
@@ -41,10 +49,11 @@ def _env(engine, data_dir: Path) -> dict[str, str]:
     return env
 
 
-async def _dispatcher(env: dict[str, str], worker: str) -> asyncio.subprocess.Process:
+async def _dispatcher(env: dict[str, str], worker: str,
+                      lease: str = "1") -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "gateway", "outbox", "dispatch", "--worker", worker,
-        "--lease", "1", "--interval", "0.1", "--concurrency", "4", cwd=ROOT, env=env,
+        "--lease", lease, "--interval", "0.1", "--concurrency", "4", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
@@ -117,25 +126,98 @@ async def test_sigkill_mid_delivery_loses_nothing(engine, tmp_path) -> None:
 
 
 async def test_two_dispatchers_share_the_work_without_duplicates(pg_engine, tmp_path) -> None:
-    """PostgreSQL only: sharing through FOR UPDATE SKIP LOCKED is what several processes use."""
+    """PostgreSQL only: sharing through FOR UPDATE SKIP LOCKED is what several processes use.
+
+    Under mixed load: while the two dispatchers deliver, two inbox workers process inbound
+    850s of an X12 partner (each acknowledgment takes its counters, message first in the
+    builder) and plan actions for the same partner are rendered (taking the counters
+    interchange first) and dispatched with the acknowledgments. No deadlock is reported and
+    every plan action is sent or explicitly waiting."""
+    from tests.gateway.test_lock_order import _deadlocks, _plan_action
+
     engine = pg_engine
-    count = 1000
+    count, inbound, actions = 1000, 100, 40
+    before = _deadlocks(engine)
     supplier = await FakeSupplier().start()
+    sessions = session_factory(engine)
     try:
         _enqueue(engine, supplier.url, count)
+        with sessions.begin() as session:
+            for profile in load_profiles(ROOT / "fixtures" / "partners"):
+                if profile.id == "bolt-supply":
+                    upsert_partner(session, profile, now=datetime.now(UTC), actor="test")
         env = _env(engine, tmp_path)
-        procs = [await _dispatcher(env, "a"), await _dispatcher(env, "b")]
+        # A lease longer than a delivery under this load: a 1 s lease expires while the
+        # machine is busy and the other dispatcher delivers the row again (at least once;
+        # the SIGKILL test covers leases that run out).
+        procs = [await _dispatcher(env, "a", lease="60"), await _dispatcher(env, "b", lease="60"),
+                 await _worker(env), await _worker(env)]
+
+        def receive() -> None:
+            for n in range(inbound):
+                with sessions.begin() as session:
+                    # Over SFTP: the 997 goes back to the mailbox through the dispatchers.
+                    accept(session, spool_bytes(x12_850(20_000 + n), tmp_path, 1 << 20),
+                           data_dir=tmp_path, partner_id="bolt-supply", channel="sftp",
+                           now=datetime.now(UTC))
+
+        def plan() -> None:
+            enqueue = enqueuer(OURS)
+            for n in range(actions):
+                def one(n: int = n) -> None:
+                    with sessions.begin() as session:
+                        enqueue(session, _plan_action(session, "bolt-supply", n),
+                                datetime.now(UTC))
+                retry_on_conflict(one)
+
+        stderr = ""
         try:
-            await _wait_all_sent(engine, timeout=180)
+            await asyncio.gather(asyncio.to_thread(receive), asyncio.to_thread(plan))
+            await _wait_all_sent(engine, timeout=240)
+            deadline = asyncio.get_running_loop().time() + 120
+            while _received(engine):
+                assert asyncio.get_running_loop().time() < deadline, "inbound still waiting"
+                await asyncio.sleep(0.2)
+            await _wait_all_sent(engine, timeout=120)  # the last acknowledgments
         finally:
             for proc in procs:
                 proc.terminate()
-                await proc.communicate()
+                stderr += (await proc.communicate())[1].decode()
         repeats = _check(supplier, count)
         assert max(repeats.values()) == 1, "no order was delivered twice"
-        with session_factory(engine)() as session:
+        with sessions() as session:
             by_worker = dict(session.execute(select(OutboxAttempt.worker, func.count())
                                              .group_by(OutboxAttempt.worker)).all())
-        assert set(by_worker) == {"a", "b"} and sum(by_worker.values()) == count
+            edi = session.scalar(select(func.count()).select_from(OutboxItem).where(
+                OutboxItem.partner_id == "bolt-supply"))
+            rows = session.scalars(select(PlanAction)).all()
+            assert len(rows) == actions
+            for action in rows:
+                if action.decision_reason.startswith(WAITING):
+                    continue  # explicitly waiting for the planning job's requeue
+                assert action.status == RELEASED and action.outbox_ids, action.decision_reason
+                statuses = session.scalars(select(OutboxItem.status).where(
+                    OutboxItem.id.in_(action.outbox_ids))).all()
+                assert statuses and set(statuses) <= {"sent", "acked"}
+            processed = session.scalar(select(func.count()).select_from(Interchange).where(
+                Interchange.direction == "in", Interchange.status == "processed"))
+        assert processed == inbound
+        assert edi == inbound + actions
+        assert set(by_worker) == {"a", "b"} and sum(by_worker.values()) == count + edi
+        assert "deadlock" not in stderr.lower() and "Traceback" not in stderr, stderr[-3000:]
+        await asyncio.sleep(0.6)  # statistics are flushed asynchronously
+        assert _deadlocks(engine) == before, "PostgreSQL reported deadlocks"
     finally:
         await supplier.stop()
+
+
+async def _worker(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "work", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+def _received(engine) -> int:
+    with session_factory(engine)() as session:
+        return session.scalar(select(func.count()).select_from(Interchange).where(
+            Interchange.direction == "in", Interchange.status == "received")) or 0

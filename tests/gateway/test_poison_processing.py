@@ -5,6 +5,7 @@ PostgreSQL (the ``engine`` fixture)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,8 +18,9 @@ from gateway.jobs.resume import pending_interchanges, resume_inbox
 from gateway.pipeline import process
 from gateway.pipeline.replay import replay
 from gateway.storage.models import Interchange, OutboxItem
+from gateway.web.auth import SESSION_COOKIE
 from tests.gateway.edi_samples import x12_850
-from tests.gateway.gateway_app import BOLT, auth
+from tests.gateway.gateway_app import BOLT, OPERATOR, auth
 
 
 def _quarantined_poison() -> float:
@@ -93,6 +95,16 @@ async def test_a_failing_interchange_is_retried_then_quarantined_with_a_negative
     assert problem["duplicate"] is True
     shown = await (await client.get(f"/interchanges/{ident}", headers=auth(BOLT))).json()
     assert shown["attempts"] == 3 and shown["status"] == "quarantined"
+
+    # The dashboard: a poison card on the overview, attempts and the ack on the detail page.
+    client.session.cookie_jar.update_cookies({SESSION_COOKIE: OPERATOR})
+    overview = await (await client.get("/")).text()
+    card = re.search(r'<div class="n">(\d+)</div><div class="l">poison \(processing failed\)',
+                     overview)
+    assert card is not None and card.group(1) == "1", overview[:2000]
+    detail = await (await client.get(f"/dashboard/interchanges/{ident}")).text()
+    assert "processing attempts</th><td>3</td>" in detail
+    assert "negative acknowledgment queued" in detail
 
 
 async def test_a_failure_waits_for_its_backoff(client, runtime, broken_translation) -> None:
@@ -178,3 +190,33 @@ async def test_replaying_a_rejected_interchange_does_not_resend_its_ack(client, 
                         data_dir=runtime.settings.data_path, resend_ack=True)
     assert forced.status == "rejected" and len(forced.ack_ids) == 1 and acks() == 2
     assert forced.to_json()["acknowledgment"].startswith("sent: 1 acknowledgment(s) (asked")
+
+
+def test_edigate_replay_says_whether_it_sends_an_ack(tmp_path) -> None:
+    import json
+
+    from gateway.inbox.spool import spool_bytes
+    from gateway.inbox.store import accept
+    from gateway.pipeline.process import process_received
+    from gateway.storage.db import make_engine, session_factory
+    from tests.gateway.live_server import PARTNERS
+    from tests.gateway.test_cli_foundation import edigate
+
+    edigate("db", "upgrade", data_dir=tmp_path, check=True)
+    edigate("partners", "import", str(PARTNERS), data_dir=tmp_path, check=True)
+    engine = make_engine(f"sqlite:///{tmp_path / 'edigate.db'}")
+    sessions = session_factory(engine)
+    rejected = x12_850(506).replace(b"BEG*00*SA*PO0000506**20261122~\n", b"")
+    with sessions.begin() as s:
+        ident = accept(s, spool_bytes(rejected, tmp_path, 1 << 20), data_dir=tmp_path,
+                       partner_id="bolt-supply", channel="http",
+                       now=datetime.now(UTC)).interchange.id
+    assert process_received(sessions, ident, data_dir=tmp_path).status == "rejected"
+    engine.dispose()
+
+    again = edigate("replay", ident, "--reason", "look", data_dir=tmp_path)
+    assert again.returncode == 1 and "Traceback" not in again.stderr, again.stderr
+    assert json.loads(again.stdout)["acknowledgment"].startswith("not sent")
+    forced = edigate("replay", ident, "--reason", "lost", "--resend-ack", data_dir=tmp_path)
+    body = json.loads(forced.stdout)
+    assert body["acknowledgment"].startswith("sent: 1") and len(body["acknowledgments"]) == 1
