@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from optimizer.costs import Orders, evaluate, part_cost
+from optimizer.costs import Evaluation, Orders, evaluate, part_key
 from optimizer.dp import StageCosts, solve_part
 from optimizer.naive import Ledger, naive_part
 from optimizer.problem import Problem
@@ -110,11 +110,23 @@ def decompose(
     best_orders: dict[tuple[int, int, int], int] | None = None
     upper = math.inf
     scale = 1.0  # the best plan's operating cost: what the gap is measured against
+    # With service first, plans are ranked (part-periods short, cost): a cheaper plan with
+    # more shortages never replaces the best, so the result is always adoptable.
+    service = problem.options.service_first
+    best_short = math.inf
+
+    def better(ev: Evaluation) -> bool:
+        if not ev.feasible:
+            return False
+        if service and ev.shortages != best_short:
+            return ev.shortages < best_short
+        return ev.cost.total < upper - 1e-9 * max(1.0, abs(upper))
+
     if incumbent is not None:
         ev = evaluate(problem, incumbent)
         if ev.feasible:
             best_orders, upper = dict(incumbent), ev.cost.total
-            scale = max(ev.cost.operating, 1e-9)
+            scale, best_short = max(ev.cost.operating, 1e-9), ev.shortages
 
     def close(lower: float) -> bool:
         return math.isfinite(upper) and upper - lower <= rel_gap * scale
@@ -154,9 +166,10 @@ def decompose(
         else:
             theta = max(theta * 0.6, 1e-5)
         relaxed_eval = evaluate(problem, relaxed)
-        if relaxed_eval.feasible and relaxed_eval.cost.total < upper:
+        if better(relaxed_eval):
             best_orders, upper = relaxed, relaxed_eval.cost.total
             scale = max(relaxed_eval.cost.operating, 1e-9)
+            best_short = relaxed_eval.shortages
         if (iteration == 1 or iteration % 3 == 0) and clock() < deadline:
             # Alternate plain and amplified capacity prices: the dual prices lag the real
             # congestion early on, and an amplified signal spreads demand sooner.
@@ -165,9 +178,10 @@ def decompose(
             mult.price_scale = 1.0
             if repaired is not None:
                 cost = evaluate(problem, repaired)
-                if cost.feasible and cost.cost.total < upper:
+                if better(cost):
                     best_orders, upper = repaired, cost.cost.total
                     scale = max(cost.cost.operating, 1e-9)
+                    best_short = cost.shortages
         if progress is not None:
             progress(
                 f"iteration {iteration}: bound {lower:,.0f}, best {upper:,.0f}",
@@ -198,10 +212,10 @@ def decompose(
     while best_orders is not None and clock() < deadline and status != "optimal":
         polished = _polish(problem, best_orders, clock, deadline)
         cost = evaluate(problem, polished)
-        if not cost.feasible or cost.cost.total >= upper - 1e-6 * abs(upper):
+        if not better(cost):
             break
         best_orders, upper = polished, cost.cost.total
-        scale = max(cost.cost.operating, 1e-9)
+        scale, best_short = max(cost.cost.operating, 1e-9), cost.shortages
         if close(lower):
             break
     if close(lower):
@@ -462,7 +476,8 @@ def _polish(
         full = dict(candidate)
         full.update({(s, t): q for (pp, s, t), q in problem.frozen.items() if pp == p})
         chosen = current
-        if part_cost(problem, p, full) < part_cost(problem, p, current) - 1e-9:
+        new, old = part_key(problem, p, full), part_key(problem, p, current)
+        if new[0] < old[0] or (new[0] == old[0] and new[1] < old[1] - 1e-9):
             chosen = full
         for (s, t), q in chosen.items():
             if (p, s, t) not in problem.frozen:
