@@ -28,6 +28,10 @@ from optimizer.naive import Ledger, naive_part
 from optimizer.problem import Problem
 
 Progress = Callable[[str, float], None]
+# The dual phase stops when neither the bound nor the best plan improved by more than this
+# share of the best plan's operating cost for this many iterations.
+STALL = 1e-4
+STALL_ITERATIONS = 30
 
 
 @dataclass
@@ -144,6 +148,7 @@ def decompose(
         [not math.isinf(c) for c in row] for row in problem.capacity
     ]
     status = "iteration limit"
+    last_progress, upper_seen = 0, upper
     if clock() >= deadline:
         status = "time limit"
         max_iterations = 0
@@ -162,6 +167,8 @@ def decompose(
         if problem.budget is not None:
             bound -= sum(m * b for m, b in zip(mult.budget, problem.budget, strict=True))
         if bound > lower + 1e-9 * max(1.0, abs(lower) if math.isfinite(lower) else 1.0):
+            if not math.isfinite(lower) or bound - lower > STALL * scale:
+                last_progress = iteration
             lower, theta = bound, min(theta * 1.3, 2.0)
         else:
             theta = max(theta * 0.6, 1e-5)
@@ -189,6 +196,13 @@ def decompose(
             )
         if close(lower):
             status = "optimal within gap"
+            break
+        if upper < upper_seen - STALL * scale:
+            upper_seen, last_progress = upper, iteration
+        if iteration - last_progress >= STALL_ITERATIONS:
+            # Neither the bound nor the best plan has moved for a while: where capacity forces
+            # shortages the Lagrangian bound cannot prove them, and more steps only burn time.
+            status = "stalled"
             break
         if clock() >= dual_deadline:
             status = "time limit"
