@@ -143,6 +143,12 @@ def store_run(
                           "reasons": list(result.reasons)})
     log.info("plan %s: %s (%s), %d lines, %d held, %d released", run.id, run.status,
              run.source, len(run.lines), held, released)
+    if result.stockouts is not None and result.naive_stockouts is not None:
+        log.info("plan %s: %d part-days short, naive %d (%+d avoided)", run.id,
+                 result.stockouts, result.naive_stockouts,
+                 result.naive_stockouts - result.stockouts)
+    for alert in result.alerts:  # also in the stored result and the plans API
+        log.warning("plan %s: planning alert: %s", run.id, alert.message)
     return RunSummary(run.id, run.status, run.source, len(run.lines), held, released,
                       result.cost.total, tuple(built.warnings), result)
 
