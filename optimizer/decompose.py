@@ -109,31 +109,19 @@ def decompose(
     """
     started = clock()
     deadline = started + time_limit
-    # The last fifth of the time polishes the best plan found (part-by-part re-planning).
-    dual_deadline = started + 0.8 * time_limit
-    best_orders: dict[tuple[int, int, int], int] | None = None
-    upper = math.inf
-    scale = 1.0  # the best plan's operating cost: what the gap is measured against
-    # With service first, plans are ranked (part-periods short, cost): a cheaper plan with
-    # more shortages never replaces the best, so the result is always adoptable.
-    service = problem.options.service_first
-    best_short = math.inf
-
-    def better(ev: Evaluation) -> bool:
-        if not ev.feasible:
-            return False
-        if service and ev.shortages != best_short:
-            return ev.shortages < best_short
-        return ev.cost.total < upper - 1e-9 * max(1.0, abs(upper))
-
+    # The last third of the time polishes the best plan found (part-by-part re-planning):
+    # that is where periods short are won back when capacity is contested.
+    dual_deadline = started + 0.65 * time_limit
+    # Two incumbents. The search keeps the plan of lowest objective (line-stop charges
+    # included): the repair and the polish work from it, and the subgradient aims at it.
+    # The result is the best plan ranked service first (part-periods short, then objective):
+    # a plan with more shortages than the warm start is never returned, however cheap.
+    best = _Best(problem.options.service_first)
     if incumbent is not None:
-        ev = evaluate(problem, incumbent)
-        if ev.feasible:
-            best_orders, upper = dict(incumbent), ev.cost.total
-            scale, best_short = max(ev.cost.operating, 1e-9), ev.shortages
+        best.offer(dict(incumbent), evaluate(problem, incumbent))
 
     def close(lower: float) -> bool:
-        return math.isfinite(upper) and upper - lower <= rel_gap * scale
+        return best.orders is not None and best.total - lower <= rel_gap * best.scale
 
     lower = -math.inf
     mult = _Multipliers(problem)
@@ -148,7 +136,7 @@ def decompose(
         [not math.isinf(c) for c in row] for row in problem.capacity
     ]
     status = "iteration limit"
-    last_progress, upper_seen = 0, upper
+    last_progress, upper_seen = 0, best.upper
     if clock() >= deadline:
         status = "time limit"
         max_iterations = 0
@@ -167,16 +155,13 @@ def decompose(
         if problem.budget is not None:
             bound -= sum(m * b for m, b in zip(mult.budget, problem.budget, strict=True))
         if bound > lower + 1e-9 * max(1.0, abs(lower) if math.isfinite(lower) else 1.0):
-            if not math.isfinite(lower) or bound - lower > STALL * scale:
+            if not math.isfinite(lower) or bound - lower > STALL * best.scale:
                 last_progress = iteration
             lower, theta = bound, min(theta * 1.3, 2.0)
         else:
             theta = max(theta * 0.6, 1e-5)
         relaxed_eval = evaluate(problem, relaxed)
-        if better(relaxed_eval):
-            best_orders, upper = relaxed, relaxed_eval.cost.total
-            scale = max(relaxed_eval.cost.operating, 1e-9)
-            best_short = relaxed_eval.shortages
+        best.offer(relaxed, relaxed_eval)
         if (iteration == 1 or iteration % 3 == 0) and clock() < deadline:
             # Alternate plain and amplified capacity prices: the dual prices lag the real
             # congestion early on, and an amplified signal spreads demand sooner.
@@ -184,21 +169,17 @@ def decompose(
             repaired = _repair(problem, mult, relaxed, clock, deadline)
             mult.price_scale = 1.0
             if repaired is not None:
-                cost = evaluate(problem, repaired)
-                if better(cost):
-                    best_orders, upper = repaired, cost.cost.total
-                    scale = max(cost.cost.operating, 1e-9)
-                    best_short = cost.shortages
+                best.offer(repaired, evaluate(problem, repaired))
         if progress is not None:
             progress(
-                f"iteration {iteration}: bound {lower:,.0f}, best {upper:,.0f}",
+                f"iteration {iteration}: bound {lower:,.0f}, best {best.total:,.0f}",
                 min(1.0, (clock() - started) / time_limit) if time_limit > 0 else 1.0,
             )
         if close(lower):
             status = "optimal within gap"
             break
-        if upper < upper_seen - STALL * scale:
-            upper_seen, last_progress = upper, iteration
+        if best.upper < upper_seen - STALL * best.scale:
+            upper_seen, last_progress = best.upper, iteration
         if iteration - last_progress >= STALL_ITERATIONS:
             # Neither the bound nor the best plan has moved for a while: where capacity forces
             # shortages the Lagrangian bound cannot prove them, and more steps only burn time.
@@ -218,24 +199,57 @@ def decompose(
             break
         # Polyak target: the best plan's cost, but never more than 2% of its operating cost
         # above the bound; a poor first plan would otherwise make every step overshoot.
-        aim = 0.02 * scale if math.isfinite(upper) else 0.02 * abs(lower) + 1.0
+        upper = best.upper
+        aim = 0.02 * best.scale if math.isfinite(upper) else 0.02 * abs(lower) + 1.0
         target = min(upper, lower + aim) if math.isfinite(upper) else lower + aim
         step = theta * max(target - bound, 1e-6 * max(1.0, abs(target))) / norm
         for key, setter, _ in grad:
             setter(step * direction[key])
-    while best_orders is not None and clock() < deadline and status != "optimal":
-        polished = _polish(problem, best_orders, clock, deadline)
-        cost = evaluate(problem, polished)
-        if not better(cost):
+    while best.search is not None and clock() < deadline and status != "optimal":
+        polished = _polish(problem, best.search, clock, deadline)
+        before = best.upper
+        best.offer(polished, evaluate(problem, polished))
+        if best.upper >= before - 1e-6 * abs(before) or close(lower):
             break
-        best_orders, upper = polished, cost.cost.total
-        scale, best_short = max(cost.cost.operating, 1e-9), cost.shortages
-        if close(lower):
+    while (best.orders is not None and best.orders is not best.search and clock() < deadline
+           and not close(lower)):
+        # The search plan never got below the result's shortages: polish the result itself.
+        polished = _polish(problem, best.orders, clock, deadline)
+        before = best.total
+        best.offer(polished, evaluate(problem, polished))
+        if best.total >= before - 1e-6 * abs(before):
             break
     if close(lower):
         status = "optimal within gap"
-    return DecompositionResult(best_orders, upper, lower, iteration, status, clock() - started,
-                               scale)
+    return DecompositionResult(best.orders, best.total, lower, iteration, status,
+                               clock() - started, best.scale)
+
+
+class _Best:
+    """The search incumbent (lowest objective) and the result (service first)."""
+
+    def __init__(self, service_first: bool) -> None:
+        self.service_first = service_first
+        self.search: dict[tuple[int, int, int], int] | None = None
+        self.upper = math.inf
+        self.orders: dict[tuple[int, int, int], int] | None = None
+        self.total = math.inf
+        self.short = math.inf
+        self.scale = 1.0  # the result's operating cost: what the gap is measured against
+
+    def offer(self, orders: dict[tuple[int, int, int], int], ev: Evaluation) -> None:
+        if not ev.feasible:
+            return
+        total = ev.cost.total
+        if total < self.upper - 1e-9 * max(1.0, abs(self.upper)):
+            self.search, self.upper = orders, total
+        if self.service_first and ev.shortages != self.short:
+            better = ev.shortages < self.short
+        else:
+            better = total < self.total - 1e-9 * max(1.0, abs(self.total))
+        if better:
+            self.orders, self.total, self.short = orders, total, ev.shortages
+            self.scale = max(ev.cost.operating, 1e-9)
 
 
 def _solve_relaxed(
@@ -470,7 +484,10 @@ def _polish(
     problem: Problem, orders: dict[tuple[int, int, int], int], clock: Callable[[], float],
     deadline: float,
 ) -> dict[tuple[int, int, int], int]:
-    """Re-plan each part with true prices against everyone else's orders; keep improvements."""
+    """Re-plan each part with true prices against everyone else's orders; keep improvements.
+
+    Parts that run short go first (most periods short first), so a polish cut short by the
+    deadline has spent its time where service is at stake."""
     orders = dict(orders)
     ledger = _fresh_ledger(problem)
     by_part: dict[int, dict[tuple[int, int], int]] = {p: {} for p in range(len(problem.parts))}
@@ -478,7 +495,9 @@ def _polish(
         by_part[p][(s, t)] = q
         if (p, s, t) not in problem.frozen:
             ledger.take(p, s, t, q)
-    for p, part in enumerate(problem.parts):
+    short = {p: part_key(problem, p, by_part[p])[0] for p in range(len(problem.parts))}
+    for p in sorted(range(len(problem.parts)), key=lambda p: -short[p]):
+        part = problem.parts[p]
         if clock() >= deadline:
             break
         current = by_part[p]
