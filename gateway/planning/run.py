@@ -147,8 +147,10 @@ def store_run(
         log.info("plan %s: %d part-days short, naive %d (%+d avoided)", run.id,
                  result.stockouts, result.naive_stockouts,
                  result.naive_stockouts - result.stockouts)
-    for alert in result.alerts:  # also in the stored result and the plans API
-        log.warning("plan %s: planning alert: %s", run.id, alert.message)
+    if result.alerts:  # each in full in the stored result and the plans API
+        log.info("plan %s: %d planning alert(s): %s", run.id, len(result.alerts),
+                 ", ".join(f"{a.part} ({a.kind}, {a.demand_at_risk:,} at risk)"
+                           for a in result.alerts))
     return RunSummary(run.id, run.status, run.source, len(run.lines), held, released,
                       result.cost.total, tuple(built.warnings), result)
 
