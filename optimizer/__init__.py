@@ -2,7 +2,8 @@
 
 Entry points: :func:`plan` (one planning run with the adoption rule), :func:`diff_plans` and
 :func:`review` (what to send, what waits for approval), the state dataclasses and their JSON
-form, lead-time statistics and safety stock, the freshness check, and a seeded generator.
+form, lead-time statistics and safety stock, the freshness check, what-if scenarios, and a seeded
+generator.
 """
 
 from optimizer.costs import Evaluation, evaluate
@@ -23,6 +24,8 @@ from optimizer.plan import (
     CostBreakdown,
     OrderLine,
     Plan,
+    PlanningAlert,
+    Shortage,
     SolveReport,
     lines_from_dicts,
     plan_to_dict,
@@ -30,13 +33,53 @@ from optimizer.plan import (
 from optimizer.planner import plan
 from optimizer.serialize import dumps, loads, state_from_dict, state_to_dict
 from optimizer.state import Offer, Part, Provenance, Receipt, StateError, Supplier, SupplyState
+from optimizer.whatif import Scenario, apply_scenario, parse_scenario, scenario_from_dict, what_if
 
 __all__ = [
-    "CostBreakdown", "Decision", "Delivery", "Evaluation", "FreshnessPolicy", "GuardrailPolicy",
-    "LeadTimeStats", "Offer", "OrderChange", "OrderLine", "Part", "Plan", "PlanDiff",
-    "PlanOptions", "Provenance", "Receipt", "Review", "ScheduleLine", "SolveReport",
-    "StaleInput", "StateError", "Supplier", "SupplyState", "apply_freshness", "diff_plans",
-    "dumps", "evaluate", "generate", "lead_time_stats", "lines_from_dicts", "loads", "plan",
-    "plan_to_dict", "review", "safety_stock", "safety_stocks", "service_z", "state_from_dict",
+    "CostBreakdown",
+    "Decision",
+    "Delivery",
+    "Evaluation",
+    "FreshnessPolicy",
+    "GuardrailPolicy",
+    "LeadTimeStats",
+    "Offer",
+    "OrderChange",
+    "OrderLine",
+    "Part",
+    "Plan",
+    "PlanDiff",
+    "PlanOptions",
+    "PlanningAlert",
+    "Provenance",
+    "Receipt",
+    "Review",
+    "Scenario",
+    "ScheduleLine",
+    "Shortage",
+    "SolveReport",
+    "StaleInput",
+    "StateError",
+    "Supplier",
+    "SupplyState",
+    "apply_freshness",
+    "apply_scenario",
+    "diff_plans",
+    "dumps",
+    "evaluate",
+    "generate",
+    "lead_time_stats",
+    "lines_from_dicts",
+    "loads",
+    "parse_scenario",
+    "plan",
+    "plan_to_dict",
+    "review",
+    "safety_stock",
+    "safety_stocks",
+    "scenario_from_dict",
+    "service_z",
+    "state_from_dict",
     "state_to_dict",
+    "what_if",
 ]

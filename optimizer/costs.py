@@ -158,6 +158,12 @@ def evaluate(problem: Problem, orders: Orders) -> Evaluation:
 
 def part_cost(problem: Problem, p: int, orders: Mapping[tuple[int, int], int]) -> float:
     """One part's share of the cost function; ``orders`` maps (supplier, period) -> quantity."""
+    return part_key(problem, p, orders)[1]
+
+
+def part_key(problem: Problem, p: int,
+             orders: Mapping[tuple[int, int], int]) -> tuple[int, float]:
+    """One part's (periods short, cost): how the polish ranks a part's alternatives."""
     arrivals = [0] * problem.periods
     total = 0.0
     for (s, t), q in orders.items():
@@ -166,7 +172,7 @@ def part_cost(problem: Problem, p: int, orders: Mapping[tuple[int, int], int]) -
             continue
         arrivals[t + offer.lead] += q
         total += offer.fixed + offer.price * q
-    holding, backlog, shortfall, _ = part_stock_cost(problem, p, arrivals)
+    holding, backlog, shortfall, path = part_stock_cost(problem, p, arrivals)
     total += holding + backlog + shortfall
     penalty = problem.options.change_penalty
     if penalty > 0:
@@ -176,4 +182,5 @@ def part_cost(problem: Problem, p: int, orders: Mapping[tuple[int, int], int]) -
             abs(orders.get(k, 0) - problem.previous.get((p, k[0], k[1]), 0))
             for k in keys if k[1] >= F
         )
-    return total
+    short = sum(1 for n in path if n < 0) if problem.options.service_first else 0
+    return short, total

@@ -289,9 +289,9 @@ def adopt(
 def _with_gap(report: SolveReport, ev: Evaluation, bound: float | None) -> SolveReport:
     """The gap of the adopted plan: its distance to the bound over its operating cost.
 
-    The bound covers the whole objective (line-stop charges included); for every plan with no
-    more part-periods short than this one, ``bound - line_stop`` is then a lower bound on the
-    operating cost, so this is the cost gap *after* the service stage.
+    Objective and bound both include the line-stop charges; dividing by the operating cost
+    (not by the total, which those charges inflate) keeps the figure honest: a shortage the
+    bound cannot prove unavoidable shows up as gap instead of vanishing in a large total.
     """
     if bound is None or not math.isfinite(bound):
         return report

@@ -143,6 +143,14 @@ def store_run(
                           "reasons": list(result.reasons)})
     log.info("plan %s: %s (%s), %d lines, %d held, %d released", run.id, run.status,
              run.source, len(run.lines), held, released)
+    if result.stockouts is not None and result.naive_stockouts is not None:
+        log.info("plan %s: %d part-days short, naive %d (%+d avoided)", run.id,
+                 result.stockouts, result.naive_stockouts,
+                 result.naive_stockouts - result.stockouts)
+    if result.alerts:  # each in full in the stored result and the plans API
+        log.info("plan %s: %d planning alert(s): %s", run.id, len(result.alerts),
+                 ", ".join(f"{a.part} ({a.kind}, {a.demand_at_risk:,} at risk)"
+                           for a in result.alerts))
     return RunSummary(run.id, run.status, run.source, len(run.lines), held, released,
                       result.cost.total, tuple(built.warnings), result)
 

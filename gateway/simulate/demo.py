@@ -34,6 +34,8 @@ from gateway.storage.models import Interchange, OutboxItem
 from gateway.storage.repositories import authenticate_token, issue_token, upsert_partner
 
 OPERATORS = FIXTURE_PARTNERS.parent / "operators.toml"
+# Each plan's time limit in a demo (it plans once per simulated day, at full speed).
+PLAN_SECONDS = 15.0
 NOT_AVAILABLE = "n/a (part not available)"
 
 
@@ -175,11 +177,14 @@ def _reconcile(runtime: Runtime, start: date, days: float) -> None:
 async def run_demo(days: float, *, data_dir: Path, seed: int,
                    on_tick: Callable[[Simulation], None] | None = None,
                    injections: list[Any] | None = None,
-                   settle_seconds: float = 3.0, planning_method: str | None = None) -> Summary:
+                   settle_seconds: float = 3.0, planning_method: str | None = None,
+                   plan_seconds: float | None = PLAN_SECONDS) -> Summary:
     """Play ``days`` of the scenario against a fresh in-process gateway and summarise.
 
     ``planning_method`` (e.g. ``naive``) plans the whole run with that method instead of the
-    settings' (to play the same scenario under the naive policy and compare)."""
+    settings' (to play the same scenario under the naive policy and compare);
+    ``plan_seconds`` caps each plan's time limit (a compressed run plans every simulated
+    day)."""
     from gateway.web.app import create_app
 
     port, sftp_port = free_port(), free_port()
@@ -189,12 +194,15 @@ async def run_demo(days: float, *, data_dir: Path, seed: int,
     settings = replace(settings, sources={})
     data_dir.mkdir(parents=True, exist_ok=True)
     runtime = Runtime.from_settings(settings)
-    if planning_method is not None:
-        from gateway.planning.config import PlanningConfig
-        from gateway.planning.jobs import use_config
+    from gateway.planning.config import PlanningConfig
+    from gateway.planning.jobs import use_config
 
-        use_config(runtime, replace(PlanningConfig.from_settings(settings),
-                                    method=planning_method))
+    planning = PlanningConfig.from_settings(settings)
+    if planning_method is not None:
+        planning = replace(planning, method=planning_method)
+    if plan_seconds is not None:
+        planning = replace(planning, time_limit=min(planning.time_limit, plan_seconds))
+    use_config(runtime, planning)
     token = await asyncio.to_thread(prepare, runtime)
     app = create_app(settings, runtime=runtime)
     runner = web.AppRunner(app, access_log=None)
@@ -227,7 +235,4 @@ async def run_demo(days: float, *, data_dir: Path, seed: int,
     finally:
         await runner.cleanup()
         runtime.close()
-        if planning_method is not None:
-            from gateway.planning.jobs import use_config
-
-            use_config(runtime, None)
+        use_config(runtime, None)

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from gateway.planning.approvals import DecisionError, approve, queue, reject
 from gateway.planning.config import PlanningConfig
-from gateway.planning.jobs import PlanningBusy, run_now
+from gateway.planning.jobs import PlanningBusy, config_for, run_now
 from gateway.planning.outbox import settings_enqueuer
+from gateway.planning.whatif import what_if_run
 from gateway.storage.models import Event
 from gateway.storage.models_planning import PlanAction, PlanRun
 from gateway.web.auth import require_role
@@ -24,6 +25,7 @@ from gateway.web.keys import RUNTIME
 from gateway.web.openapi import json_response, path_param, problem_responses, query_param
 from gateway.web.problems import Problem
 from gateway.web.reasons import MAX_REASON, read_reason
+from optimizer import StateError, scenario_from_dict
 
 routes = web.RouteTableDef()
 # Optional override of the planning settings for this app (tests, embedding); otherwise they
@@ -109,6 +111,42 @@ async def create_plan(request: web.Request) -> web.Response:
                               "held": summary.held, "released": summary.released,
                               "cost": summary.cost, "warnings": list(summary.warnings)},
                              status=201)
+
+
+@routes.post("/api/v1/plans/what-if")
+async def plan_what_if(request: web.Request) -> web.Response:
+    """Plan the current state as it is and under the posted scenarios; stores and sends
+    nothing (operator: it is CPU work)."""
+    await require_role(request, "operator")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Problem(400, "invalid-json", "Invalid JSON", "the body must be JSON") from None
+    items = body.get("scenarios") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise Problem(400, "invalid-scenario", "Invalid scenario",
+                      'give {"scenarios": [{"kind": "outage", "supplier": ..., '
+                      '"periods": N}, ...]}')
+    try:
+        scenarios = [scenario_from_dict(item) for item in items]
+    except StateError as exc:
+        raise Problem(400, "invalid-scenario", "Invalid scenario", str(exc)) from None
+    runtime = request.app[RUNTIME]
+    try:
+        config = request.app.get(PLANNING) or config_for(runtime)
+    except ValueError as exc:  # planning settings that do not validate
+        raise Problem(503, "planning-misconfigured", "Planning misconfigured",
+                      str(exc)) from None
+    now = datetime.now(UTC)
+
+    def work() -> dict[str, Any]:
+        return what_if_run(runtime.sessions, scenarios, now=now, config=config,
+                           business_now=runtime.clock())
+
+    try:
+        return web.json_response(await runtime.run(work))
+    except StateError as exc:  # a scenario naming an unknown supplier or part
+        raise Problem(400, "invalid-scenario", "Invalid scenario", str(exc)) from None
 
 
 @routes.get("/api/v1/plans")
@@ -260,6 +298,29 @@ OPENAPI = {
                 "properties": {"plans": {"type": "array", "items": {"type": "object"}}}}),
                 **problem_responses(400, 401, 403)}},
     },
+    "/api/v1/plans/what-if": {"post": {
+        "summary": "Plan the current state as it is and under disruption scenarios, side by "
+                   "side; stores and sends nothing (operator)",
+        "operationId": "planWhatIf",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["scenarios"],
+            "properties": {"scenarios": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["kind"],
+                "properties": {
+                    "kind": {"enum": ["outage", "capacity_drop", "lead_time", "demand_spike",
+                                      "late_shipment"]},
+                    "supplier": {"type": "string"}, "part": {"type": "string"},
+                    "periods": {"type": "integer", "minimum": 0},
+                    "factor": {"type": "number", "minimum": 0},
+                    "start": {"type": "integer", "minimum": 0},
+                    "until": {"type": ["integer", "null"], "minimum": 0}}}}}}}}},
+        "responses": {"200": json_response("both plans side by side", {
+            "type": "object", "required": ["current", "what_if", "orders_changed"],
+            "properties": {"current": {"type": "object"}, "what_if": {"type": "object"},
+                           "orders_changed": {"type": "array", "items": {"type": "object"}},
+                           "suppliers_newly_loaded": {"type": "array",
+                                                      "items": {"type": "string"}}}}),
+            **problem_responses(400, 401, 403)}}},
     "/api/v1/plans/current": {"get": {
         "summary": "The adopted plan in force, with its cost against the naive policy (viewer)",
         "operationId": "currentPlan",

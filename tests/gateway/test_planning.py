@@ -296,6 +296,34 @@ async def test_unplannable_parts_and_signed_shortages_reach_the_plans_api(client
     assert detail["result"]["alerts"][0]["demand_at_risk"] == 35
 
 
+async def test_what_if_compares_plans_and_sends_nothing(client, runtime):
+    network(runtime, capacity=15)
+    add_event(runtime, "supplier_capacity", {"supplier": "bolt-supply", "as_of": day(0),
+                                             "items": [
+        {"part": "P-100", "period_start": day(i), "capacity": 1000, "unit_price": 10.0,
+         "lead_time_days": 1, "lot_size": 10} for i in range(7)]}, partner="plant-erp")
+    scenario = {"scenarios": [{"kind": "outage", "supplier": "nova-plastics", "periods": 7}]}
+    denied = await client.post("/api/v1/plans/what-if", json=scenario, headers=auth(VIEWER))
+    assert denied.status == 403
+    resp = await client.post("/api/v1/plans/what-if", json=scenario, headers=auth(OPERATOR))
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["current"]["shortages"] is not None and body["what_if"]["shortages"] is not None
+    assert body["what_if"]["operating_cost"] > body["current"]["operating_cost"]
+    assert body["suppliers_newly_loaded"] == ["bolt-supply"]
+    assert body["orders_changed"] and body["sent"] == 0
+    assert body["scenarios"][0]["description"].startswith("nova-plastics delivers nothing")
+    with runtime.sessions() as s:
+        assert s.scalars(select(OutboxItem)).all() == []  # nothing sent...
+        assert s.scalars(select(PlanRun)).all() == []  # ...and nothing stored
+    for bad, message in [({"scenarios": [{"kind": "flood"}]}, "scenario kind must be one of"),
+                         ({"scenarios": [{"kind": "outage", "supplier": "nobody",
+                                          "periods": 1}]}, "unknown supplier 'nobody'"),
+                         ({"scenarios": []}, "scenarios")]:
+        resp = await client.post("/api/v1/plans/what-if", json=bad, headers=auth(OPERATOR))
+        assert resp.status == 400 and message in (await resp.json())["detail"]
+
+
 async def test_the_approval_gate_holds_a_high_value_order_until_approved(client, runtime):
     network(runtime, price=5_000.0, demand=20)  # a day's 20 units: 100,000 > 50,000
     resp = await client.post("/api/v1/plans", json={"reason": "weekly"}, headers=auth(OPERATOR))

@@ -45,3 +45,24 @@ def test_plan_errors_are_one_line(tmp_path: Path):
         result = runner.invoke(_cli(), args)
         assert result.exit_code == 1, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_what_if_offline_prints_both_plans():
+    result = CliRunner().invoke(_cli(), ["plan", "--generate", "10,3,8", "--time-limit", "3",
+                                         "--what-if", "outage:S01:4"])
+    assert result.exit_code == 0, result.output
+    assert "S01 delivers nothing for 4 periods from period 0" in result.output
+    assert "part-periods short" in result.output and "orders that would change" in result.output
+
+
+def test_what_if_errors_are_one_line():
+    runner = CliRunner()
+    for args, message in [
+        (["plan", "--generate", "4,2,5", "--what-if", "flood:S01"], "expected outage:"),
+        (["plan", "--generate", "4,2,5", "--what-if", "outage:S09:2"],
+         "unknown supplier 'S09'"),
+        (["plan", "--generate", "4,2,5", "--what-if", "outage:S01:x"], "what-if 'outage:S01:x'"),
+    ]:
+        result = runner.invoke(_cli(), args)
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output

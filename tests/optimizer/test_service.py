@@ -215,3 +215,19 @@ def test_the_naive_method_adopts_the_baseline_and_says_so():
     assert result.source == "naive" and result.report.method == "naive"
     assert result.source_detail == "the naive lot-for-lot policy, as configured"
     assert result.stockouts == result.naive_stockouts == 1
+
+
+def test_decomposition_never_returns_more_shortages_than_its_warm_start():
+    # A congested network (the first supplier out for five periods): the plan of lowest
+    # objective has more periods short than lot-for-lot; it must not be the one returned.
+    from optimizer import apply_scenario, parse_scenario
+    from optimizer.decompose import decompose
+
+    state = apply_scenario(generate(30, 3, 14, seed=1), parse_scenario("outage:S01:5"))
+    problem = compile_problem(state, PlanOptions())
+    naive = naive_orders(problem)
+    result = decompose(problem, time_limit=4, rel_gap=0.005, max_iterations=300,
+                       clock=time.perf_counter, incumbent=naive)
+    assert result.orders is not None
+    found, start = evaluate(problem, result.orders), evaluate(problem, naive)
+    assert found.feasible and found.shortages <= start.shortages

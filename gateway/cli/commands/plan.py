@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -23,7 +24,17 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gateway.cli import CliError
-from optimizer import PlanOptions, StateError, dumps, generate, loads, plan
+from optimizer import (
+    PlanOptions,
+    Scenario,
+    StateError,
+    dumps,
+    generate,
+    loads,
+    parse_scenario,
+    plan,
+    what_if,
+)
 from optimizer.plan import Plan
 
 # The solver options a user may override on the command line, by parameter name.
@@ -48,23 +59,37 @@ def _parse_sizes(text: str) -> tuple[int, int, int]:
               help="Plan a seeded generated network instead.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --generate.")
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
-@click.option("--method", type=click.Choice(["auto", "milp", "decompose"]), default="auto",
-              show_default=True)
+@click.option("--method", type=click.Choice(["auto", "milp", "decompose", "naive"]),
+              default="auto", show_default=True)
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds.")
 @click.option("--gap", type=float, default=0.005, show_default=True, help="Relative gap.")
 @click.option("--lines", "max_lines", type=int, default=15, show_default=True,
               help="Order lines to show.")
 @click.option("--export-state", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the gateway's current supply state as JSON and stop (no plan).")
+@click.option("--what-if", "what_ifs", multiple=True, metavar="SCENARIO",
+              help="Plan as it is and under this disruption, side by side; stores and sends "
+                   "nothing. outage:SUPPLIER:PERIODS[:START], "
+                   "capacity_drop:SUPPLIER:FACTOR[:START-UNTIL], "
+                   "lead_time:SUPPLIER:PERIODS[:PART], demand_spike:PART|*:FACTOR[:START-UNTIL], "
+                   "late_shipment:SUPPLIER:PERIODS[:PART] (repeatable).")
 @click.pass_context
 def command(
     ctx: click.Context, instance: Path | None, sizes: str | None, seed: int, solver: str,
     method: str, time_limit: float, gap: float, max_lines: int, export_state: Path | None,
+    what_ifs: tuple[str, ...],
 ) -> None:
     """Run the synchronization engine once and print a summary of the adopted plan."""
     if instance is not None and sizes is not None:
         raise CliError("give at most one of --instance FILE.json or --generate P,S,T")
+    try:
+        scenarios = [parse_scenario(text) for text in what_ifs]
+    except StateError as exc:
+        raise CliError(str(exc)) from None
     if instance is None and sizes is None:
+        if scenarios:
+            _gateway_what_if(ctx, scenarios)
+            return
         _gateway_run(ctx, export_state, max_lines)
         return
     if instance is not None:
@@ -85,10 +110,83 @@ def command(
     except ValueError as exc:
         raise CliError(str(exc)) from None
     console = Console()
+    if scenarios:
+        console.print(f"[bold]What-if[/] on {label}")
+        try:
+            with progress_bar(console, "planning both") as report:
+                report("planning as it is and under the scenario", 0.0)
+                _, _, view = what_if(state, scenarios, options)
+        except StateError as exc:
+            raise CliError(str(exc)) from None
+        _what_if_summary(console, view, max_lines)
+        return
     console.print(f"[bold]Planning[/] {label}")
     with progress_bar(console, "starting") as report:
         result = plan(state, options, clock=time.perf_counter, progress=report)
     _summary(console, result, max_lines)
+
+
+def _gateway_what_if(ctx: click.Context, scenarios: list[Scenario]) -> None:
+    from gateway.cli.context import runtime_from
+    from gateway.planning.jobs import config_for
+    from gateway.planning.whatif import what_if_run
+
+    runtime = runtime_from(ctx)
+    try:
+        config = config_for(runtime)
+        given = {
+            field: ctx.params[name] for name, field in _OVERRIDES.items()
+            if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        }
+        config = replace(config, **given)
+    except ValueError as exc:
+        raise CliError(f"planning settings: {exc}") from None
+    console = Console()
+    console.print(f"[bold]What-if[/] on {runtime.engine.url.render_as_string()} "
+                  "(nothing is stored or sent)")
+    try:
+        with progress_bar(console, "planning as it is and under the scenario"):
+            view = what_if_run(runtime.sessions, scenarios, now=datetime.now(UTC),
+                               config=config, business_now=runtime.clock())
+    except StateError as exc:
+        raise CliError(str(exc)) from None
+    _what_if_summary(console, view, 15)
+
+
+def _what_if_summary(console: Console, view: dict[str, Any], max_lines: int) -> None:
+    for item in view.get("scenarios", []):
+        console.print(f"scenario: {item['description']}")
+    table = Table(title="Current plan and what-if, side by side")
+    for column in ("", "current", "what-if"):
+        table.add_column(column)
+    now, then = view["current"], view["what_if"]
+
+    def money(value: Any) -> str:
+        return "-" if value is None else f"{value:,.2f}"
+
+    table.add_row("adopted", now["source"], then["source"])
+    table.add_row("operating cost", money(now["operating_cost"]),
+                  money(then["operating_cost"]))
+    table.add_row("part-periods short", str(now["shortages"]), str(then["shortages"]))
+    table.add_row("naive would be short", str(now["naive_shortages"]),
+                  str(then["naive_shortages"]))
+    table.add_row("order lines", str(now["order_lines"]), str(then["order_lines"]))
+    table.add_row("alerts", str(len(now["alerts"])), str(len(then["alerts"])))
+    console.print(table)
+    newly = view.get("suppliers_newly_loaded") or []
+    console.print(f"suppliers newly loaded: {', '.join(newly) if newly else 'none'}")
+    changed = view.get("orders_changed") or []
+    console.print(f"orders that would change: {len(changed)}")
+    if changed and max_lines > 0:
+        lines = Table(title=f"Largest order changes (of {len(changed)})")
+        for column in ("part", "supplier", "period", "current", "what-if"):
+            lines.add_column(column)
+        for item in sorted(changed, key=lambda c: -abs(c["what_if"] - c["current"]))[:max_lines]:
+            lines.add_row(item["part"], item["supplier"], str(item["period"]),
+                          str(item["current"]), str(item["what_if"]))
+        console.print(lines)
+    for alert in then["alerts"]:
+        console.print(f"[red]alert[/] {alert}")
 
 
 def _gateway_run(ctx: click.Context, export_state: Path | None, max_lines: int) -> None:
