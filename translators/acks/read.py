@@ -13,6 +13,7 @@ from typing import Any
 from translators.errors import EdiError, code_table
 from translators.grammar import codelist
 from translators.result import MappedEventLike, MessageResult
+from translators.syntax.digits import bounded_int
 from translators.syntax.tree import Group, Interchange, Message, Segment
 
 X12_STATUS = {"A": "accepted", "E": "accepted_with_errors", "P": "partially_accepted",
@@ -50,7 +51,7 @@ def _kind(field: str, code: str, default: str) -> str:
 
 
 def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    return bounded_int(text)
 
 
 def _event(data: dict[str, Any]) -> MappedEventLike:

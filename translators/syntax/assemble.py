@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from translators.errors import EdiError, Level
+from translators.syntax.digits import bounded_int
 from translators.syntax.faults import fault
 from translators.syntax.tree import Delimiters, Detection, Group, Interchange, Message, Segment
 
@@ -43,8 +44,9 @@ DUPLICATE_CHECK_LIMIT = 100_000
 
 
 def _number(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdigit() else None
+    """A count from a trailer: ASCII digits, at most 18 of them (no standard count is longer;
+    int() of thousands of digits fails past Python's limit), else None."""
+    return bounded_int(text.strip())
 
 
 def _first(elements: list[list[list[str]]], element: int, component: int = 1) -> str:
