@@ -46,7 +46,8 @@ def build_interchange(event_type: str, data: dict[str, Any], *, profile: RenderP
     syntax = edifact.syntax_version(profile)
     delimiters = replace(profile.delimiters or edifact.default_delimiters(syntax),
                          suffix=profile.segment_suffix)
-    message_type, body = edifact.document(event_type, data, now, delimiters.decimal)
+    message_type, body = edifact.document(event_type, data, now, delimiters.decimal,
+                                          profile.version)
     return finalize(edifact.envelope(profile, control, now, message_type, body, delimiters))
 
 
