@@ -7,6 +7,7 @@ import json
 import click
 
 from gateway.cli import CliError
+from gateway.cli.commands._translate_common import guarded
 from gateway.cli.context import runtime_from, transaction
 from gateway.pipeline.replay import ReplayError, replay
 
@@ -16,6 +17,7 @@ from gateway.pipeline.replay import ReplayError, replay
 @click.option("--reason", required=True, help="Why (recorded in the audit log).")
 @click.option("--actor", default="cli", show_default=True, help="Who (recorded in the audit log).")
 @click.pass_context
+@guarded("replay")
 def command(ctx: click.Context, interchange_id: str, reason: str, actor: str) -> None:
     """Run a stored interchange through the pipeline again and print the outcome."""
     runtime = runtime_from(ctx)
