@@ -61,12 +61,12 @@ def read_file(path: str) -> bytes:
     file = Path(path)
     try:
         if file.is_dir():
-            raise CliError(f"{one_line(path)}: is a directory")
+            raise CliError(f"cannot read {one_line(path)}: it is a directory")
         if file.stat().st_size > MAX_BYTES:
             raise CliError(f"{one_line(path)}: larger than {MAX_BYTES // (1024 * 1024)} MiB")
         return file.read_bytes()
     except OSError as exc:
-        raise CliError(f"{one_line(path)}: {exc.strerror or exc}") from None
+        raise CliError(f"cannot read {one_line(path)}: {exc.strerror or exc}") from None
 
 
 def read_and_translate(path: str, guides: tuple[str, ...], strict: bool) -> TranslationResult:
