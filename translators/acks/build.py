@@ -132,6 +132,20 @@ def _printable_ascii(char: str) -> bool:
     return " " <= char <= "~"
 
 
+def _or(value: str, placeholder: str) -> str:
+    """A mandatory element we must echo but the partner left empty: a placeholder."""
+    return value if value.strip() else placeholder
+
+
+def _digits(value: str, width: int, minimum: int = 1) -> str:
+    """An echoed control number of an N0 element: ASCII digits, ``minimum``..``width`` of
+    them (zero-filled); "0..." when the partner's is not a number."""
+    value = value.strip()
+    if not (ascii_digits(value) and len(value) <= width):
+        value = "0"
+    return value.zfill(minimum)
+
+
 def _number(value: int | None, digits: int) -> str:
     """A position as an element of ``digits`` digits can hold it; "" when it cannot."""
     if value is None or value < 0:
@@ -175,11 +189,26 @@ def _x12_envelope(ir: InterchangeResult, control: int, now: datetime, version: s
     tree = ir.tree
     fit = _x12_fitter(delimiters)
     return build_interchange(
-        "x12", sender=(fit(tree.receiver_qualifier, 2), fit(tree.receiver_id.strip(), 15)),
-        receiver=(fit(tree.sender_qualifier, 2), fit(tree.sender_id.strip(), 15)),
+        "x12", sender=(_qualifier(fit(tree.receiver_qualifier, 2)),
+                       _or(fit(tree.receiver_id.strip(), 15), "UNKNOWN")),
+        receiver=(_qualifier(fit(tree.sender_qualifier, 2)),
+                  _or(fit(tree.sender_id.strip(), 15), "UNKNOWN")),
         control=f"{control:09d}", date=now.strftime("%y%m%d"), time=now.strftime("%H%M"),
         groups=groups or [], delimiters=delimiters, version=version,
         test=tree.header.get(15) == "T")
+
+
+def _qualifier(value: str) -> str:
+    """ISA05/ISA07: two letters or digits, else ZZ (mutually defined)."""
+    return value if len(value) == 2 and value.isascii() and value.isalnum() else "ZZ"
+
+
+def _x12_date(value: str, now: datetime) -> str:
+    return value if len(value) == 6 and ascii_digits(value) else now.strftime("%y%m%d")
+
+
+def _x12_time(value: str, now: datetime) -> str:
+    return value if len(value) == 4 and ascii_digits(value) else now.strftime("%H%M")
 
 
 def build_ta1(ir: InterchangeResult, next_control: NextControl, now: datetime,
@@ -195,11 +224,10 @@ def build_ta1(ir: InterchangeResult, next_control: NextControl, now: datetime,
     control = next_control("isa")
     version = header.get(12) if header.get(12) in ("00401", "00501") else "00401"
     d = _x12_delimiters(ir, version)
-    fit = _x12_fitter(d)
     envelope = _x12_envelope(ir, control, now, version, d)
     envelope.extras.append(Segment("TA1", [[[v]] for v in (
-        fit(ir.control_number, 9), fit(header.get(9), 6), fit(header.get(10), 4), code,
-        note)]))
+        _digits(ir.control_number, 9, 9), _x12_date(header.get(9), now),
+        _x12_time(header.get(10), now), code, note)]))
     return AckDocument(kind="TA1", standard="x12", data=_written(envelope),
                        control_numbers={"interchange": str(control)},
                        acknowledges=ir.control_number)
@@ -287,13 +315,15 @@ def build_functional_ack(kind: str, ir: InterchangeResult, group_index: int,
     header = [[["997" if kind == "997" else "999"]], [[f"{st_control:04d}"]]]
     if kind == "999":
         header.append([["005010X231A1"]])
-    ak1 = [[[fit(tree.functional_id, 2)]], [[fit(tree.control, 9)]]]
+    ak1 = [[[_or(fit(tree.functional_id, 2), "ZZ").ljust(2, "Z")]],
+           [[_digits(tree.control, 9)]]]
     if five:
         ak1.append([[version]])
     body.append(Segment("AK1", ak1))
     accepted = 0
     for message in messages:
-        ak2 = [[[fit(message.message_type, 3)]], [[fit(message.message_control, 9)]]]
+        ak2 = [[[_or(fit(message.message_type, 3), "000").ljust(3, "0")]],
+               [[_or(fit(message.message_control, 9), "0").zfill(4)]]]
         if five and message.message is not None and message.message.header.get(3):
             ak2.append([[fit(message.message.header.get(3), 35)]])
         body.append(Segment("AK2", ak2))
@@ -324,7 +354,8 @@ def build_functional_ack(kind: str, ir: InterchangeResult, group_index: int,
                                 [[str(received)]], [[str(accepted)]],
                                 *([[c]] for c in group_codes)]))
     gs = Segment("GS", [[[v]] for v in (
-        "FA", fit(tree.app_receiver, 15), fit(tree.app_sender, 15), now.strftime("%Y%m%d"),
+        "FA", _or(fit(tree.app_receiver, 15), "UNKNOWN").ljust(2, "0"),
+        _or(fit(tree.app_sender, 15), "UNKNOWN").ljust(2, "0"), now.strftime("%Y%m%d"),
         now.strftime("%H%M"), str(gs_control), "X",
         "005010X231A1" if kind == "999" else version)])
     message_tree = Message(type=kind, version=version, control=f"{st_control:04d}",
@@ -405,8 +436,10 @@ def build_contrl(ir: InterchangeResult, messages: list[MessageResult],
     interchange_faults = [e for e in ir.errors if is_error(e)]
     rejected_all = bool(interchange_faults) and not lenient
     body: list[Segment] = []
-    uci = [[[fit(ir.control_number, 14)]], [[fit(unb.get(2, 1), 35), fit(unb.get(2, 2), 4)]],
-           [[fit(unb.get(3, 1), 35), fit(unb.get(3, 2), 4)]], [["4" if rejected_all else "7"]]]
+    uci = [[[_or(fit(ir.control_number, 14), "0")]],
+           [[_or(fit(unb.get(2, 1), 35), "UNKNOWN"), fit(unb.get(2, 2), 4)]],
+           [[_or(fit(unb.get(3, 1), 35), "UNKNOWN"), fit(unb.get(3, 2), 4)]],
+           [["4" if rejected_all else "7"]]]
     coded = [e for e in interchange_faults if e.codes.edifact]
     if coded:
         uci += _service_fault(coded[0], "UNB", fit)
@@ -435,8 +468,8 @@ def build_contrl(ir: InterchangeResult, messages: list[MessageResult],
         inbound.segment, inbound.element, inbound.component, inbound.release,
         inbound.repetition)
     envelope = build_interchange(
-        "edifact", sender=(fit(unb.get(3, 2), 4), fit(unb.get(3, 1), 35)),
-        receiver=(fit(unb.get(2, 2), 4), fit(unb.get(2, 1), 35)),
+        "edifact", sender=(fit(unb.get(3, 2), 4), _or(fit(unb.get(3, 1), 35), "UNKNOWN")),
+        receiver=(fit(unb.get(2, 2), 4), _or(fit(unb.get(2, 1), 35), "UNKNOWN")),
         control=str(unb_control), date=date, time=now.strftime("%H%M"), messages=[contrl],
         delimiters=d, syntax=f"{syntax_id}:{syntax_version}", una=bool(tree.una) or not same)
     return AckDocument(kind="CONTRL", standard="edifact", data=_written(envelope),
@@ -461,10 +494,10 @@ def _ucf(group: GroupResult, rejected_all: bool, fit: _Fitter) -> Segment:
     header = group.tree.header
     faults = [e for e in group.errors if is_error(e) and e.codes.edifact]
     rejected = rejected_all or bool(faults)
-    ucf = [[[fit(group.control, 14)]],
-           [[fit(header.get(2, 1) if header else "", 35),
+    ucf = [[[_or(fit(group.control, 14), "0")]],
+           [[_or(fit(header.get(2, 1) if header else "", 35), "UNKNOWN"),
              fit(header.get(2, 2) if header else "", 4)]],
-           [[fit(header.get(3, 1) if header else "", 35),
+           [[_or(fit(header.get(3, 1) if header else "", 35), "UNKNOWN"),
              fit(header.get(3, 2) if header else "", 4)]],
            [["4" if rejected else "7"]]]
     if faults:
@@ -478,10 +511,12 @@ def _contrl_message(message: MessageResult, rejected_all: bool, fit: _Fitter) ->
     assert tree_message is not None
     limits = (6, 3, 3, 3, 6)
     s009 = [fit(tree_message.header.get(2, i), limits[i - 1]) for i in range(1, 6)]
+    s009[:4] = [_or(value, "0") for value in s009[:4]]  # (type, version, release, agency: M)
     while s009 and not s009[-1]:
         s009.pop()
     rejected = rejected_all or message.status in ("rejected", "unsupported")
-    ucm = [[[fit(message.message_control, 14)]], [s009 or [""]], [["4" if rejected else "7"]]]
+    ucm = [[[_or(fit(message.message_control, 14), "0")]], [s009],
+           [["4" if rejected else "7"]]]
     level_faults = [e for e in message.errors
                     if is_error(e) and _message_level(e) and e.codes.edifact]
     if level_faults:

@@ -12,7 +12,7 @@ from typing import Any
 
 from translators.errors import EdiError, Level
 from translators.syntax.digits import bounded_int
-from translators.syntax.faults import fault
+from translators.syntax.faults import capped, fault
 from translators.syntax.tree import Delimiters, Detection, Group, Interchange, Message, Segment
 
 
@@ -93,6 +93,10 @@ class Assembler:
         err = fault(kind, message, level=level, standard=self.standard,
                     interchange=self.interchange, group=self.group, msg=self.message,
                     segment=segment, element=element, severity=severity, **extra)
+        capped_err = capped(self.errors, err)
+        if capped_err is None:
+            return
+        err = capped_err
         self.errors.append(err)
         if self.sink is not None:
             self.sink.append(("error", err))

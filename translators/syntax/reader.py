@@ -30,7 +30,7 @@ from translators.errors import EdiError
 from translators.syntax.assemble import COMPLETE, NEW_INTERCHANGE, STRAY, Assembler
 from translators.syntax.codec import ElementCodec
 from translators.syntax.detect import Header, Refusal, find_bom, find_start, read_header
-from translators.syntax.faults import fault
+from translators.syntax.faults import capped, fault
 from translators.syntax.source import TextSource
 from translators.syntax.tree import Interchange, Segment, parsed_segment
 
@@ -616,6 +616,9 @@ class Reader:
                               standard="", offset=0, line=1, column=1))
 
     def _error(self, err: EdiError) -> None:
+        err = capped(self.result.errors, err)
+        if err is None:
+            return
         self.result.errors.append(err)
         if self.sink is not None:
             self.sink.append(("error", err))

@@ -132,7 +132,10 @@ def _message_result(message: Message, interchange: Interchange, group: Group, in
     # (positional: one per message, and keywords cost as much as the rest of the call)
     item = MessageResult(message.type, message.control, group_control, interchange_control,
                          message.version, "accepted", errors, None, message, index, group_index)
-    grammar = load_grammar(standard, message.type, message.version)
+    try:
+        grammar = load_grammar(standard, message.type, message.version)
+    except (OSError, ValueError):  # (a name the file system refuses: no such grammar)
+        grammar = None
     if grammar is None:
         item.status = "unsupported"
         errors.append(EdiError(
