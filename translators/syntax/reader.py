@@ -561,7 +561,9 @@ class Reader:
             while end < len(text) and text[end] in WHITESPACE:
                 end += 1
         tail = st.carry + text[index:end]
-        if trailer is not None and tail != st.term + st.suffix:
+        if trailer is not None and trailer.tail == "" and index >= len(text):
+            pass  # an unterminated trailer at the end of the input stays unterminated
+        elif trailer is not None and tail != st.term + st.suffix:
             trailer.tail = tail
         self._end_interchange(st, source, end, "")
 
