@@ -231,3 +231,47 @@ def failure_signature(exc: BaseException) -> str:
     last = (ours or frames or [None])[-1]
     where = f"{Path(last.filename).name}:{last.lineno}" if last is not None else "?"
     return f"{type(exc).__name__} at {where}"
+
+
+# -- rendering ----------------------------------------------------------------------------------
+RENDER_PROFILES = (("x12", "004010"), ("x12", "005010"), ("edifact", "D96A"),
+                   ("edifact", "D01B"))
+
+
+def check_render(event_type: str, payload: object, standard: str, version: str,
+                 *, must_validate: bool = False) -> bytes | None:
+    """Rendering either refuses with RenderError (one line) or writes a document that parses
+    clean and translates (and, for ``must_validate`` payloads, validates without an error)."""
+    from translators.render import ControlNumbers, RenderError, RenderProfile, render_document
+
+    profile = RenderProfile(standard=standard, version=version,  # type: ignore[arg-type]
+                            sender_id="EDIGATE", sender_qualifier="ZZ",
+                            receiver_id="PARTNER", receiver_qualifier="ZZ")
+    try:
+        data = render_document(event_type, payload,  # type: ignore[arg-type]
+                               profile=profile, control=ControlNumbers(1, 2, 3), now=NOW)
+    except RenderError as exc:
+        _require("\n" not in str(exc), "a RenderError of one line")
+        return None
+    parsed = parse(data)
+    _require(parsed.ok, f"rendered {event_type} does not parse: "
+                        f"{[e.message for e in parsed.errors][:3]}")
+    result = translate(data)
+    check_result(result)
+    if must_validate:
+        faults = [(e.kind, e.message) for e in result.all_errors if e.severity == "error"]
+        _require(not faults, f"rendered {event_type} {version} does not validate: {faults[:3]}")
+    return data
+
+
+def check_render_bytes(data: bytes) -> None:
+    """A render case kept as bytes: a JSON object with event_type, standard, version and
+    payload (what the render harness saves)."""
+    try:
+        case = json.loads(data.decode("utf-8", "surrogatepass"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return
+    if not isinstance(case, dict):
+        return
+    check_render(str(case.get("event_type")), case.get("payload"),
+                 str(case.get("standard", "x12")), str(case.get("version", "004010")))

@@ -264,7 +264,9 @@ def _x12_notes(message: MessageResult, kind: str, fit: _Fitter) -> tuple[list[Se
         position = error.segment_position
         if position is None or not error.segment_tag or len(str(position)) > 10:
             continue
-        tag = fit(error.segment_tag, 3)
+        tag = error.segment_tag
+        if not (2 <= len(tag) <= 3 and tag.isascii() and tag.isalnum()):
+            continue  # (no AK301/IK301 can name it: the AK5/IK5 code reports the fault)
         loop = fit(str(error.extra.get("loop", "")), 4)
         if element_code and error.element_position is not None:
             key = (position, tag)
