@@ -12,7 +12,7 @@ from typing import Any
 
 from translators.errors import EdiError, Level
 from translators.syntax.digits import bounded_int
-from translators.syntax.faults import capped, fault
+from translators.syntax.faults import MAX_FAULTS, capped, fault
 from translators.syntax.tree import Delimiters, Detection, Group, Interchange, Message, Segment
 
 
@@ -90,6 +90,8 @@ class Assembler:
     # -- faults --------------------------------------------------------------------------------
     def error(self, kind: str, message: str, level: Level, segment: Segment | None = None,
               element: int | None = None, severity: str = "error", **extra: Any) -> None:
+        if len(self.errors) >= MAX_FAULTS:
+            return  # (no room for the fault: do not build it)
         err = fault(kind, message, level=level, standard=self.standard,
                     interchange=self.interchange, group=self.group, msg=self.message,
                     segment=segment, element=element, severity=severity, **extra)
