@@ -16,14 +16,13 @@ Fault = tuple[str, str] | None
 # ends in a letter), and only ASCII digits are digits (str.isdigit() admits "²"). The C
 # predicate in _accel.c implements the same scans.
 _DIGIT_CHARS = frozenset("0123456789")
+_NOT_DIGITS = str.maketrans("", "", "0123456789")  # (deletes the ASCII digits)
 
 
 def _digit_run(value: str, start: int) -> int:
     """The index after the run of ASCII digits that starts at ``start``."""
-    end = len(value)
-    while start < end and value[start] in _DIGIT_CHARS:
-        start += 1
-    return start
+    rest = value[start:] if start else value
+    return len(value) - len(rest.lstrip("0123456789"))
 
 
 def _x12_int(value: str) -> bool:
@@ -78,7 +77,7 @@ def _edifact_numeric(value: str) -> tuple[bool, bool]:
 def _length(kind: str, value: str) -> int:
     """Length as the standards count it: sign and decimal mark do not count for numbers."""
     if kind in ("n", "R") or kind.startswith("N"):
-        return sum(1 for ch in value if ch in _DIGIT_CHARS)
+        return len(value) - len(value.translate(_NOT_DIGITS))
     return len(value)
 
 
