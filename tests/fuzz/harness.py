@@ -37,8 +37,10 @@ ACK_KINDS = frozenset({"997", "999", "CONTRL", ""})
 # CPU allowed: a fixed part (first use of a grammar loads and compiles it) plus a second per
 # 100 kB.
 CPU_FIXED, CPU_PER_100KB = 1.5, 1.0
-# Warnings an acknowledgment of ours may get back: an echoed version we have no grammar of.
-TOLERATED_WARNINGS = frozenset({"message.unsupported", "message.version_substituted"})
+# Warnings an acknowledgment of ours may get back: an echoed version we have no grammar of,
+# and echoed ISO 8859-1 text whose bytes happen to read as UTF-8 too (a heuristic warning).
+TOLERATED_WARNINGS = frozenset({"message.unsupported", "message.version_substituted",
+                                "detect.charset_mismatch"})
 
 
 class PropertyViolation(AssertionError):

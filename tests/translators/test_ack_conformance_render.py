@@ -12,6 +12,7 @@ from datetime import datetime
 import pytest
 
 from translators.render import ControlNumbers, RenderProfile, render_document
+from translators.render.edifact import _gis_directory
 from translators.syntax import parse
 
 SCHEDULE = {
@@ -51,3 +52,10 @@ def test_delfor_from_d96b_opens_its_items_with_gis_and_has_no_uns(version: str) 
     assert "UNS" not in tags
     assert tags.count("GIS") == 1
     assert tags[tags.index("GIS") + 1] == "LIN"
+
+
+@pytest.mark.parametrize(("version", "gis"), [("D93A", False), ("D95B", False), ("D96A", False),
+                                              ("D96B", True), ("D97A", True), ("D01B", True),
+                                              ("D10B", True)])
+def test_which_directories_have_gis(version: str, gis: bool) -> None:
+    assert _gis_directory(version) is gis
