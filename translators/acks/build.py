@@ -102,6 +102,17 @@ def _separator_ok(char: str) -> bool:
     return len(char) == 1 and char.isascii() and not char.isalnum() and char != " "
 
 
+def _inner_ok(char: str) -> bool:
+    """A separator inside segments: also never a line break (line breaks in a segment are
+    wrapping to our parser, never data)."""
+    return _separator_ok(char) and char not in "\r\n"
+
+
+def _usable_set(segment: str, element: str, component: str) -> bool:
+    return _separator_ok(segment) and _inner_ok(element) and _inner_ok(component) \
+        and len({segment, element, component}) == 3
+
+
 def _spare(taken: set[str]) -> str:
     return next(c for c in _SPARE_SEPARATORS if c not in taken)
 
@@ -164,14 +175,14 @@ def _x12_delimiters(ir: InterchangeResult, isa_version: str = "00401") -> Delimi
     only from ISA12 00402 on, never one of the other delimiters."""
     inbound = ir.tree.delimiters
     chars = (inbound.segment, inbound.element, inbound.component)
-    if not all(map(_separator_ok, chars)) or len(set(chars)) != 3:
+    if not _usable_set(*chars):
         chars = ("~", "*", ">")
     segment, element, component = chars
     repetition = ""
     if isa_version >= "00402":
         taken = set(chars)
         repetition = inbound.repetition
-        if not _separator_ok(repetition) or repetition in taken:
+        if not _inner_ok(repetition) or repetition in taken:
             repetition = _spare(taken)
     suffix = "\n" if inbound.suffix and segment not in "\r\n" else ""
     return Delimiters(segment=segment, element=element, component=component,
@@ -387,18 +398,19 @@ def _edifact_delimiters(tree: Interchange, syntax_version: str) -> Delimiters:
     inbound = tree.delimiters
     chars = (inbound.segment, inbound.element, inbound.component)
     release = inbound.release
-    if not all(map(_separator_ok, chars)) or len(set(chars)) != 3:
+    if not _usable_set(*chars):
         chars, release = ("'", "+", ":"), "?"
     taken = set(chars)
-    if not _separator_ok(release) or release in taken:
+    if not _inner_ok(release) or release in taken:
         release = _spare(taken | {"."})
     taken.add(release)
     repetition = ""
     if syntax_version == "4":
         repetition = inbound.repetition
-        if not _separator_ok(repetition) or repetition in taken:
+        if not _inner_ok(repetition) or repetition in taken:
             repetition = _spare(taken | {"."})
-    decimal = inbound.decimal if inbound.decimal in (".", ",") else "."
+    used = taken | {repetition}
+    decimal = next(c for c in (inbound.decimal, ".", ",") if c in (".", ",") and c not in used)
     segment, element, component = chars
     return Delimiters(segment=segment, element=element, component=component,
                       repetition=repetition, release=release, decimal=decimal,
