@@ -398,16 +398,16 @@ def _edifact_delimiters(tree: Interchange, syntax_version: str) -> Delimiters:
     inbound = tree.delimiters
     chars = (inbound.segment, inbound.element, inbound.component)
     release = inbound.release
-    if not _usable_set(*chars):
+    if not _usable_set(*chars) or {".", ","} & set(chars):  # (decimal marks stay free)
         chars, release = ("'", "+", ":"), "?"
     taken = set(chars)
-    if not _inner_ok(release) or release in taken:
+    if not _inner_ok(release) or release in taken or release in ".,":
         release = _spare(taken | {"."})
     taken.add(release)
     repetition = ""
     if syntax_version == "4":
         repetition = inbound.repetition
-        if not _inner_ok(repetition) or repetition in taken:
+        if not _inner_ok(repetition) or repetition in taken or repetition in ".,":
             repetition = _spare(taken | {"."})
     used = taken | {repetition}
     decimal = next(c for c in (inbound.decimal, ".", ",") if c in (".", ",") and c not in used)
