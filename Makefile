@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export EDIGATE_SERVER_DATA_DIR ?= var
 
-.PHONY: run test lint bench system-deps clean
+.PHONY: run test lint bench system-deps clean fuzz
 
 $(STAMP): setup.cfg pyproject.toml setup.py translators/mapping/_accel.c \
           translators/validation/_accel.c translators/cpython_slots.h
@@ -39,6 +39,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script --quick || exit 1; done
+
+# Coverage-guided fuzzing (atheris, the 'fuzz' extra; without it a mutational loop runs the
+# same properties): FUZZ_SECONDS in all, shared by the targets; prints executions and distinct
+# failures, and keeps every failing input under tests/fuzz/regressions/.
+FUZZ_SECONDS ?= 1800
+fuzz: $(STAMP)
+	$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[fuzz]' \
+		|| echo "atheris did not install: fuzzing without coverage feedback"
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -1,4 +1,7 @@
-"""EDIFACT CONTRL from the error model: UCI/UCM/UCS/UCD per fault code, syntax 3 and 4."""
+"""EDIFACT CONTRL from the error model: UCI/UCM/UCS/UCD per fault code, syntax 3 and 4.
+
+Positions as ISO 9735 counts them: in S011 the segment tag is element position 1 (the first
+data element is 2); a missing segment is reported at the last segment processed before it."""
 
 from __future__ import annotations
 
@@ -22,25 +25,25 @@ def _with(index: int, *segments: str, drop: int = 0) -> list[str]:
 
 # (fault kind, ORDERS body, expected UCM action, expected UCS/UCD lines)
 CASES = [
-    ("segment.missing", _with(0, drop=1), ["UCS+2+13"]),
+    ("segment.missing", _with(0, drop=1), ["UCS+1+13"]),
     ("segment.out_of_order", _with(5, "BGM+220+X+9"), ["UCS+7+15"]),
     ("segment.unrecognized", _with(2, "ZZZ+1"), ["UCS+4+15"]),
     ("segment.not_in_message", _with(2, "UCD+12+1"), ["UCS+4+15"]),
     ("segment.too_many", _with(2, *["FTX+AAI+++NOTE"] * 100), ["UCS+103+35"]),
     ("loop.too_many", _with(2, *["RFF+ON:1"] * 11), ["UCS+14+36"]),
-    ("element.missing", _with(4, "QTY+21", drop=1), ["UCS+6", "UCD+13+1:2"]),
+    ("element.missing", _with(4, "QTY+21", drop=1), ["UCS+6", "UCD+13+2:2"]),
     # (in D96A, BGM02 is the simple element 1004; the C106 composite came with later directories)
     ("element.too_long", _with(0, "BGM+220+" + "X" * 36 + "+9", drop=1),
-     ["UCS+2", "UCD+39+2"]),
+     ["UCS+2", "UCD+39+3"]),
     ("element.too_short", _with(0, "UNS+S", drop=0)[:0] or _with(5, "UNS+", drop=1),
-     ["UCS+7", "UCD+13+1"]),
-    ("element.invalid_type", _with(4, "QTY+21:4X:PCE", drop=1), ["UCS+6", "UCD+37+1:2"]),
+     ["UCS+7", "UCD+13+2"]),
+    ("element.invalid_type", _with(4, "QTY+21:4X:PCE", drop=1), ["UCS+6", "UCD+37+2:2"]),
     ("element.missing_leading_digit", _with(4, "QTY+21:.5:PCE", drop=1),
-     ["UCS+6", "UCD+38+1:2"]),
-    ("element.invalid_code", _with(0, "BGM+220+PO-2001+99", drop=1), ["UCS+2", "UCD+12+3"]),
-    ("element.too_many", _with(1, "DTM+137:20260105:102+X", drop=1), ["UCS+3", "UCD+16+2"]),
+     ["UCS+6", "UCD+38+2:2"]),
+    ("element.invalid_code", _with(0, "BGM+220+PO-2001+99", drop=1), ["UCS+2", "UCD+12+4"]),
+    ("element.too_many", _with(1, "DTM+137:20260105:102+X", drop=1), ["UCS+3", "UCD+16+3"]),
     ("element.too_many_components", _with(1, "DTM+137:20260105:102:X", drop=1),
-     ["UCS+3", "UCD+16+1:4"]),
+     ["UCS+3", "UCD+16+2:4"]),
 ]
 CASES = [c for c in CASES if c[0] != "element.too_short"]
 
@@ -81,12 +84,12 @@ def test_contrl_accepted_syntax_4() -> None:
 def test_contrl_message_count_fault() -> None:
     data = edifact(ORDERS).replace(b"UNT+9+M1", b"UNT+12+M1")
     lines = _contrl(data)
-    assert lines[1] == "UCM+M1+ORDERS:D:96A:UN+4+29+UNH"
+    assert lines[1] == "UCM+M1+ORDERS:D:96A:UN+4+29+UNT+2"
 
 
 def test_contrl_interchange_fault_strict_rejects() -> None:
     data = edifact(ORDERS).replace(b"UNZ+1+IC42", b"UNZ+1+IC43")
-    assert _contrl(data)[0] == "UCI+IC42+BUYER:14+SUPPLIER:14+7+28+UNZ+2"
+    assert _contrl(data)[0] == "UCI+IC42+BUYER:14+SUPPLIER:14+7+28+UNZ+3"
     result = translate(data, lenient=False)
     assert result.messages[0].status == "rejected"
     counter = itertools.count(1)

@@ -13,6 +13,7 @@ from typing import Any
 from translators.errors import EdiError, code_table
 from translators.grammar import codelist
 from translators.result import MappedEventLike, MessageResult
+from translators.syntax.digits import bounded_int
 from translators.syntax.tree import Group, Interchange, Message, Segment
 
 X12_STATUS = {"A": "accepted", "E": "accepted_with_errors", "P": "partially_accepted",
@@ -50,7 +51,7 @@ def _kind(field: str, code: str, default: str) -> str:
 
 
 def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    return bounded_int(text)
 
 
 def _event(data: dict[str, Any]) -> MappedEventLike:
@@ -147,7 +148,8 @@ def read_contrl(message: Message) -> MappedEventLike:
                 current["errors"].append(_contrl_error(segment_note, segment.get(2)))
         elif tag == "UCD" and current is not None:
             current["errors"].append(_contrl_error(
-                {**segment_note, "element_position": _int(segment.get(2, 1))}, segment.get(1)))
+                {**segment_note, "element_position": _data_element(segment.get(2, 1))},
+                segment.get(1)))
     for item in data["messages"]:
         if not item.get("errors"):
             item.pop("errors", None)
@@ -156,6 +158,13 @@ def read_contrl(message: Message) -> MappedEventLike:
         all_rejected = all(s == "rejected" for s in statuses)
         data["status"] = "rejected" if all_rejected else "partially_accepted"
     return _event(data)
+
+
+def _data_element(text: str) -> int | None:
+    """CONTRL S011 0098 counts the segment tag as position 1 (ISO 9735): our model counts
+    data elements from 1."""
+    position = _int(text)
+    return position - 1 if position is not None and position > 1 else None
 
 
 def _contrl_error(where: dict[str, Any], code: str) -> dict[str, Any]:

@@ -21,6 +21,12 @@ class MappingError(ValueError):
     """A value in the message cannot be turned into its payload form (bad date, bad number)."""
 
 
+# Bounds of what parse_number reads: EDIFACT numerics are at most 35 digits, X12 R at most 15
+# (a sign, a decimal mark and an exponent on top).
+MAX_NUMBER_CHARS = 64
+MAX_EXPONENT = 64
+
+
 # ---------------------------------------------------------------------------------------------
 # numbers
 
@@ -29,6 +35,10 @@ def parse_number(raw: str) -> int | float:
     """EDI numeric text -> JSON number. Accepts the EDIFACT decimal comma, a leading sign and
     X12 implied-sign forms ("-.5"); integral values become ints so "1.00" and "1" agree."""
     text = raw.strip().replace(",", ".")
+    if len(text) > MAX_NUMBER_CHARS:
+        # (int() refuses thousands of digits, and Decimal -> int of "1E999999999" would
+        # build a billion-digit number: no EDI numeric field is anywhere near this long)
+        raise MappingError(f"{raw[:40]!r}... is {len(raw)} characters: too long for a number")
     if text.isascii():
         # Plain decimals, the usual case, without Decimal: the same int, or the same float
         # (float(Decimal(t)) is float(str(Decimal(t))), the correctly rounded value of t).
@@ -44,6 +54,8 @@ def parse_number(raw: str) -> int | float:
         raise MappingError(f"{raw!r} is not a number") from None
     if not value.is_finite():
         raise MappingError(f"{raw!r} is not a finite number")
+    if not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        raise MappingError(f"{raw!r} is out of range")
     if value == value.to_integral_value():
         return int(value)
     return float(value)
@@ -83,7 +95,7 @@ def _ymd(year: int, month: int, day: int, raw: str) -> str:
 
 def _digits(raw: str, lengths: tuple[int, ...]) -> str:
     text = raw.strip()
-    if not text.isdigit() or len(text) not in lengths:
+    if len(text) not in lengths or not (text.isascii() and text.isdigit()):
         wanted = " or ".join(str(n) for n in lengths)
         raise MappingError(f"{raw!r} is not a date of {wanted} digits")
     return text
@@ -114,6 +126,13 @@ def parse_edifact_period(raw: str, fmt: str) -> Period:
     """EDIFACT DTM C507 value with its format code (2379) -> ISO start (and end for ranges).
 
     Date-times are cut to the date because every payload date field is a calendar date."""
+    try:
+        return _edifact_period(raw, fmt)
+    except OverflowError:  # (a week or month at the end of year 9999)
+        raise MappingError(f"{raw!r} is beyond the calendar") from None
+
+
+def _edifact_period(raw: str, fmt: str) -> Period:
     fmt = fmt.strip() or "102"
     text = raw.strip()
     if fmt in ("102", "203", "204"):

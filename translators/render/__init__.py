@@ -46,7 +46,8 @@ def build_interchange(event_type: str, data: dict[str, Any], *, profile: RenderP
     syntax = edifact.syntax_version(profile)
     delimiters = replace(profile.delimiters or edifact.default_delimiters(syntax),
                          suffix=profile.segment_suffix)
-    message_type, body = edifact.document(event_type, data, now, delimiters.decimal)
+    message_type, body = edifact.document(event_type, data, now, delimiters.decimal,
+                                          profile.version)
     return finalize(edifact.envelope(profile, control, now, message_type, body, delimiters))
 
 
@@ -57,7 +58,16 @@ def render_document(event_type: str, data: dict[str, Any], *, profile: RenderPro
     Raises :class:`RenderError` (one line, names the field) when the payload cannot be written:
     a missing required field, a value holding an X12 delimiter, a character outside the
     partner's character set, a value no code list can express."""
-    tree = build_interchange(event_type, data, profile=profile, control=control, now=now)
+    try:
+        tree = build_interchange(event_type, data, profile=profile, control=control, now=now)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, ArithmeticError) as exc:
+        if isinstance(exc, RenderError):
+            raise
+        # A payload of the wrong shape (a number where a list belongs, a list for an object):
+        # the event schemas refuse these upstream; a direct caller gets one line all the same.
+        raise RenderError(f"{event_type} payload does not have the expected shape "
+                          f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+                          ) from None
     check_charset(tree, profile)
     try:
         return serialize(tree)

@@ -135,7 +135,8 @@ def _order_change(w: _Writer, data: dict[str, Any]) -> list[Segment]:
     return out
 
 
-def _schedule(w: _Writer, data: dict[str, Any], now: datetime, *, firm: bool) -> list[Segment]:
+def _schedule(w: _Writer, data: dict[str, Any], now: datetime, *, firm: bool,
+              version: str) -> list[Segment]:
     out = [seg("BGM", "242" if firm else "241",
                text(required(data, "schedule_number", "delivery_schedule")), "9"),
            w.dtm("137", data.get("issue_date") or now.date().isoformat())]
@@ -145,10 +146,15 @@ def _schedule(w: _Writer, data: dict[str, Any], now: datetime, *, firm: bool) ->
         out.append(w.dtm("159", data["horizon_end"]))
     out += w.parties(data)
     items = required(data, "items", "delivery_schedule")
-    if not firm:
-        out += [seg("UNS", "D"), seg("GIS", "37")]
-    else:
+    sections = not firm and not _gis_directory(version)
+    if firm:
         out.append(seg("SEQ", "", "1"))
+    elif sections:
+        # Up to D96A the DELFOR detail is a section of its own (UNS+D ... UNS+S) whose line
+        # items sit directly under it; from D96B on there is no UNS and GIS opens each group.
+        out.append(seg("UNS", "D"))
+    else:
+        out.append(seg("GIS", "37"))
     for number, item in enumerate(items, start=1):
         out.append(seg("LIN", str(number)))
         out += w.parts(item)
@@ -165,11 +171,22 @@ def _schedule(w: _Writer, data: dict[str, Any], now: datetime, *, firm: bool) ->
                 out.append(w.dtm_range("2", start, period["end"]))
             else:
                 out.append(w.dtm("2", start))
+    if sections:
+        out.append(seg("UNS", "S"))
     return out
 
 
+def _gis_directory(version: str) -> bool:
+    """True for DELFOR directories from D96B on (GIS groups, no UNS sections)."""
+    year, release = version[1:3], version[3:]
+    if not (len(version) == 4 and year.isascii() and year.isdigit()):
+        return True
+    full = (1900 if int(year) >= 90 else 2000) + int(year)
+    return (full, release) >= (1996, "B")
+
+
 def document(event_type: str, data: dict[str, Any], now: datetime,
-             decimal_mark: str) -> tuple[str, list[Segment]]:
+             decimal_mark: str, version: str = "D96A") -> tuple[str, list[Segment]]:
     w = _Writer(decimal_mark)
     if event_type == "purchase_order":
         return "ORDERS", _purchase_order(w, data)
@@ -177,7 +194,8 @@ def document(event_type: str, data: dict[str, Any], now: datetime,
         return "ORDCHG", _order_change(w, data)
     if event_type == "delivery_schedule":
         firm = data.get("schedule_type") == "firm"
-        return ("DELJIT" if firm else "DELFOR"), _schedule(w, data, now, firm=firm)
+        return ("DELJIT" if firm else "DELFOR"), _schedule(w, data, now, firm=firm,
+                                                                 version=version)
     raise RenderError(f"no EDIFACT message is rendered for event type {event_type!r}")
 
 

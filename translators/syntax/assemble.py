@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from translators.errors import EdiError, Level
-from translators.syntax.faults import fault
+from translators.syntax.digits import bounded_int
+from translators.syntax.faults import MAX_FAULTS, capped, fault
 from translators.syntax.tree import Delimiters, Detection, Group, Interchange, Message, Segment
 
 
@@ -43,8 +44,9 @@ DUPLICATE_CHECK_LIMIT = 100_000
 
 
 def _number(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdigit() else None
+    """A count from a trailer: ASCII digits, at most 18 of them (no standard count is longer;
+    int() of thousands of digits fails past Python's limit), else None."""
+    return bounded_int(text.strip())
 
 
 def _first(elements: list[list[list[str]]], element: int, component: int = 1) -> str:
@@ -88,9 +90,15 @@ class Assembler:
     # -- faults --------------------------------------------------------------------------------
     def error(self, kind: str, message: str, level: Level, segment: Segment | None = None,
               element: int | None = None, severity: str = "error", **extra: Any) -> None:
+        if len(self.errors) >= MAX_FAULTS:
+            return  # (no room for the fault: do not build it)
         err = fault(kind, message, level=level, standard=self.standard,
                     interchange=self.interchange, group=self.group, msg=self.message,
                     segment=segment, element=element, severity=severity, **extra)
+        capped_err = capped(self.errors, err)
+        if capped_err is None:
+            return
+        err = capped_err
         self.errors.append(err)
         if self.sink is not None:
             self.sink.append(("error", err))

@@ -44,3 +44,23 @@ def _safe(read: Any) -> str:
         return str(read())
     except (IndexError, AttributeError):
         return ""
+
+
+# Syntax and envelope faults kept per parse: a hostile file can hold one fault per byte (a
+# terminator that is also its filler), and reporting them all costs more than the parse.
+MAX_FAULTS = 1000
+
+
+def capped(errors: list[EdiError], error: EdiError) -> EdiError | None:
+    """``error`` while ``errors`` has room; at the limit, one fault that says the rest were
+    left out; then None."""
+    count = len(errors)
+    if count < MAX_FAULTS - 1:
+        return error
+    if count == MAX_FAULTS - 1:
+        return EdiError(kind="syntax.too_many_faults", level="interchange",
+                        standard=error.standard, interchange_control=error.interchange_control,
+                        message=f"more than {MAX_FAULTS} syntax faults: the rest are not "
+                                "reported", offset=error.offset, line=error.line,
+                        column=error.column)
+    return None

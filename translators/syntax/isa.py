@@ -40,7 +40,7 @@ def check_isa(seg: Segment) -> Iterator[tuple[str, str, int]]:
         if len(value) != width:
             yield (kind, f"ISA{element:02d} {value!r} is {len(value)} characters wide, "
                          f"not {width}", element)
-        elif shape == "digits" and not value.isdigit():
+        elif shape == "digits" and not (value.isascii() and value.isdigit()):
             yield (kind, f"ISA{element:02d} {value!r} must be digits", element)
         elif shape not in ("an", "digits") and value not in shape:
             yield (kind, f"ISA{element:02d} {value!r} must be one of {', '.join(shape)}",

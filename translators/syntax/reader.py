@@ -30,7 +30,7 @@ from translators.errors import EdiError
 from translators.syntax.assemble import COMPLETE, NEW_INTERCHANGE, STRAY, Assembler
 from translators.syntax.codec import ElementCodec
 from translators.syntax.detect import Header, Refusal, find_bom, find_start, read_header
-from translators.syntax.faults import fault
+from translators.syntax.faults import MAX_FAULTS, capped, fault
 from translators.syntax.source import TextSource
 from translators.syntax.tree import Interchange, Segment, parsed_segment
 
@@ -496,6 +496,8 @@ class Reader:
             return fixed  # a tag split by line wrapping
         if fixed.startswith("UNA") or body.startswith("UNA"):
             return "UNA"
+        if len(self.result.errors) >= MAX_FAULTS:
+            return fixed  # (no room for the fault: do not build it)
         line, column = source.line_col(char)
         err = fault("syntax.invalid_tag", f"segment tag {fixed[:20]!r} is not 2-3 letters or "
                     f"digits", level="segment", standard=st.header.standard,
@@ -506,6 +508,8 @@ class Reader:
         return fixed
 
     def _empty_segment(self, st: _Open, source: TextSource, char: int) -> None:
+        if len(self.result.errors) >= MAX_FAULTS:
+            return
         line, column = source.line_col(char)
         self._error(fault("syntax.empty_segment", "empty segment (two segment terminators in a "
                           "row)", level="segment", standard=st.header.standard,
@@ -561,7 +565,9 @@ class Reader:
             while end < len(text) and text[end] in WHITESPACE:
                 end += 1
         tail = st.carry + text[index:end]
-        if trailer is not None and tail != st.term + st.suffix:
+        if trailer is not None and trailer.tail == "" and index >= len(text):
+            pass  # an unterminated trailer at the end of the input stays unterminated
+        elif trailer is not None and tail != st.term + st.suffix:
             trailer.tail = tail
         self._end_interchange(st, source, end, "")
 
@@ -616,6 +622,9 @@ class Reader:
                               standard="", offset=0, line=1, column=1))
 
     def _error(self, err: EdiError) -> None:
+        err = capped(self.result.errors, err)
+        if err is None:
+            return
         self.result.errors.append(err)
         if self.sink is not None:
             self.sink.append(("error", err))

@@ -17,6 +17,10 @@ from translators.validation.segment import Issue, check_segment
 __all__ = ["Issue", "check_segment", "validate_message"]
 
 _CACHE_LIMIT = 50_000
+# Faults reported per message: enough to fix any real document; a hostile one with a fault
+# in each of a million segments must not cost a million error objects (acknowledgments
+# carry at most 99 notes anyway).
+MAX_MESSAGE_FAULTS = 500
 # (id of the segment definition, raw segment text) -> issues. Repeated lines are common in
 # big files; the issues depend on nothing else, so each distinct line is checked once.
 _segment_cache: dict[tuple[int, str], list[Issue]] = {}
@@ -90,7 +94,7 @@ def validate_message(message: Message, grammar: Grammar, *, standard: str,
         return []
     located.sort(key=lambda item: item[0].position)
     errors = []
-    for segment, issue, loop in located:
+    for segment, issue, loop in located[:MAX_MESSAGE_FAULTS]:
         errors.append(to_error(issue, segment, message, standard=standard, loop=loop,
                                interchange_control=interchange_control,
                                group_control=group_control))

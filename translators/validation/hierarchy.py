@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from translators.grammar.model import HierarchyDef
+from translators.syntax.digits import bounded_int, shown
 from translators.syntax.tree import Segment
 from translators.validation.segment import Issue
 
@@ -18,27 +19,29 @@ def check_hierarchy(definition: HierarchyDef, segments: list[Segment]) -> list[
         hl_id, parent, level = segment.get(1), segment.get(2), segment.get(3)
         if hl_id in levels:
             issues.append((segment, Issue("hierarchy.duplicate_id",
-                                          f"HL01 '{hl_id}' is used twice", 1, ref="628",
-                                          bad_value=hl_id)))
-        elif hl_id.isdigit() and int(hl_id) <= previous:
+                                          f"HL01 '{shown(hl_id)}' is used twice", 1, ref="628",
+                                          bad_value=hl_id[:99])))
+        number = bounded_int(hl_id)  # (ASCII digits only: "²".isdigit() is True)
+        if hl_id not in levels and number is not None and number <= previous:
             issues.append((segment, Issue("hierarchy.order",
-                                          f"HL01 '{hl_id}' does not follow {previous}", 1,
-                                          ref="628", bad_value=hl_id)))
-        if hl_id.isdigit():
-            previous = max(previous, int(hl_id))
+                                          f"HL01 '{shown(hl_id)}' does not follow "
+                                          f"{previous}", 1,
+                                          ref="628", bad_value=hl_id[:99])))
+        if number is not None:
+            previous = max(previous, number)
         if parent and parent not in levels:
             issues.append((segment, Issue("hierarchy.unknown_parent",
-                                          f"HL02 parent '{parent}' is not an earlier HL01", 2,
-                                          ref="734", bad_value=parent)))
+                                          f"HL02 parent '{shown(parent)}' is not an earlier "
+                                          "HL01", 2, ref="734", bad_value=parent[:99])))
         allowed = definition.parents.get(level)
         if level and allowed is not None:
             parent_level = levels.get(parent, "") if parent else ""
             if parent_level not in allowed and not (parent and parent not in levels):
-                shown = parent_level or "the root"
+                above = shown(parent_level) or "the root"
                 issues.append((segment, Issue(
                     "hierarchy.bad_parent",
-                    f"HL level '{level}' may not sit under {shown} "
+                    f"HL level '{shown(level)}' may not sit under {above} "
                     f"(allowed: {', '.join(p or 'root' for p in allowed)})", 3, ref="735",
-                    bad_value=level)))
+                    bad_value=level[:99])))
         levels.setdefault(hl_id, level)
     return issues

@@ -34,12 +34,15 @@ ACK_MESSAGES = {"x12": ("997", "999"), "edifact": ("CONTRL",)}
 Mapper = Callable[..., Any]
 
 
-def _mapper() -> tuple[Mapper | None, type[Exception]]:
+def _mapper() -> tuple[Mapper | None, tuple[type[Exception], ...]]:
+    """The mapper, and what a failed mapping raises: MappingError for a value it cannot
+    read, and (hostile input that validated: a grammar with long limits, an overlay) any
+    ValueError or ArithmeticError from a conversion, which is the message's fault too."""
     try:
         from translators.mapping import MappingError, to_event
     except ImportError:  # the mapping package is optional for validation-only use
-        return None, ValueError
-    return to_event, MappingError
+        return None, (ValueError,)
+    return to_event, (MappingError, ValueError, ArithmeticError)
 
 
 def x12_ack_kind(version: str) -> str:
@@ -122,7 +125,7 @@ def _ack_kind(standard: str, batch: list[MessageResult], interchange: Interchang
 def _message_result(message: Message, interchange: Interchange, group: Group, index: int,
                     group_index: int, syntax_errors: Sequence[EdiError],
                     overlays: tuple[Overlay, ...], to_event: Mapper | None,
-                    mapping_error: type[Exception], interchange_control: str,
+                    mapping_error: tuple[type[Exception], ...], interchange_control: str,
                     group_control: str) -> MessageResult:
     standard = interchange.standard
     errors = list(syntax_errors)

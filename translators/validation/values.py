@@ -6,22 +6,78 @@ reason, or None when the value is fine. Pure functions, called once per element 
 
 from __future__ import annotations
 
-import re
-
 from translators.grammar.model import ElementDef
-
-_X12_NUMBER = re.compile(r"^-?\d+$")
-_X12_REAL = re.compile(r"^-?(\d+\.?\d*|\.\d+)([Ee]-?\d+)?$")
-_EDIFACT_NUMBER = re.compile(r"^-?\d*([.,]\d*)?$")
-_DIGITS = re.compile(r"^\d+$")
+from translators.syntax.digits import ascii_digits, shown
 
 Fault = tuple[str, str] | None
+
+# Every check below is one left-to-right scan of the value (no regular expression: a
+# backtracking pattern such as -?(\d+\.?\d*|\.\d+) is quadratic on a long run of digits that
+# ends in a letter), and only ASCII digits are digits (str.isdigit() admits "²"). The C
+# predicate in _accel.c implements the same scans.
+_DIGIT_CHARS = frozenset("0123456789")
+_NOT_DIGITS = str.maketrans("", "", "0123456789")  # (deletes the ASCII digits)
+
+
+def _digit_run(value: str, start: int) -> int:
+    """The index after the run of ASCII digits that starts at ``start``."""
+    rest = value[start:] if start else value
+    return len(value) - len(rest.lstrip("0123456789"))
+
+
+def _x12_int(value: str) -> bool:
+    """-?[0-9]+"""
+    start = 1 if value[:1] == "-" else 0
+    return len(value) > start and ascii_digits(value[start:])
+
+
+def _x12_real(value: str) -> bool:
+    r"""-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([Ee]-?[0-9]+)?"""
+    i = 1 if value[:1] == "-" else 0
+    n = len(value)
+    after = _digit_run(value, i)
+    if after > i:
+        i = after
+        if i < n and value[i] == ".":
+            i = _digit_run(value, i + 1)
+    else:
+        if i >= n or value[i] != ".":
+            return False
+        after = _digit_run(value, i + 1)
+        if after == i + 1:
+            return False
+        i = after
+    if i < n and value[i] in "Ee":
+        i += 1
+        if i < n and value[i] == "-":
+            i += 1
+        after = _digit_run(value, i)
+        if after == i:
+            return False
+        i = after
+    return i == n
+
+
+def _edifact_numeric(value: str) -> tuple[bool, bool]:
+    """(-?[0-9]*([.,][0-9]*)? with a digit somewhere, a digit in front of the decimal mark)."""
+    i = 1 if value[:1] == "-" else 0
+    n = len(value)
+    after = _digit_run(value, i)
+    before = after - i
+    i = after
+    fraction = 0
+    marked = i < n and value[i] in ".,"
+    if marked:
+        after = _digit_run(value, i + 1)
+        fraction = after - i - 1
+        i = after
+    return i == n and before + fraction > 0, before > 0 or not marked
 
 
 def _length(kind: str, value: str) -> int:
     """Length as the standards count it: sign and decimal mark do not count for numbers."""
     if kind in ("n", "R") or kind.startswith("N"):
-        return sum(1 for ch in value if ch.isdigit())
+        return len(value) - len(value.translate(_NOT_DIGITS))
     return len(value)
 
 
@@ -33,14 +89,15 @@ def check_value(definition: ElementDef, value: str, standard: str) -> Fault:
     size = _length(kind, value)
     if size < definition.min:
         return ("element.too_short",
-                f"'{value}' is {size} characters long, the minimum is {definition.min}")
+                f"'{shown(value)}' is {size} characters long, the minimum is {definition.min}")
     if size > definition.max:
         return ("element.too_long",
-                f"'{value}' is {size} characters long, the maximum is {definition.max}")
+                f"'{shown(value)}' is {size} characters long, the maximum is {definition.max}")
     codes = definition.codes
     if codes is not None and value not in codes:
         return ("element.invalid_code",
-                f"'{value}' is not a valid code of {definition.codelist or definition.ref}")
+                f"'{shown(value)}' is not a valid code of "
+                f"{definition.codelist or definition.ref}")
     return None
 
 
@@ -48,28 +105,31 @@ def _check_type(kind: str, value: str, standard: str) -> Fault:
     if standard == "x12":
         if kind == "DT":
             return None if _valid_date(value) else (
-                "element.invalid_date", f"'{value}' is not a valid date (CCYYMMDD or YYMMDD)")
+                "element.invalid_date",
+                f"'{shown(value)}' is not a valid date (CCYYMMDD or YYMMDD)")
         if kind == "TM":
             return None if _valid_time(value) else (
-                "element.invalid_time", f"'{value}' is not a valid time (HHMM[SS[d..]])")
-        if kind.startswith("N") and not _X12_NUMBER.match(value):
-            return ("element.invalid_character", f"'{value}' is not a whole number")
-        if kind == "R" and not _X12_REAL.match(value):
-            return ("element.invalid_character", f"'{value}' is not a decimal number")
+                "element.invalid_time", f"'{shown(value)}' is not a valid time (HHMM[SS[d..]])")
+        if kind.startswith("N") and not _x12_int(value):
+            return ("element.invalid_character", f"'{shown(value)}' is not a whole number")
+        if kind == "R" and not _x12_real(value):
+            return ("element.invalid_character", f"'{shown(value)}' is not a decimal number")
         return None
     if kind == "n":
-        if not _EDIFACT_NUMBER.match(value) or not any(ch.isdigit() for ch in value):
-            return ("element.invalid_type", f"'{value}' is not numeric")
-        if value.lstrip("-")[:1] in (".", ","):
+        numeric, leading = _edifact_numeric(value)
+        if not numeric:
+            return ("element.invalid_type", f"'{shown(value)}' is not numeric")
+        if not leading:
             return ("element.missing_leading_digit",
-                    f"'{value}' has no digit in front of the decimal mark")
-    elif kind == "a" and any(ch.isdigit() for ch in value):
-        return ("element.invalid_type", f"'{value}' holds digits in an alphabetic element")
+                    f"'{shown(value)}' has no digit in front of the decimal mark")
+    elif kind == "a" and not _DIGIT_CHARS.isdisjoint(value):
+        return ("element.invalid_type",
+                f"'{shown(value)}' holds digits in an alphabetic element")
     return None
 
 
 def _valid_date(value: str) -> bool:
-    if not _DIGITS.match(value) or len(value) not in (6, 8):
+    if len(value) not in (6, 8) or not ascii_digits(value):
         return False
     month, day = int(value[-4:-2]), int(value[-2:])
     if not 1 <= month <= 12 or day < 1:
@@ -81,7 +141,7 @@ def _valid_date(value: str) -> bool:
 
 
 def _valid_time(value: str) -> bool:
-    if not _DIGITS.match(value) or len(value) not in (4, 6, 7, 8):
+    if len(value) not in (4, 6, 7, 8) or not ascii_digits(value):
         return False
     if int(value[:2]) > 23 or int(value[2:4]) > 59:
         return False

@@ -1,24 +1,76 @@
-"""Shared by ``edigate translate``, ``validate`` and ``ack``: read a file, load overlays,
-translate — every failure a one-line :class:`CliError`."""
+"""Shared by ``edigate translate``, ``validate``, ``ack``, ``parse``, ``render`` and
+``replay``: read a file, load overlays, translate — every failure a one-line
+:class:`CliError`, whatever the file holds (:func:`guarded`)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+import click
 
 from gateway.cli import CliError
 from translators import Overlay, OverlayError, TranslationResult, load_overlay, translate
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` as one printable line of at most ``limit`` characters (partner data may hold
+    line breaks, control characters and undecodable bytes)."""
+    flat = " ".join(text.split())
+    flat = "".join(c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF else "?"
+                   for c in flat)
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to write to any terminal encoding: undecodable input bytes (kept as
+    surrogates by the parser) become backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def guarded(what: str) -> Callable[[F], F]:
+    """Turn any exception a command does not expect into one line on stderr and exit code 1
+    (hostile, binary or huge input must never print a traceback). Click's own exits, CliError
+    and SystemExit pass through."""
+    def wrap(function: F) -> F:
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit,
+                    KeyboardInterrupt):
+                raise
+            except MemoryError:
+                raise CliError(f"{what}: out of memory") from None
+            except Exception as exc:  # (the point: no traceback, ever)
+                detail = one_line(str(exc)) or type(exc).__name__
+                raise CliError(f"{what} failed: {type(exc).__name__}: {detail}") from None
+        return run  # type: ignore[return-value]
+    return wrap
+
 MAX_BYTES = 256 * 1024 * 1024
 
 
-def read_and_translate(path: str, guides: tuple[str, ...], strict: bool) -> TranslationResult:
+def read_file(path: str) -> bytes:
+    """The bytes of ``path``, or a one-line CliError (missing, a directory, unreadable,
+    larger than MAX_BYTES)."""
     file = Path(path)
     try:
+        if file.is_dir():
+            raise CliError(f"cannot read {one_line(path)}: it is a directory")
         if file.stat().st_size > MAX_BYTES:
-            raise CliError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB")
-        data = file.read_bytes()
+            raise CliError(f"{one_line(path)}: larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        return file.read_bytes()
     except OSError as exc:
-        raise CliError(f"{path}: {exc.strerror or exc}") from None
+        raise CliError(f"cannot read {one_line(path)}: {exc.strerror or exc}") from None
+
+
+def read_and_translate(path: str, guides: tuple[str, ...], strict: bool) -> TranslationResult:
+    data = read_file(path)
     overlays: list[Overlay] = []
     for name in guides:
         try:
@@ -30,5 +82,7 @@ def read_and_translate(path: str, guides: tuple[str, ...], strict: bool) -> Tran
     except OverlayError as exc:
         raise CliError(str(exc)) from None
     if not result.interchanges:
-        raise CliError(f"{path}: no EDIFACT or X12 interchange found")
+        first = result.errors[0].message if result.errors else ""
+        raise CliError(f"{one_line(path)}: no EDIFACT or X12 interchange found"
+                       + (f" ({one_line(first, 160)})" if first else ""))
     return result

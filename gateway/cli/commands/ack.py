@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 import click
 
 from gateway.cli import CliError
-from gateway.cli.commands._translate_common import read_and_translate
+from gateway.cli.commands._translate_common import guarded, printable, read_and_translate
 from translators import build_acknowledgments
 
 
 @click.command("ack")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--guide", "guides", multiple=True, help="Partner guide overlay to apply.")
 @click.option("--strict", is_flag=True, help="Any fault rejects the whole interchange.")
 @click.option("--x12-ack", type=click.Choice(["997", "999"]), default=None,
@@ -25,6 +25,7 @@ from translators import build_acknowledgments
 @click.option("--start", type=int, default=1, show_default=True,
               help="First control number of the counter.")
 @click.option("--at", "at", default=None, help="Timestamp to write (ISO 8601), default now.")
+@guarded("ack")
 def command(file: str, guides: tuple[str, ...], strict: bool, x12_ack: str | None,
             start: int, at: str | None) -> None:
     """Print the acknowledgment we would send for FILE."""
@@ -43,5 +44,6 @@ def command(file: str, guides: tuple[str, ...], strict: bool, x12_ack: str | Non
         click.echo("no acknowledgment: the file is itself an acknowledgment", err=True)
         return
     for document in documents:
-        click.echo(f"# {document.kind} answering interchange {document.acknowledges}", err=True)
+        click.echo(printable(f"# {document.kind} answering interchange "
+                            f"{document.acknowledges}"), err=True)
         click.echo(document.data.decode("latin-1"))

@@ -12,6 +12,7 @@ import json
 import click
 
 from gateway.cli import CliError
+from gateway.cli.commands._translate_common import guarded, one_line, printable, read_file
 from translators.errors import EdiError
 from translators.syntax import ParseResult, parse, serialize, to_json
 
@@ -59,33 +60,30 @@ def _outline(result: ParseResult) -> list[str]:
 
 
 @click.command(name="parse")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
 @click.option("--outline", is_flag=True, help="Print a readable outline (the default).")
 @click.option("--check-roundtrip", is_flag=True,
               help="Fail unless tree -> bytes reproduces the file byte for byte.")
+@guarded("parse")
 def command(path: str, as_json: bool, outline: bool, check_roundtrip: bool) -> None:
     """Parse an EDIFACT or X12 FILE and print its interchange tree."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    data = read_file(path)
     result = parse(data)
     if as_json:
-        click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False,
-                              default=str))
+        click.echo(printable(json.dumps(to_json(result), indent=2, ensure_ascii=False,
+                                        default=str)))
     else:
         for line in _outline(result):
-            click.echo(line)
+            click.echo(printable(line))
     if check_roundtrip:
         out = serialize(result)
         if out != data:
             at = next((i for i, (a, b) in enumerate(zip(out, data, strict=False)) if a != b),
                       min(len(out), len(data)))
-            raise CliError(f"{path}: round trip differs at byte {at}")
+            raise CliError(f"{one_line(path)}: round trip differs at byte {at}")
         click.echo(f"round trip: {len(data)} bytes reproduced exactly", err=True)
     errors = [e for e in result.errors if e.severity == "error"]
     if errors:
         extra = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise CliError(f"{path}: {_one_line(errors[0])}{extra}")
+        raise CliError(one_line(f"{path}: {_one_line(errors[0])}{extra}"))

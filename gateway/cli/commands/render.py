@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from gateway.cli import CliError
+from gateway.cli.commands._translate_common import guarded
 from translators.render import (
     OUTBOUND_EVENT_TYPES,
     ControlNumbers,
@@ -63,6 +64,7 @@ def _load(path: str) -> dict[str, Any]:
 @click.option("--message", "message_no", type=int, default=1, show_default=True)
 @click.option("--now", "now_text", default=None,
               help="Document date-time (ISO 8601); default: the current UTC time.")
+@guarded("render")
 def command(event_type: str, path: str, standard: str, version: str | None, sender: str,
             sender_qualifier: str, receiver: str, receiver_qualifier: str, charset: str,
             test_indicator: bool, suffix: str, interchange_no: int, group_no: int,

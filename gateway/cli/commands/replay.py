@@ -7,6 +7,7 @@ import json
 import click
 
 from gateway.cli import CliError
+from gateway.cli.commands._translate_common import guarded
 from gateway.cli.context import runtime_from, transaction
 from gateway.pipeline.replay import ReplayError, replay
 
@@ -18,6 +19,7 @@ from gateway.pipeline.replay import ReplayError, replay
 @click.option("--resend-ack", is_flag=True,
               help="Send the acknowledgment again even when the outcome did not change.")
 @click.pass_context
+@guarded("replay")
 def command(ctx: click.Context, interchange_id: str, reason: str, actor: str,
             resend_ack: bool) -> None:
     """Run a stored interchange through the pipeline again and print the outcome, with

@@ -6,13 +6,14 @@ import json
 
 import click
 
-from gateway.cli.commands._translate_common import read_and_translate
+from gateway.cli.commands._translate_common import guarded, printable, read_and_translate
 
 
 @click.command("translate")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--guide", "guides", multiple=True, help="Partner guide overlay to apply.")
 @click.option("--strict", is_flag=True, help="Any fault rejects the whole interchange.")
+@guarded("translate")
 def command(file: str, guides: tuple[str, ...], strict: bool) -> None:
     """Translate FILE (parse, validate, map) and print events and error report as JSON."""
     result = read_and_translate(file, guides, strict)
@@ -23,5 +24,5 @@ def command(file: str, guides: tuple[str, ...], strict: bool) -> None:
          "business_key": m.event.business_key, "data": m.event.data}
         for m in result.messages if m.event is not None
     ]
-    click.echo(json.dumps({"events": events, "report": result.error_report()}, indent=2,
-                          ensure_ascii=False, default=str))
+    click.echo(printable(json.dumps({"events": events, "report": result.error_report()},
+                                    indent=2, ensure_ascii=False, default=str)))

@@ -10,8 +10,9 @@ import sys
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from gateway.cli.commands._translate_common import read_and_translate
+from gateway.cli.commands._translate_common import guarded, printable, read_and_translate
 from translators.errors import EdiError
 
 
@@ -28,6 +29,13 @@ def _position(error: EdiError) -> str:
     return " ".join(parts)
 
 
+def _cell(value: str) -> Text:
+    """Partner data as plain text: never read as rich markup ("[/x]" would raise), and
+    undecodable bytes escaped; long values cut."""
+    text = printable(value)
+    return Text(text if len(text) <= 500 else text[:499] + "…")
+
+
 def _codes(error: EdiError) -> str:
     codes = error.codes
     shown = [f"{name}={value}" for name, value in (
@@ -37,20 +45,22 @@ def _codes(error: EdiError) -> str:
 
 
 @click.command("validate")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--guide", "guides", multiple=True, help="Partner guide overlay to apply.")
 @click.option("--strict", is_flag=True, help="Any fault rejects the whole interchange.")
+@guarded("validate")
 def command(file: str, guides: tuple[str, ...], strict: bool) -> None:
     """Validate FILE against the message grammars; exit 1 if any error."""
     result = read_and_translate(file, guides, strict)
     # Piped output (files, CI logs, tests) gets a wide table instead of folded cells.
     console = Console() if sys.stdout.isatty() else Console(width=200)
-    summary = Table(title=f"{file}: {len(result.messages)} message(s)")
+    summary = Table(title=Text(printable(f"{file}: {len(result.messages)} message(s)")))
     for column in ("interchange", "group", "message", "type", "version", "status", "errors"):
         summary.add_column(column)
     for m in result.messages:
-        summary.add_row(m.interchange_control, m.group_control, m.message_control,
-                        m.message_type, m.version, m.status, str(len(m.errors)))
+        summary.add_row(*(_cell(v) for v in (
+            m.interchange_control, m.group_control, m.message_control, m.message_type,
+            m.version, m.status, str(len(m.errors)))))
     console.print(summary)
     errors = result.all_errors
     if errors:
@@ -58,8 +68,9 @@ def command(file: str, guides: tuple[str, ...], strict: bool) -> None:
         for column in ("severity", "message", "line", "position", "kind", "codes", "reason"):
             table.add_column(column, overflow="fold")
         for e in errors:
-            table.add_row(e.severity, f"{e.message_type} {e.message_control}".strip(),
-                          str(e.line or ""), _position(e), e.kind, _codes(e), e.message)
+            table.add_row(*(_cell(v) for v in (
+                e.severity, f"{e.message_type} {e.message_control}".strip(),
+                str(e.line or ""), _position(e), e.kind, _codes(e), e.message)))
         console.print(table)
     if any(e.severity == "error" for e in errors):
         raise SystemExit(1)

@@ -1,0 +1,35 @@
+"""Hypothesis profiles of the fuzzing suite, and the gateway app for the HTTP ingest fuzz.
+
+``make test`` runs the ``fuzz-short`` profile (about 200 examples per property, no deadline:
+first use of a grammar compiles it; derandomized under CI so a run is reproducible);
+``make fuzz`` without atheris runs ``fuzz-long``. EDIGATE_FUZZ_PROFILE picks one.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.gateway.gateway_app import app_for, make_runtime
+
+_COMMON = dict(deadline=None, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                      HealthCheck.filter_too_much])
+settings.register_profile("fuzz-short", max_examples=200,
+                          derandomize=os.environ.get("CI", "").lower() == "true", **_COMMON)
+settings.register_profile("fuzz-long", max_examples=20_000, **_COMMON)
+PROFILE = os.environ.get("EDIGATE_FUZZ_PROFILE", "fuzz-short")
+
+
+@pytest.fixture
+def runtime(engine, tmp_path):
+    rt = make_runtime(engine, tmp_path)
+    yield rt
+    rt.stop_threads()
+
+
+@pytest.fixture
+async def client(aiohttp_client, runtime):
+    return await aiohttp_client(app_for(runtime))
