@@ -102,7 +102,7 @@ def build_ta1(ir: InterchangeResult, next_control: NextControl, now: datetime,
     if not notes:
         code, note = "A", "000"
     else:
-        code, note = ("R" if faults and not lenient else "E"), notes[0]
+        code, note = ("R" if faults and (not lenient or ir.refused) else "E"), notes[0]
     header = ir.tree.header
     control = next_control("isa")
     version = header.get(12) if header.get(12) in ("00401", "00501") else "00401"
@@ -117,7 +117,9 @@ def build_ta1(ir: InterchangeResult, next_control: NextControl, now: datetime,
 def _x12_status(message: MessageResult) -> str:
     if message.status in ("rejected", "unsupported"):
         return "R"
-    return "E" if message.status == "accepted_with_errors" or message.errors else "A"
+    # (warnings alone, such as our data-quality findings, do not make it "E")
+    return "E" if message.status == "accepted_with_errors" or any(map(is_error, message.errors)) \
+        else "A"
 
 
 def _safe_copy(value: str, d: Delimiters) -> str:
@@ -247,7 +249,7 @@ def build_contrl(ir: InterchangeResult, messages: list[MessageResult],
     syntax_id, syntax_version = unb.get(1, 1) or "UNOC", unb.get(1, 2) or "3"
     four = syntax_version == "4"
     interchange_faults = [e for e in ir.errors if is_error(e)]
-    rejected_all = bool(interchange_faults) and not lenient
+    rejected_all = bool(interchange_faults) and (not lenient or ir.refused)
     body: list[Segment] = []
     uci = [[[ir.control_number]], [[unb.get(2, 1), unb.get(2, 2)]],
            [[unb.get(3, 1), unb.get(3, 2)]], [["4" if rejected_all else "7"]]]

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,10 +48,12 @@ from typing import Any
 from translators.mapping.values import (
     CodeList,
     MappingError,
+    UnknownDateFormat,
     code_list,
     parse_edifact_period,
     parse_number,
     parse_x12_date,
+    read_period,
 )
 from translators.syntax.codec import ElementCodec
 from translators.syntax.tree import Message, Segment, decode_journal
@@ -185,7 +188,9 @@ def available_maps() -> list[tuple[str, str]]:
 
 
 _RULE_KEYS = {"field", "seg", "el", "els", "join", "where", "type", "codes", "from", "part",
-              "const", "index", "nth", "deep", "pairs", "composites", "decimals", "format_el"}
+              "const", "index", "nth", "deep", "pairs", "composites", "decimals", "format_el",
+              "century_el", "identifiers"}
+_ID_SOURCE_KEYS = {"seg", "id", "qualifier", "composites", "pairs"}
 _LOOP_KEYS = {"start", "start_where", "members", "where", "levels", "all", "from", "fields",
               "lists", "keep_empty"}
 _TYPES = {"string", "number", "x12_date", "edifact_date", "gtin"}
@@ -209,8 +214,20 @@ def check_map(spec: dict[str, Any]) -> list[str]:
                     code_list(rule["codes"])
                 except MappingError as exc:
                     problems.append(f"{label}: {exc}")
-            if not ({"const", "index"} & set(rule)) and "seg" not in rule:
+            if not ({"const", "index", "identifiers"} & set(rule)) and "seg" not in rule:
                 problems.append(f"{label}: no segment")
+            if "identifiers" in rule:
+                spec = rule["identifiers"]
+                try:
+                    code_list(spec.get("codes", ""))
+                except MappingError as exc:
+                    problems.append(f"{label}: {exc}")
+                for source in spec.get("sources", []):
+                    problems.extend(f"{label}: unknown identifier source key {k!r}"
+                                    for k in set(source) - _ID_SOURCE_KEYS)
+                    if "seg" not in source or not ({"id", "composites", "pairs"} & set(source)):
+                        problems.append(f"{label}: an identifier source needs 'seg' and one "
+                                        "of 'id', 'composites', 'pairs'")
 
     def loops(where: str, items: dict[str, LoopSpec]) -> None:
         for name, loop in items.items():
@@ -225,7 +242,7 @@ def check_map(spec: dict[str, Any]) -> list[str]:
     loops(spec.get("message", "?"), spec.get("lists", {}))
     problems.extend(f"derive: unknown operation {op.get('op')!r}"
                     for op in spec.get("derive", [])
-                    if op.get("op") not in ("flatten", "nest", "project", "drop"))
+                    if op.get("op") not in ("flatten", "nest", "project", "drop", "identifiers"))
     return problems
 
 
@@ -437,6 +454,133 @@ def _nearest(nodes: Iterable[HierNode], levels: set[str]) -> Iterator[HierNode]:
 # extraction
 
 
+# One place item identifiers are read from: (tag, mode, first, last, id address, qualifier
+# address). mode "single": one id/qualifier address ((element, component) each); "composites":
+# repeated composites (EDIFACT PIA C212 x 5: first..last elements, id and qualifier components);
+# "pairs": X12 qualifier/ID element pairs (PO106/PO107 ... from first to last).
+IdSource = tuple[str, str, int, int, tuple[int, int], tuple[int, int]]
+
+
+def _id_source(source: dict[str, Any]) -> IdSource:
+    tag = source["seg"]
+    if "composites" in source:
+        c = source["composites"]
+        return (tag, "composites", int(c["from"]), int(c.get("to", 99)),
+                (0, int(c.get("id_comp", 1))), (0, int(c.get("qualifier_comp", 2))))
+    if "pairs" in source:
+        p = source["pairs"]
+        return tag, "pairs", int(p["from"]), int(p.get("to", 99)), (0, 1), (0, 1)
+    return (tag, "single", 0, 0, _address(source["id"]),
+            _address(source["qualifier"]) if "qualifier" in source else (0, 0))
+
+
+@cache
+def _id_table(name: str) -> tuple[CodeList, frozenset[str]]:
+    """A qualifier code list and the qualifiers whose identifiers carry a GS1 check digit."""
+    codes = code_list(name)
+    raw = json.loads((MAPS_DIR.parent / "codes" / f"{name}.json").read_text(encoding="utf-8"))
+    return codes, frozenset(raw.get("gs1", ()))
+
+
+@dataclass(slots=True)
+class Note:
+    """A data-quality finding of the mapping (a warning: the value is kept or left out, the
+    message is not rejected), with the segment it is about."""
+
+    kind: str
+    message: str
+    segment: Segment | None = None
+    severity: str = "warning"
+
+
+class _Notes(threading.local):
+    items: list[Note] | None = None
+
+
+_NOTES = _Notes()
+
+
+def note(kind: str, message: str, segment: Segment | None = None) -> None:
+    """Record a finding for the message being mapped (nothing when none is: a bare extract)."""
+    items = _NOTES.items
+    if items is not None:
+        items.append(Note(kind, message, segment))
+
+
+def gs1_ok(text: str) -> bool:
+    """True when ``text`` is all digits with a right GS1 mod-10 check digit."""
+    if not text.isdigit() or not text.isascii() or len(text) < 2:
+        return False
+    body = text[-2::-1]
+    total = 3 * sum(map(int, body[0::2])) + sum(map(int, body[1::2]))
+    return (10 - total % 10) % 10 == int(text[-1])
+
+
+def _identifiers(scope: Scope, rule: CompiledRule) -> list[dict[str, str]] | None:
+    """Every item identification of one scope, in segment order per source: LIN, each PIA
+    and each C212 in it, each X12 qualifier/ID pair. A GS1 key with a wrong check digit is
+    kept as sent, with a warning; a scope with none at all is a warning too."""
+    assert rule.identifiers is not None
+    codes, gs1 = _id_table(rule.id_codes)
+    found: list[dict[str, str]] = []
+    for tag, mode, first, last, id_at, qualifier_at in rule.identifiers:
+        for view in scope.tagged(tag):
+            if mode == "single":
+                pairs = [(_cell(view, *qualifier_at) if qualifier_at[0] else "",
+                          _cell(view, *id_at))]
+            elif mode == "composites":
+                pairs = [(_cell(view, position, qualifier_at[1]), _cell(view, position, id_at[1]))
+                         for position in range(first, min(last, _count(view)) + 1)]
+            else:
+                pairs = [(_cell(view, position, 1), _cell(view, position + 1, 1))
+                         for position in range(first, min(last, _count(view)), 2)]
+            for qualifier, ident in pairs:
+                ident, qualifier = ident.strip(), qualifier.strip()
+                if not ident:
+                    continue
+                item = {"qualifier": qualifier, "id": ident} if qualifier else {"id": ident}
+                meaning = codes.codes.get(qualifier) if qualifier else None
+                if meaning:
+                    item["meaning"] = meaning
+                item["source"] = tag
+                found.append(item)
+                if qualifier in gs1 and not gs1_ok(ident):
+                    note("data.check_digit",
+                         f"{tag} {qualifier} {ident!r}: not a GTIN with a right check digit "
+                         "(kept as sent)", view[0])
+    if not found:
+        segments = scope.segments or scope.raw
+        note("data.no_identifier", f"{scope.label} {scope.index} carries no item identifier",
+             segments[0] if segments else None)
+        return None
+    return found
+
+
+def _fill_from_identifiers(value: Any, fields: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+    """In every object that has an ``identifiers`` list (at any depth), set each convenient
+    field it does not have yet from the first identifier of the first qualifier in its
+    priority list (the map declares the priorities)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        ids = item.get("identifiers")
+        if isinstance(ids, list) and ids:
+            for name, qualifiers in fields:
+                if name in item:
+                    continue
+                for qualifier in qualifiers:
+                    hit = next((i["id"] for i in ids if i.get("qualifier") == qualifier), None)
+                    if hit is not None:
+                        item[name] = hit
+                        break
+        stack.extend(v for v in item.values() if isinstance(v, list))
+
+
 @dataclass(slots=True)
 class CompiledRule:
     """One field rule with its addresses parsed once (a map is applied to many messages)."""
@@ -455,6 +599,8 @@ class CompiledRule:
     join: str = " "
     pairs: tuple[int, int, frozenset[str]] | None = None
     composites: tuple[int, int, int, int, frozenset[str]] | None = None
+    identifiers: tuple[IdSource, ...] | None = None  # every item identification of a scope
+    id_codes: str = ""  # their code list (qualifier -> meaning, GS1 qualifiers)
     rule: Rule = field(default_factory=dict)  # the source rule: type, codes, part ...
     name: str | None = None  # the field when its path is a single name (the common case)
     direct: bool = False  # a plain segment rule of the scope's own segments (most rules)
@@ -485,8 +631,12 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         kind=rule.get("type", "string"), codes=rule.get("codes"))
     if len(compiled.path) == 1:
         compiled.name = compiled.path[0]
+    if "identifiers" in rule:
+        spec = rule["identifiers"]
+        compiled.identifiers = tuple(_id_source(source) for source in spec["sources"])
+        compiled.id_codes = spec["codes"]
     compiled.direct = compiled.const is None and not compiled.index \
-        and compiled.source is None and not compiled.deep
+        and compiled.source is None and not compiled.deep and compiled.identifiers is None
     if "el" in rule:
         compiled.element = _address(rule["el"])
     if "els" in rule:
@@ -986,7 +1136,8 @@ def _accel_plan(steps: tuple[FieldStep, ...], lists: tuple[str, ...]) -> Any:
                 convert, conv = _converter(compiled)
                 if conv == _CODE:
                     conv_arg = compiled.codes
-                elif conv == _OTHER and compiled.kind == "x12_date" and compiled.codes is None:
+                elif conv == _OTHER and compiled.kind == "x12_date" and compiled.codes is None \
+                        and "century_el" not in compiled.rule and "format_el" not in compiled.rule:
                     conv, conv_arg = _CV_CALL1, parse_x12_date  # (_convert reads no view)
                 elif conv == _OTHER:
                     conv, conv_arg = _CV_CALLVIEW, convert
@@ -1207,6 +1358,8 @@ class Extractor:
             return rule.const
         if rule.index:
             return str(scope.index)
+        if rule.identifiers is not None:
+            return _identifiers(scope, rule)
         if rule.source is not None:
             target = self._resolve(scope, rule.source)
             if target is None:
@@ -1292,12 +1445,31 @@ def _convert(view: View, raw: str, compiled: CompiledRule) -> Any:
         if value is None:
             return None
     elif kind == "x12_date":
-        value = parse_x12_date(raw)
+        rule = compiled.rule
+        century = _cell(view, *_address(rule["century_el"])) if "century_el" in rule else None
+        fmt = _cell(view, *_address(rule["format_el"])).strip() if "format_el" in rule else ""
+        if fmt:  # DTM06 (1250) says how to read it: D8, RD8, DT ...
+            try:
+                period = read_period(raw, fmt, "x12", century)
+            except UnknownDateFormat as exc:
+                note("data.date_format", str(exc), view[0])
+                return None
+            value = period.end if rule.get("part") == "end" else period.start
+            if value is None:
+                return None
+        else:
+            value = parse_x12_date(raw, century)
     elif kind == "edifact_date":
         rule = compiled.rule
         fmt = _cell(view, *_address(rule.get("format_el", "1.3")))
-        period = parse_edifact_period(raw, fmt)
+        try:
+            period = parse_edifact_period(raw, fmt)
+        except UnknownDateFormat as exc:
+            note("data.date_format", str(exc), view[0])
+            return None
         value = period.end if rule.get("part") == "end" else period.start
+        if value is None:  # a time alone, a duration: no calendar day for a date field
+            return None
     else:
         raise MappingError(f"unknown rule type {kind!r}")
     if compiled.codes is not None:
@@ -1344,6 +1516,9 @@ def _derive(data: dict[str, Any], op: dict[str, Any]) -> None:
     elif kind == "drop":
         for name in op["fields"]:
             data.pop(name, None)
+    elif kind == "identifiers":  # convenient fields from each identifiers list, by priority
+        _fill_from_identifiers(data, tuple((name, tuple(qualifiers))
+                                           for name, qualifiers in op["fields"].items()))
     else:
         raise MappingError(f"unknown derive operation {kind!r}")
 
@@ -1372,6 +1547,17 @@ if _accel is not None:
     except (TypeError, AttributeError):  # a Segment this build does not know: run in Python
         _accel = None  # type: ignore[assignment]
         accelerate = False
+
+
+def extract_noted(spec: dict[str, Any], message: Message) -> tuple[dict[str, Any], list[Note]]:
+    """:func:`extract` with the data-quality findings made on the way (warnings)."""
+    outer = _NOTES.items
+    found: list[Note] = []
+    _NOTES.items = found
+    try:
+        return extract(spec, message), found
+    finally:
+        _NOTES.items = outer
 
 
 def extract(spec: dict[str, Any], message: Message) -> dict[str, Any]:
