@@ -62,6 +62,9 @@ class InterchangeResult:
     # Refused as a whole by the receiving side (see refuse_interchange): its acknowledgment
     # says rejected even when the translation was lenient.
     refused: bool = False
+    # (qualifier, id) our acknowledgment is sent in when the interchange named someone else
+    # as its receiver (None: answer as the receiver it names).
+    reply_as: tuple[str, str] | None = None
 
     @property
     def standard(self) -> str:

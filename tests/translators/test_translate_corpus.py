@@ -29,12 +29,15 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "edifact/edifabric_MixedTransactions.txt": ACCEPTED,
     "edifact/edifabric_ORDRSP_EAN009.txt": ACCEPTED,
     "edifact/invoic01.edi": ACCEPTED,
-    "edifact/orders02.edi": ACCEPTED,
+    # A validation suite: one of its orders has no line, so it has no purchase_order event and
+    # is rejected (event.invalid), in the result and in the CONTRL alike.
+    "edifact/orders02.edi": (["accepted", "rejected"], ["event.invalid"]),
     "edifact/orders96.edi": ACCEPTED,
     # BGM03 '700101' in a 3-character message function code (php-edifact only parses).
     "edifact/php-edifact_D96ADESADV.edi": (["rejected"], ["element.too_long"]),
     "edifact/php-edifact_example_utf8.edi": (["rejected"], ["element.too_long"]),
-    "edifact/php-edifact_example_order_ok.edi": (["accepted_with_errors"], []),
+    # Units "GBND"/"PACK" are not UN/ECE Rec 20 codes (6411 is an..3): no valid event.
+    "edifact/php-edifact_example_order_ok.edi": (["rejected"], ["event.invalid"]),
     # Not supply-chain messages: parsed and reported as unsupported, never dropped.
     "edifact/php-edifact_example_multiline.edi": (["unsupported"], ["message.segment_count"]),
     "edifact/php-edifact_example_release_character.edi": (["unsupported"],
@@ -47,7 +50,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "edifact/pydifact_v3_aperak.edi": (["rejected"], ["message.segment_count"]),
     "edifact/pydifact_v3_aperak_rejected.edi": (["rejected"], ["message.segment_count"]),
     "edifact/pydifact_v4_aperak.edi": (["rejected"], ["message.segment_count"]),
-    "edifact/sapstern_ORDERS_D01B.txt": ACCEPTED,
+    # Line 2 has no ordered quantity (only QTY+59, consumer units per traded unit).
+    "edifact/sapstern_ORDERS_D01B.txt": (["rejected"], ["event.invalid"]),
     "edifact/sapstern_ORDERS_D96A_OPEN_TRANS.edi": (["accepted_with_errors"], []),
     "edifact/staedi_invoic_d93a_una.edi": (["rejected"], ["syntax.invalid_character"]),
     "edifact/staedi_invoic_d97b.edi": (["rejected"], ["syntax.invalid_character"]),
@@ -55,7 +59,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
                                             ["element.too_long", "message.segment_count"]),
     "edifact/staedi_wrapped_invoic_d97b_una.edi": ACCEPTED,
     "x12/810_1.x12": ACCEPTED,
-    "x12/830-004010UCS-01.x12": ACCEPTED,
+    # BFR02 and BFR03 both empty: a schedule without its number has no event.
+    "x12/830-004010UCS-01.x12": (["rejected"], ["event.invalid"]),
     "x12/850-004010-01.x12": ACCEPTED,
     "x12/850-004010-03.x12": ACCEPTED,
     "x12/850-004010-ascii-lf.x12": ACCEPTED,

@@ -87,7 +87,7 @@ def _x12_envelope(ir: InterchangeResult, control: int, now: datetime, version: s
     if version >= "00501" and not delimiters.repetition:
         delimiters = replace(delimiters, repetition="^")
     interchange = build_interchange(
-        "x12", sender=(tree.receiver_qualifier, tree.receiver_id),
+        "x12", sender=ir.reply_as or (tree.receiver_qualifier, tree.receiver_id),
         receiver=(tree.sender_qualifier, tree.sender_id), control=f"{control:09d}",
         date=now.strftime("%y%m%d"), time=now.strftime("%H%M"), groups=groups or [],
         delimiters=delimiters, version=version, test=tree.header.get(15) == "T")
@@ -285,7 +285,8 @@ def build_contrl(ir: InterchangeResult, messages: list[MessageResult],
     date = now.strftime("%Y%m%d" if four else "%y%m%d")
     d = replace(tree.delimiters, suffix="\n" if tree.delimiters.suffix else "")
     envelope = build_interchange(
-        "edifact", sender=(unb.get(3, 2), unb.get(3, 1)), receiver=(unb.get(2, 2), unb.get(2, 1)),
+        "edifact", sender=ir.reply_as or (unb.get(3, 2), unb.get(3, 1)),
+        receiver=(unb.get(2, 2), unb.get(2, 1)),
         control=str(unb_control), date=date, time=now.strftime("%H%M"), messages=[contrl],
         delimiters=d, syntax=f"{syntax_id}:{syntax_version}", una=bool(tree.una))
     return AckDocument(kind="CONTRL", standard="edifact", data=_written(envelope),

@@ -36,6 +36,7 @@ __all__ = ["MappedEvent", "MappingError", "available_maps", "map_message", "to_e
 # Party id qualifiers (as the payload carries them: EDIFACT 3055) that mean a GS1 GLN.
 GLN_QUALIFIERS = frozenset({"9", "UL", "GLN"})
 MAX_ISSUES = 200  # findings kept per message (a hostile file cannot grow the report unbounded)
+MAX_SCHEMA_ERRORS = 10  # schema faults listed per message (the first ones say why)
 
 
 @dataclass(slots=True)
@@ -71,7 +72,7 @@ def to_event(message: Message, *, interchange: Interchange, group: Group) -> Map
     _check_parties(data, notes)
     issues = [_issue(n, message, interchange, group) for n in notes[:MAX_ISSUES]]
     problems = default_registry().validate(event_type, version, data)
-    for problem in problems[:MAX_ISSUES]:
+    for problem in problems[:MAX_SCHEMA_ERRORS]:
         issues.append(_located(EdiError(
             kind="event.invalid", level="message",
             message=f"the {event_type} v{version} event breaks its schema at "

@@ -550,7 +550,8 @@ def _identifiers(scope: Scope, rule: CompiledRule) -> list[dict[str, str]] | Non
                          "(kept as sent)", view[0])
     if not found:
         segments = scope.segments or scope.raw
-        note("data.no_identifier", f"{scope.label} {scope.index} carries no item identifier",
+        note("data.no_identifier",
+             f"line {scope.index} of {scope.label} carries no item identifier",
              segments[0] if segments else None)
         return None
     return found
