@@ -516,70 +516,172 @@ def gs1_ok(text: str) -> bool:
     return (10 - total % 10) % 10 == int(text[-1])
 
 
-def _identifiers(scope: Scope, rule: CompiledRule) -> list[dict[str, str]] | None:
-    """Every item identification of one scope, in segment order per source: LIN, each PIA
-    and each C212 in it, each X12 qualifier/ID pair. A GS1 key with a wrong check digit is
-    kept as sent, with a warning; a scope with none at all is a warning too."""
+class _Ids(list):  # type: ignore[type-arg]
+    """The identifiers one source segment tag of a line gave (possibly none), with the first
+    segment read: where a line without any identifier is reported."""
+
+    __slots__ = ("segment",)
+
+
+def _ids_fetch(rule: CompiledRule) -> Callable[[list[View]], Any]:
+    """The fetch of one identifier source (a hidden ``_ids<n>`` field per source; the lines'
+    lists are put together afterwards, see _fill_line): every item identification in the
+    candidates, in segment order: LIN, each PIA and each C212 in it, each X12 qualifier/ID
+    pair. A GS1 key with a wrong check digit is kept as sent, with a warning. (Runs for every
+    line: the split cells are read directly where the segment has them.)"""
     assert rule.identifiers is not None
+    ((tag, mode, first, last, id_at, qualifier_at),) = rule.identifiers
     codes, gs1 = _id_table(rule.id_codes)
-    found: list[dict[str, str]] = []
-    for tag, mode, first, last, id_at, qualifier_at in rule.identifiers:
-        for view in scope.tagged(tag):
-            if mode == "single":
+    meanings = codes.codes
+    qc, ic = qualifier_at[1] - 1, id_at[1] - 1
+
+    def fetch(candidates: list[View]) -> _Ids:
+        found = _Ids()
+        found.segment = candidates[0][0] if candidates else None
+        append = found.append
+        for view in candidates:
+            cells = view[1]
+            if cells is not None and mode == "pairs":  # X12 lines: the hottest case
+                separator = cells[0]
+                stop = len(cells) - 1
+                if last < stop:
+                    stop = last
+                for n in range(first, stop, 2):
+                    qualifier, ident = cells[n], cells[n + 1]
+                    if not ident:
+                        continue
+                    if separator in qualifier:
+                        qualifier = qualifier.split(separator, 1)[0]
+                    if separator in ident:
+                        ident = ident.split(separator, 1)[0]
+                    if ident.isspace():
+                        continue
+                    _add(append, qualifier.strip(), ident.strip(), view)
+                continue
+            pairs: list[tuple[str, str]]
+            if cells is None:
+                if mode == "single":
+                    pairs = [(_cell(view, *qualifier_at) if qualifier_at[0] else "",
+                              _cell(view, *id_at))]
+                elif mode == "composites":
+                    pairs = [(_cell(view, n, qualifier_at[1]), _cell(view, n, id_at[1]))
+                             for n in range(first, min(last, _count(view)) + 1)]
+                else:
+                    pairs = [(_cell(view, n, 1), _cell(view, n + 1, 1))
+                             for n in range(first, min(last, _count(view)), 2)]
+            elif mode == "composites":
+                separator = cells[0]
+                pairs = []
+                for n in range(first, min(last, len(cells) - 1) + 1):
+                    parts = cells[n].split(separator)
+                    pairs.append((parts[qc] if qc < len(parts) else "",
+                                  parts[ic] if ic < len(parts) else ""))
+            else:
                 pairs = [(_cell(view, *qualifier_at) if qualifier_at[0] else "",
                           _cell(view, *id_at))]
-            elif mode == "composites":
-                pairs = [(_cell(view, position, qualifier_at[1]), _cell(view, position, id_at[1]))
-                         for position in range(first, min(last, _count(view)) + 1)]
-            else:
-                pairs = [(_cell(view, position, 1), _cell(view, position + 1, 1))
-                         for position in range(first, min(last, _count(view)), 2)]
             for qualifier, ident in pairs:
-                ident, qualifier = ident.strip(), qualifier.strip()
-                if not ident:
-                    continue
-                item = {"qualifier": qualifier, "id": ident} if qualifier else {"id": ident}
-                meaning = codes.codes.get(qualifier) if qualifier else None
-                if meaning:
-                    item["meaning"] = meaning
-                item["source"] = tag
-                found.append(item)
-                if qualifier in gs1 and not gs1_ok(ident):
-                    note("data.check_digit",
-                         f"{tag} {qualifier} {ident!r}: not a GTIN with a right check digit "
-                         "(kept as sent)", view[0])
-    if not found:
-        segments = scope.segments or scope.raw
-        note("data.no_identifier",
-             f"line {scope.index} of {scope.label} carries no item identifier",
-             segments[0] if segments else None)
-        return None
-    return found
+                if ident and not ident.isspace():
+                    _add(append, qualifier.strip(), ident.strip(), view)
+        return found
+
+    def _add(append: Callable[[dict[str, str]], None], qualifier: str, ident: str,
+             view: View) -> None:
+        if qualifier:
+            meaning = meanings.get(qualifier)
+            append({"qualifier": qualifier, "id": ident, "meaning": meaning, "source": tag}
+                   if meaning else {"qualifier": qualifier, "id": ident, "source": tag})
+            if qualifier in gs1 and _gtin(ident) is None:
+                note("data.check_digit", f"{tag} {qualifier} {ident!r}: not a GTIN with a "
+                     "right check digit (kept as sent)", view[0])
+        else:
+            append({"id": ident, "source": tag})
+
+    return fetch
 
 
-def _fill_from_identifiers(value: Any, fields: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
-    """In every object that has an ``identifiers`` list (at any depth), set each convenient
-    field it does not have yet from the first identifier of the first qualifier in its
-    priority list (the map declares the priorities)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
+FillTable = dict[str | None, tuple[tuple[str, int], ...]]
+
+
+def fill_table(fields: tuple[tuple[str, tuple[str, ...]], ...]) -> FillTable:
+    """The priorities as qualifier -> ((field, rank), ...): one look-up per identifier."""
+    table: dict[str | None, list[tuple[str, int]]] = {}
+    for name, qualifiers in fields:
+        for rank, qualifier in enumerate(qualifiers):
+            table.setdefault(qualifier, []).append((name, rank))
+    return {qualifier: tuple(entries) for qualifier, entries in table.items()}
+
+
+def _fill_line(item: dict[str, Any], table: FillTable, keys: tuple[str, ...]) -> None:
+    """One line: its identifiers list from the sources' hidden lists (``keys``, in source
+    order), then the convenient fields from it by the declared priority (the first identifier
+    of the best-ranked qualifier); a line with no identifier at all is a warning."""
+    ids: list[dict[str, str]] | None = None
+    segment = None
+    for key in keys:
+        part = item.pop(key, None)
+        if part is None:
             continue
-        if not isinstance(item, dict):
+        if segment is None:
+            segment = part.segment
+        if part:
+            if ids is None:
+                ids = part
+            else:
+                ids.extend(part)
+    if not ids:
+        if keys:
+            number = item.get("line_number")
+            note("data.no_identifier",
+                 f"line {number if number is not None else '?'} carries no item identifier",
+                 segment)
+        return
+    item["identifiers"] = list(ids)
+    best: dict[str, tuple[int, str]] = {}
+    for ident in ids:
+        entries = table.get(ident.get("qualifier"))
+        if entries is None:
             continue
-        ids = item.get("identifiers")
-        if isinstance(ids, list) and ids:
-            for name, qualifiers in fields:
-                if name in item:
-                    continue
-                for qualifier in qualifiers:
-                    hit = next((i["id"] for i in ids if i.get("qualifier") == qualifier), None)
-                    if hit is not None:
-                        item[name] = hit
-                        break
-        stack.extend(v for v in item.values() if isinstance(v, list))
+        for name, rank in entries:
+            held = best.get(name)
+            if held is None or rank < held[0]:
+                best[name] = (rank, ident["id"])
+    for name, (_, value) in best.items():
+        if name not in item:
+            item[name] = value
+
+
+def _fill_at(value: Any, path: tuple[str, ...], keys: tuple[str, ...],
+             fields: FillTable) -> None:
+    """_fill_line for the objects of the lists at ``path`` (loop names from the root)."""
+    items = value.get(path[0]) if isinstance(value, dict) else None
+    if not isinstance(items, list):
+        return
+    rest = path[1:]
+    for item in items:
+        if not rest:
+            if isinstance(item, dict):
+                _fill_line(item, fields, keys)
+        else:
+            _fill_at(item, rest, keys, fields)
+
+
+def identifier_paths(spec: dict[str, Any]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]],
+                                                   ...]:
+    """(loop path from the root, hidden source fields) of every loop with an identifiers
+    rule."""
+    out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+
+    def walk(loops: dict[str, Any], prefix: tuple[str, ...]) -> None:
+        for name, loop in loops.items():
+            here = (*prefix, name)
+            keys = tuple(key for rule in loop.get("fields", ()) if "identifiers" in rule
+                         for key in _id_keys(rule))
+            if keys:
+                out.append((here, keys))
+            walk(loop.get("lists", {}), here)
+
+    walk(spec.get("lists", {}), ())
+    return tuple(out)
 
 
 @dataclass(slots=True)
@@ -632,12 +734,8 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         kind=rule.get("type", "string"), codes=rule.get("codes"))
     if len(compiled.path) == 1:
         compiled.name = compiled.path[0]
-    if "identifiers" in rule:
-        spec = rule["identifiers"]
-        compiled.identifiers = tuple(_id_source(source) for source in spec["sources"])
-        compiled.id_codes = spec["codes"]
     compiled.direct = compiled.const is None and not compiled.index \
-        and compiled.source is None and not compiled.deep and compiled.identifiers is None
+        and compiled.source is None and not compiled.deep
     if "el" in rule:
         compiled.element = _address(rule["el"])
     if "els" in rule:
@@ -856,9 +954,30 @@ _COMPILED: dict[int, tuple[list[Rule], list[CompiledRule]]] = {}
 def _compiled_rules(rules: list[Rule]) -> list[CompiledRule]:
     hit = _COMPILED.get(id(rules))
     if hit is None or hit[0] is not rules:
-        hit = (rules, [_compile_rule(rule) for rule in rules])
+        hit = (rules, [compiled for rule in rules for compiled in (
+            _id_rules(rule) if "identifiers" in rule else [_compile_rule(rule)])])
         _COMPILED[id(rules)] = hit
     return hit[1]
+
+
+def _id_keys(rule: Rule) -> list[str]:
+    """The hidden fields an identifiers rule's sources fill, one per source."""
+    return [f"_ids{number}" for number in range(len(rule["identifiers"]["sources"]))]
+
+
+def _id_rules(rule: Rule) -> list[CompiledRule]:
+    """An identifiers rule as one plain segment rule per source (``_ids<n>``), so each is an
+    ordinary fetch of one tag's candidates on both paths (C and Python)."""
+    spec = rule["identifiers"]
+    out = []
+    for key, source in zip(_id_keys(rule), spec["sources"], strict=True):
+        compiled = CompiledRule(field=key, path=(key,), seg=source["seg"], rule=rule,
+                                name=key, direct=True)
+        compiled.identifiers = (_id_source(source),)
+        compiled.id_codes = spec["codes"]
+        compiled.fetch = _ids_fetch(compiled)
+        out.append(compiled)
+    return out
 
 
 FieldStep = tuple[str | None, tuple[str, ...], str, Callable[[list[View]], Any] | None,
@@ -882,14 +1001,21 @@ class _ScopePlan:
     found, and its field rules as a plan. A map is applied to many messages; looking the same
     keys up in the spec dicts for every loop instance cost as much as extracting the values."""
 
-    __slots__ = ("accel", "children", "derive", "fields", "hierarchy", "loops", "scope_tables",
-                 "spec", "steps")
+    __slots__ = ("accel", "children", "derive", "fields", "hierarchy", "id_fields", "id_paths",
+                 "loops", "scope_tables", "spec", "steps")
 
     def __init__(self, spec: LoopSpec) -> None:
         self.spec = spec  # kept alive: plans are cached by its id
         self.loops: dict[str, LoopSpec] = spec.get("lists", _NO_LOOPS)
         self.hierarchy: dict[str, Any] | None = spec.get("hierarchy")  # (a whole map's)
         self.derive: tuple[dict[str, Any], ...] = tuple(spec.get("derive", ()))
+        # The loops whose lines get an identifiers list, with the identifiers operation's
+        # priorities for the convenient fields.
+        # (a whole map's: its root spec names the message)
+        self.id_paths = identifier_paths(spec) if "message" in spec else ()
+        self.id_fields = fill_table(next(
+            (tuple((name, tuple(q)) for name, q in op["fields"].items())
+             for op in self.derive if op.get("op") == "identifiers"), ()))
         children: list[Child] = []
         for name, child in self.loops.items():
             kind = _LEVELS if "levels" in child else _BORROWED if "from" in child \
@@ -1011,6 +1137,8 @@ def _inline_fetch(rule: CompiledRule, number: int, candidates: str, cells: str,
     closures bind (a plain element, at most one qualifier; see _make_fetch); None for any
     other rule (its closure is called). Element numbers are ints (from ``_address``, or
     checked by ``_whole``), so they may be written into the source."""
+    if rule.identifiers is not None:  # (its own fetch: _ids_fetch)
+        return None
     element, component = rule.element
     pairs = rule.pairs is not None and rule.where is None and rule.nth == 1 \
         and _whole(rule.pairs[0]) and _whole(rule.pairs[1]) and rule.pairs[0] >= 1
@@ -1103,6 +1231,8 @@ def _accel_plan(steps: tuple[FieldStep, ...], lists: tuple[str, ...]) -> Any:
         if fetch is None:
             op = _OP_CONST if compiled.const is not None else _OP_INDEX if compiled.index \
                 else _OP_RULE
+        elif compiled.identifiers is not None:  # (its own fetch: _ids_fetch)
+            tag_number = tags.setdefault(tag, len(tags))
         else:
             tag_number = tags.setdefault(tag, len(tags))
             plain_shape = compiled.pairs is None and compiled.composites is None \
@@ -1226,8 +1356,13 @@ class Extractor:
         else:
             own = body
         data = self._scope(Scope("root", [], None, body), own, plan)
+        if plan.id_paths:  # the lines' identifiers lists, and what is picked from them
+            fields = plan.id_fields
+            for path, keys in plan.id_paths:
+                _fill_at(data, path, keys, fields)
         for op in plan.derive:
-            _derive(data, op)
+            if op["op"] != "identifiers":
+                _derive(data, op)
         return data
 
     def _scope(self, scope: Scope, segments: list[Segment], plan: _ScopePlan) -> dict[str, Any]:
@@ -1359,8 +1494,6 @@ class Extractor:
             return rule.const
         if rule.index:
             return str(scope.index)
-        if rule.identifiers is not None:
-            return _identifiers(scope, rule)
         if rule.source is not None:
             target = self._resolve(scope, rule.source)
             if target is None:
@@ -1517,9 +1650,8 @@ def _derive(data: dict[str, Any], op: dict[str, Any]) -> None:
     elif kind == "drop":
         for name in op["fields"]:
             data.pop(name, None)
-    elif kind == "identifiers":  # convenient fields from each identifiers list, by priority
-        _fill_from_identifiers(data, tuple((name, tuple(qualifiers))
-                                           for name, qualifiers in op["fields"].items()))
+    elif kind == "identifiers":  # (applied by Extractor.run to the lines: _fill_line)
+        pass
     else:
         raise MappingError(f"unknown derive operation {kind!r}")
 
