@@ -15,6 +15,11 @@ Example::
     qualifier = "14"
     id = "4012345000016"
 
+    [[receivers]]                 # optional: OUR ids this partner addresses (ISA08 / UNB
+    standard = "edifact"          # receiver; x12-gs: GS03). When listed, an interchange
+    qualifier = "ZZZ"             # addressed to anyone else is refused (TA1 009 / CONTRL
+    id = "EDIGATE"                # UCI code 7) and quarantined
+
     [stages]                      # strangler stage per document type; "*" for the rest
     "*" = "edi"
     order_response = "dual"
