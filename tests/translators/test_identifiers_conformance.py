@@ -342,3 +342,22 @@ def test_846_lin_pairs_and_a_bad_gtin14() -> None:
         ("available", 12000), ("on_hand", 9500)]
     assert second["gtin"] == "10036000291450"
     assert _warnings("x12/846_004010_inventory.x12") == [("data.check_digit", "LIN", 8)]
+
+
+def test_x12_sln_and_lin_pairs_inside_a_po1_line() -> None:
+    """Pairs of the PO1 loop's LIN and SLN (PO1-like segments) join the line's identifiers
+    (mapping facts: whether a grammar of the repository knows SLN is the grammar's business)."""
+    from tests.translators.edi_builders import x12
+
+    data = x12(["BEG*00*SA*PO-1**20260105", "PO1*1*10*EA*2.5**BP*P-1",
+                "LIN**SK*SKU-1*CH*DE", "SLN*1**I*4*EA*1.5**VP*S-1-A*MG*M-1-A", "CTT*1"])
+    (interchange,) = parse(data).interchanges
+    group = interchange.groups[0]
+    event = to_event(group.messages[0], interchange=interchange, group=group)
+    assert event is not None
+    (line,) = event.data["lines"]
+    assert _ids(line) == [("BP", "P-1", "PO1"), ("SK", "SKU-1", "LIN"), ("CH", "DE", "LIN"),
+                          ("VP", "S-1-A", "SLN"), ("MG", "M-1-A", "SLN")]
+    assert line["identifiers"][2]["meaning"] == "country of origin code"
+    assert (line["buyer_part"], line["supplier_part"], line["manufacturer_part"]) == (
+        "P-1", "S-1-A", "M-1-A")
