@@ -350,7 +350,7 @@ def test_x12_sln_and_lin_pairs_inside_a_po1_line() -> None:
     from tests.translators.edi_builders import x12
 
     data = x12(["BEG*00*SA*PO-1**20260105", "PO1*1*10*EA*2.5**BP*P-1",
-                "LIN**SK*SKU-1*CH*DE", "SLN*1**I*4*EA*1.5**VP*S-1-A*MG*M-1-A", "CTT*1"])
+                "LIN**SK*SKU-1*CH*DE", "SLN*1**I*4*EA*1.5***VP*S-1-A*MG*M-1-A", "CTT*1"])
     (interchange,) = parse(data).interchanges
     group = interchange.groups[0]
     event = to_event(group.messages[0], interchange=interchange, group=group)
