@@ -13,6 +13,7 @@ Pure: no I/O beyond reading the package's own data files; time is passed in.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from translators.acks import build_acknowledgments
@@ -37,7 +38,15 @@ def translate(data: bytes, overlays: tuple[Overlay, ...] = (), lenient: bool = T
     """parse -> validate -> map, with every message's outcome settled (see
     :func:`translators.result.settle_events`): a message whose event cannot be produced is
     rejected with the reason, in the result, the JSON report and the acknowledgment alike."""
-    return settle_events(_translate(data, overlays, lenient, x12_ack))
+    # (the collector stays off until the events are settled too, as in the pipeline itself:
+    # the first allocation after re-enabling it would rescan the whole fresh tree)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return settle_events(_translate(data, overlays, lenient, x12_ack))
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def __getattr__(name: str) -> Any:
