@@ -554,9 +554,9 @@ def _ids_fetch(rule: CompiledRule) -> Callable[[list[View]], Any]:
                         qualifier = qualifier.split(separator, 1)[0]
                     if separator in ident:
                         ident = ident.split(separator, 1)[0]
-                    if ident.isspace():
-                        continue
-                    _add(append, qualifier.strip(), ident.strip(), view)
+                    ident = ident.strip()
+                    if ident:
+                        _add(append, qualifier.strip(), ident, view)
                 continue
             pairs: list[tuple[str, str]]
             if cells is None:
@@ -591,12 +591,16 @@ def _ids_fetch(rule: CompiledRule) -> Callable[[list[View]], Any]:
             append({"qualifier": qualifier, "id": ident, "meaning": meaning, "source": tag}
                    if meaning else {"qualifier": qualifier, "id": ident, "source": tag})
             if qualifier in gs1 and _gtin(ident) is None:
-                note("data.check_digit", f"{tag} {qualifier} {ident!r}: not a GTIN with a "
-                     "right check digit (kept as sent)", view[0])
+                _bad_gs1(tag, qualifier, ident, view[0])
         else:
             append({"id": ident, "source": tag})
 
     return fetch
+
+
+def _bad_gs1(tag: str, qualifier: str, ident: str, segment: Segment) -> None:
+    note("data.check_digit", f"{tag} {qualifier} {ident!r}: not a GTIN with a right check "
+         "digit (kept as sent)", segment)
 
 
 FillTable = dict[str | None, tuple[tuple[str, int], ...]]
@@ -1202,7 +1206,8 @@ def _whole(value: Any) -> bool:
 
 # The C module's names for what a step does (see _accel.c; the numbers are shared with it).
 _OP_INLINE, _OP_FETCH, _OP_CONST, _OP_INDEX, _OP_RULE = range(5)
-_SH_PLAIN, _SH_WHERE, _SH_PAIRS, _SH_COMPOSITES, _SH_ELS = range(5)
+_SH_PLAIN, _SH_WHERE, _SH_PAIRS, _SH_COMPOSITES, _SH_ELS, _SH_IDS = range(6)
+_ID_MODES = {"pairs": 0, "composites": 1, "single": 2}
 _CV_CALL1, _CV_CALLVIEW = 4, 5  # (0-3: _STRIP, _NUMBER, _CODE, _GTIN)
 _LEAF_MAX_TAGS = 32
 _LEAF_MAX_ELS = 16
@@ -1231,8 +1236,18 @@ def _accel_plan(steps: tuple[FieldStep, ...], lists: tuple[str, ...]) -> Any:
         if fetch is None:
             op = _OP_CONST if compiled.const is not None else _OP_INDEX if compiled.index \
                 else _OP_RULE
-        elif compiled.identifiers is not None:  # (its own fetch: _ids_fetch)
+        elif compiled.identifiers is not None:  # _ids_fetch, read from the text in C
             tag_number = tags.setdefault(tag, len(tags))
+            ((source, mode, id_first, id_last, id_at, qualifier_at),) = compiled.identifiers
+            if all(_whole(n) and n >= 0 for n in (id_first, id_last, *id_at, *qualifier_at)) \
+                    and (mode != "single" or min(id_at) >= 1):
+                op, shape = _OP_INLINE, _SH_IDS
+                first, last = id_first, id_last
+                qcomp, vcomp = qualifier_at[1], id_at[1]
+                if mode == "single":
+                    (e, c), (we, wc) = id_at, qualifier_at
+                codes, gs1 = _id_table(compiled.id_codes)
+                conv_arg = (_ID_MODES[mode], codes.codes, gs1, source, _Ids, _bad_gs1)
         else:
             tag_number = tags.setdefault(tag, len(tags))
             plain_shape = compiled.pairs is None and compiled.composites is None \
