@@ -2,7 +2,8 @@
 
 The façade the gateway uses:
 
-    translate(data, overlays=(), lenient=True)        -> TranslationResult
+    translate(data, overlays=(), lenient=True)        -> TranslationResult (events settled)
+    refuse_interchange(result, index, error)          -> refuse one interchange (receiver check)
     build_acknowledgments(result, next_control, now)  -> list[AckDocument]
     load_overlay(name)                                -> Overlay (a partner guide overlay)
     render_document(event_type, data, profile=..., control=..., now=...) -> bytes
@@ -12,6 +13,7 @@ Pure: no I/O beyond reading the package's own data files; time is passed in.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from translators.acks import build_acknowledgments
@@ -21,12 +23,30 @@ from translators.result import (
     InterchangeResult,
     MessageResult,
     TranslationResult,
+    refuse_interchange,
+    settle_events,
 )
-from translators.validation.pipeline import translate
+from translators.validation.pipeline import translate as _translate
 
 __all__ = ["AckDocument", "InterchangeResult", "MessageResult", "Overlay", "OverlayError",
-           "TranslationResult", "build_acknowledgments", "load_overlay", "render_document",
-           "translate"]
+           "TranslationResult", "build_acknowledgments", "load_overlay", "refuse_interchange",
+           "render_document", "translate"]
+
+
+def translate(data: bytes, overlays: tuple[Overlay, ...] = (), lenient: bool = True,
+              x12_ack: str | None = None) -> TranslationResult:
+    """parse -> validate -> map, with every message's outcome settled (see
+    :func:`translators.result.settle_events`): a message whose event cannot be produced is
+    rejected with the reason, in the result, the JSON report and the acknowledgment alike."""
+    # (the collector stays off until the events are settled too, as in the pipeline itself:
+    # the first allocation after re-enabling it would rescan the whole fresh tree)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return settle_events(_translate(data, overlays, lenient, x12_ack))
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def __getattr__(name: str) -> Any:

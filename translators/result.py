@@ -59,6 +59,12 @@ class InterchangeResult:
     # Which functional acknowledgment answers this interchange ("997", "999", "CONTRL", or ""
     # when it is itself an acknowledgment and gets none).
     ack_kind: str = ""
+    # Refused as a whole by the receiving side (see refuse_interchange): its acknowledgment
+    # says rejected even when the translation was lenient.
+    refused: bool = False
+    # (qualifier, id) our acknowledgment is sent in when the interchange named someone else
+    # as its receiver (None: answer as the receiver it names).
+    reply_as: tuple[str, str] | None = None
 
     @property
     def standard(self) -> str:
@@ -195,3 +201,44 @@ class AckDocument:
     control_numbers: dict[str, str] = field(default_factory=dict)
     # The interchange this acknowledgment answers (its control number).
     acknowledges: str = ""
+
+
+def settle_events(result: TranslationResult) -> TranslationResult:
+    """One truth: the faults and warnings found while mapping each message to its event
+    (``event.issues``: a payload that breaks its schema, a GTIN with a wrong check digit ...)
+    join the message's errors, and a message whose event has an error is rejected with no
+    event, so the acknowledgment and the JSON report say what really happened. Warnings never
+    change a status. Strict translation rejects the whole interchange, as for any other fault."""
+    rejected_in: set[int] = set()
+    for message in result.messages:
+        issues = getattr(message.event, "issues", None)
+        if not issues:
+            continue
+        message.errors.extend(issues)
+        if any(is_error(e) for e in issues):
+            message.status = "rejected"
+            message.event = None
+            rejected_in.add(message.interchange_index)
+    if not result.lenient and rejected_in:
+        for message in result.messages:
+            if message.interchange_index in rejected_in and message.status != "unsupported" \
+                    and message.message is not None:
+                message.status = "rejected"
+                message.event = None
+    return result
+
+
+def refuse_interchange(result: TranslationResult, index: int, error: EdiError) -> None:
+    """Refuse one whole interchange (a receiver that is not us, ...): the fault is recorded on
+    it, every message in it is rejected with no event, and its acknowledgment (TA1 / CONTRL
+    UCI) says rejected with the fault's code; X12 gets no 997/999 for a refused interchange."""
+    interchange = result.interchanges[index]
+    interchange.errors.append(error)
+    interchange.refused = True
+    if interchange.standard == "x12":
+        interchange.ack_kind = ""
+    for message in result.messages:
+        if message.interchange_index == index and message.message is not None \
+                and message.status != "unsupported":
+            message.status = "rejected"
+            message.event = None

@@ -15,6 +15,11 @@ Example::
     qualifier = "14"
     id = "4012345000016"
 
+    [[receivers]]                 # optional: OUR ids this partner addresses (ISA08 / UNB
+    standard = "edifact"          # receiver; x12-gs: GS03). When listed, an interchange
+    qualifier = "ZZZ"             # addressed to anyone else is refused (TA1 009 / CONTRL
+    id = "EDIGATE"                # UCI code 7) and quarantined
+
     [stages]                      # strangler stage per document type; "*" for the rest
     "*" = "edi"
     order_response = "dual"
@@ -194,6 +199,18 @@ def parse_profile(table: dict[str, Any], where: str = "profile") -> PartnerProfi
     outbound = table.get("outbound", {})
     if not isinstance(outbound, dict):
         raise r.fail("outbound", "expected a table")
+    # Our identities this partner addresses (ISA08 / UNB receiver; "x12-gs" for GS03): when
+    # listed, an interchange addressed to anyone else is refused (TA1 / CONTRL) and quarantined.
+    receivers = table.get("receivers", [])
+    if not isinstance(receivers, list):
+        raise r.fail("receivers", "expected an array of tables ([[receivers]])")
+    for i, item in enumerate(receivers):
+        key = f"receivers[{i}]."
+        if not isinstance(item, dict):
+            raise r.fail(f"receivers[{i}]", "expected a table")
+        r.string(item, "standard", prefix=key, choices=("x12", "edifact", "x12-gs"))
+        r.string(item, "qualifier", prefix=key, required=False)
+        r.string(item, "id", prefix=key)
     extra = {k: v for k, v in table.items() if k not in _KNOWN_KEYS}
     return PartnerProfile(pid, name, standard, version, tuple(identities), stages, channels,
                           tuple(tokens), dict(outbound), extra)

@@ -25,7 +25,7 @@ from gateway.inbox.store import raw_bytes, store_outbound
 from gateway.observability import metrics
 from gateway.outbound.acks import apply_functional_ack
 from gateway.outbound.routing import RoutingError, edi_channel
-from gateway.pipeline.identity import check_sender
+from gateway.pipeline.identity import check_sender, refuse_foreign_receivers
 from gateway.pipeline.limits import (
     BUSINESS_KEY_LIMIT,
     ENVELOPE_LIMITS,
@@ -238,6 +238,15 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
         if not verdict.ok:
             return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=403,
                            detail=verdict.reason, reason="sender-mismatch")
+        refused = refuse_foreign_receivers(partner, result)
+        if refused:  # addressed to someone else: refused (TA1 / CONTRL) and quarantined
+            ack_ids = _queue_acknowledgments(session, row, partner, result, now)
+            outcome = _finish(row, STATUS_QUARANTINED, now, report=result.error_report(),
+                              http_status=422, detail=refused,
+                              reason="receiver-mismatch")
+            outcome.ack_ids = ack_ids
+            return outcome
+        report = result.error_report()  # (a refused interchange of several is in it)
         conflict = _reused_control_number(session, row)
         if conflict is not None:
             return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=409,

@@ -41,7 +41,10 @@ def test_v1_body_decodes_as_v2_with_defaults_filled(codec: AvroCodec) -> None:
     decoded = codec.decode_body("despatch_advice", body, writer_version=1)
     assert decoded["carrier"] is None and decoded["tracking_number"] is None
     assert _without_nulls(decoded) == DESPATCH_V1
-    assert default_registry().validate("despatch_advice", 2, decoded) == []
+    assert default_registry().validate("despatch_advice", 3, decoded) == []
+    as_v2 = codec.decode_body("despatch_advice", body, writer_version=1, reader_version=2)
+    assert as_v2["carrier"] is None and "identifiers" not in as_v2["items"][0]
+    assert default_registry().validate("despatch_advice", 2, as_v2) == []
 
 
 def test_upcast_through_the_registry(codec: AvroCodec) -> None:

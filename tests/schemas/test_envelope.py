@@ -54,8 +54,8 @@ def test_api_envelope_validates() -> None:
 
 
 @pytest.mark.parametrize(("attributes", "expected"), [
-    ({"type": "despatch_advice"}, ("despatch_advice", 2)),
-    ({"type": "com.edigate.despatch_advice"}, ("despatch_advice", 2)),
+    ({"type": "despatch_advice"}, ("despatch_advice", 3)),
+    ({"type": "com.edigate.despatch_advice"}, ("despatch_advice", 3)),
     ({"type": "com.edigate.despatch_advice.v1"}, ("despatch_advice", 1)),
     ({"type": "despatch_advice", "dataschemaversion": 1}, ("despatch_advice", 1)),
     ({"type": "despatch_advice",

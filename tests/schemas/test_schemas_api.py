@@ -29,8 +29,8 @@ async def test_list_names_every_type_with_versions_and_mode(client: Client) -> N
     body: dict[str, Any] = await response.json()
     by_type = {s["type"]: s for s in body["schemas"]}
     assert sorted(by_type) == default_registry().types()
-    assert by_type["despatch_advice"]["versions"] == [1, 2]
-    assert by_type["despatch_advice"]["latest"] == 2
+    assert by_type["despatch_advice"]["versions"] == [1, 2, 3]
+    assert by_type["despatch_advice"]["latest"] == 3
     assert by_type["despatch_advice"]["compatibility"] == "FULL_TRANSITIVE"
     assert by_type["purchase_order"]["business_key"]["alternatives"] == [["/order_number"]]
 
@@ -41,8 +41,8 @@ async def test_type_route_serves_the_latest_json_schema(client: Client) -> None:
     assert response.content_type == "application/schema+json"
     schema = await response.json(content_type=None)
     Draft202012Validator.check_schema(schema)
-    assert schema["x-version"] == 2 and "carrier" in schema["properties"]
-    assert response.headers["X-Schema-Version"] == "2"
+    assert schema["x-version"] == 3 and "carrier" in schema["properties"]
+    assert response.headers["X-Schema-Version"] == "3"
     assert "immutable" not in response.headers["Cache-Control"]
 
 

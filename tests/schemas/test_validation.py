@@ -90,20 +90,32 @@ def test_enum_value_outside_the_contract() -> None:
     assert (error["pointer"], error["keyword"]) == ("/status", "enum")
 
 
-def test_gtin_with_wrong_check_digit_is_refused() -> None:
+def _as_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A payload without the fields later versions added (identifiers ...)."""
+    out = {k: v for k, v in data.items()}
+    out["lines"] = [{k: v for k, v in line.items()
+                     if k not in ("identifiers", "manufacturer_part")} for line in data["lines"]]
+    return out
+
+
+def test_gtin_with_wrong_check_digit_is_refused_by_v1_only() -> None:
+    # v1 asserted the GS1 check digit; from v2 on a wrong one is kept as sent (the translation
+    # reports it as a data-quality warning instead of losing the event).
     data = sample("purchase_order")
     data["lines"][0]["gtin"] = "4006381333932"
-    assert _errors("purchase_order", data) == [{
+    assert _errors("purchase_order", _as_v1(data), 1) == [{
         "pointer": "/lines/0/gtin", "keyword": "format",
         "message": "'4006381333932' is not a valid gtin"}]
+    assert _errors("purchase_order", data) == []
 
 
-def test_gln_is_checked_only_when_the_qualifier_says_gs1() -> None:
+def test_gln_is_checked_only_when_the_qualifier_says_gs1_in_v1() -> None:
     data = sample("invoice")
     data["parties"][1]["id"] = "4012345000008"  # wrong check digit, qualifier "9" (GS1)
-    assert [e["pointer"] for e in _errors("invoice", data)] == ["/parties/1/id"]
+    assert [e["pointer"] for e in _errors("invoice", _as_v1(data), 1)] == ["/parties/1/id"]
+    assert _errors("invoice", data) == []  # v2: kept as sent (a translation warning)
     data["parties"][1]["id_qualifier"] = "92"  # buyer-assigned: any text
-    assert _errors("invoice", data) == []
+    assert _errors("invoice", _as_v1(data), 1) == []
 
 
 @pytest.mark.parametrize(("value", "ok"), [
@@ -171,7 +183,7 @@ def test_unknown_type_or_version_raises_a_clear_lookup_error() -> None:
     registry = default_registry()
     with pytest.raises(UnknownSchemaError, match="unknown event type 'shipment'"):
         registry.validate("shipment", 1, {})
-    with pytest.raises(UnknownSchemaError, match=r"has no version 9 \(known: v1, v2\)"):
+    with pytest.raises(UnknownSchemaError, match=r"has no version 9 \(known: v1, v2, v3\)"):
         registry.validate("despatch_advice", 9, {})
 
 

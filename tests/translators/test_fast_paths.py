@@ -331,7 +331,7 @@ def test_corpus_translates_the_same_with_patterns(monkeypatch: pytest.MonkeyPatc
 
 def _orders_interchange(syntax: str, control: str, name: str = "PO-1") -> str:
     return (f"UNB+{syntax}:3+A+B+260101:1200+{control}'UNH+1+ORDERS:D:96A:UN'BGM+220+{name}+9'"
-            f"DTM+137:20260105:102'UNS+S'UNT+5+1'UNZ+1+{control}'\n")
+            f"DTM+137:20260105:102'LIN+1++P-1:BP'QTY+21:1'UNS+S'UNT+7+1'UNZ+1+{control}'\n")
 
 
 def test_windowed_mailbag_checks_each_interchanges_own_characters() -> None:

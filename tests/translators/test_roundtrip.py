@@ -197,7 +197,23 @@ def _back(event_type: str, data: dict[str, Any], standard: str, version: str) ->
     registry = default_registry()
     assert registry.validate(event_type, event.version, event.data) == []
     assert event.business_key == registry.business_key_of(event_type, event.data)
+    _take_identifiers(event.data)
     return event
+
+
+def _take_identifiers(value: Any) -> None:
+    """Every line carries its identifiers list, and each convenient field comes from it: check
+    that, then drop the lists (the rendered payloads do not have them)."""
+    if isinstance(value, list):
+        for item in value:
+            _take_identifiers(item)
+    elif isinstance(value, dict):
+        if "identifiers" in value:
+            ids = {i["id"] for i in value.pop("identifiers")}
+            for name in ("buyer_part", "supplier_part", "gtin"):
+                assert name not in value or value[name] in ids, (name, value)
+        for item in value.values():
+            _take_identifiers(item)
 
 
 SETTINGS = settings(max_examples=25, deadline=None,

@@ -26,7 +26,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "edifact/pydifact_v3_aperak.edi": (["rejected"], ["message.segment_count"]),
     "edifact/pydifact_v3_aperak_rejected.edi": (["rejected"], ["message.segment_count"]),
     "edifact/pydifact_v4_aperak.edi": (["rejected"], ["message.segment_count"]),
-    "edifact/sapstern_ORDERS_D01B.txt": ACCEPTED,
+    # Line 2 has no ordered quantity (only QTY+59, consumer units per traded unit).
+    "edifact/sapstern_ORDERS_D01B.txt": (["rejected"], ["event.invalid"]),
     "edifact/sapstern_ORDERS_D96A_OPEN_TRANS.edi": (["accepted_with_errors"], []),
     "edifact/staedi_invoic_d93a_una.edi": (["rejected"], ["syntax.invalid_character"]),
     "edifact/staedi_invoic_d97b.edi": (["rejected"], ["syntax.invalid_character"]),

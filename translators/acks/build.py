@@ -200,13 +200,17 @@ def _x12_envelope(ir: InterchangeResult, control: int, now: datetime, version: s
     tree = ir.tree
     fit = _x12_fitter(delimiters)
     return build_interchange(
-        "x12", sender=(_qualifier(fit(tree.receiver_qualifier, 2)),
-                       _or(fit(tree.receiver_id.strip(), 15), "UNKNOWN")),
+        "x12", sender=_x12_party(ir.reply_as or (tree.receiver_qualifier, tree.receiver_id), fit),
         receiver=(_qualifier(fit(tree.sender_qualifier, 2)),
                   _or(fit(tree.sender_id.strip(), 15), "UNKNOWN")),
         control=f"{control:09d}", date=now.strftime("%y%m%d"), time=now.strftime("%H%M"),
         groups=groups or [], delimiters=delimiters, version=version,
         test=tree.header.get(15) == "T")
+
+
+def _x12_party(party: tuple[str, str], fit: _Fitter) -> tuple[str, str]:
+    """ISA05/06 or ISA07/08 as we can write them: a valid qualifier, at most 15 characters."""
+    return _qualifier(fit(party[0], 2)), _or(fit(party[1].strip(), 15), "UNKNOWN")
 
 
 def _qualifier(value: str) -> str:
@@ -230,7 +234,7 @@ def build_ta1(ir: InterchangeResult, next_control: NextControl, now: datetime,
     if not notes:
         code, note = "A", "000"
     else:
-        code, note = ("R" if faults and not lenient else "E"), notes[0]
+        code, note = ("R" if faults and (not lenient or ir.refused) else "E"), notes[0]
     header = ir.tree.header
     control = next_control("isa")
     version = header.get(12) if header.get(12) in ("00401", "00501") else "00401"
@@ -247,7 +251,9 @@ def build_ta1(ir: InterchangeResult, next_control: NextControl, now: datetime,
 def _x12_status(message: MessageResult) -> str:
     if message.status in ("rejected", "unsupported"):
         return "R"
-    return "E" if message.status == "accepted_with_errors" or message.errors else "A"
+    # (warnings alone, such as our data-quality findings, do not make it "E")
+    return "E" if message.status == "accepted_with_errors" or any(map(is_error, message.errors)) \
+        else "A"
 
 
 def _deciding(errors: Sequence[EdiError]) -> Sequence[EdiError]:
@@ -417,6 +423,11 @@ def _edifact_delimiters(tree: Interchange, syntax_version: str) -> Delimiters:
                       suffix="\n" if inbound.suffix and segment not in "\r\n" else "")
 
 
+def _edifact_party(party: tuple[str, str], fit: _Fitter) -> tuple[str, str]:
+    """UNB sender/recipient as (qualifier, id) we can write: at most 4 and 35 characters."""
+    return fit(party[0], 4), _or(fit(party[1], 35), "UNKNOWN")
+
+
 def _edifact_fitter(syntax_id: str) -> _Fitter:
     """Delimiters need no care (the serializer escapes them); the character set does."""
     if syntax_id == "UNOA":
@@ -448,7 +459,7 @@ def build_contrl(ir: InterchangeResult, messages: list[MessageResult],
     four = syntax_version == "4"
     fit = _edifact_fitter(syntax_id)
     interchange_faults = [e for e in ir.errors if is_error(e)]
-    rejected_all = bool(interchange_faults) and not lenient
+    rejected_all = bool(interchange_faults) and (not lenient or ir.refused)
     body: list[Segment] = []
     uci = [[[_or(fit(ir.control_number, 14), "0")]],
            [[_or(fit(unb.get(2, 1), 35), "UNKNOWN"), fit(unb.get(2, 2), 4)]],
@@ -482,7 +493,7 @@ def build_contrl(ir: InterchangeResult, messages: list[MessageResult],
         inbound.segment, inbound.element, inbound.component, inbound.release,
         inbound.repetition)
     envelope = build_interchange(
-        "edifact", sender=(fit(unb.get(3, 2), 4), _or(fit(unb.get(3, 1), 35), "UNKNOWN")),
+        "edifact", sender=_edifact_party(ir.reply_as or (unb.get(3, 2), unb.get(3, 1)), fit),
         receiver=(fit(unb.get(2, 2), 4), _or(fit(unb.get(2, 1), 35), "UNKNOWN")),
         control=str(unb_control), date=date, time=now.strftime("%H%M"), messages=[contrl],
         delimiters=d, syntax=f"{syntax_id}:{syntax_version}", una=bool(tree.una) or not same)

@@ -36,7 +36,12 @@
 #define CACHE_PAUSE 4096   /* conversions without the cache after a poor window */
 
 enum { OP_INLINE = 0, OP_FETCH = 1, OP_CONST = 2, OP_INDEX = 3, OP_RULE = 4 };
-enum { SH_PLAIN = 0, SH_WHERE = 1, SH_PAIRS = 2, SH_COMPOSITES = 3, SH_ELS = 4 };
+enum { SH_PLAIN = 0, SH_WHERE = 1, SH_PAIRS = 2, SH_COMPOSITES = 3, SH_ELS = 4, SH_IDS = 5 };
+/* SH_IDS: every item identification of the candidates (engine: _ids_fetch); conv_arg is
+ * (mode, meanings, gs1 qualifiers, source tag, the _Ids type, _bad_gs1); mode 0: X12
+ * qualifier/ID pairs from ``first``, 1: repeated composites (qualifier component ``qcomp``,
+ * id component ``vcomp``), 2: one id (e, c) with its qualifier (we, wc; we 0: none). */
+enum { IDS_PAIRS = 0, IDS_COMPOSITES = 1, IDS_SINGLE = 2 };
 /* CV_CALL1 converters read the text alone (engine: parse_x12_date), CV_CALLVIEW ones the view. */
 enum { CV_STRIP = 0, CV_NUMBER = 1, CV_CODE = 2, CV_GTIN = 3, CV_CALL1 = 4, CV_CALLVIEW = 5 };
 
@@ -67,6 +72,8 @@ static PyObject *str_read = NULL, *str_empty = NULL, *str_unsplittable = NULL;
 static PyObject *str_component = NULL, *str_element = NULL, *str_x12 = NULL;
 static PyObject *str_codes = NULL, *str_passthrough = NULL, *str_default = NULL;
 static PyObject *str_strip = NULL, *str_tag = NULL, *str_segments = NULL;
+static PyObject *str_qualifier = NULL, *str_id = NULL, *str_meaning = NULL, *str_source = NULL;
+static PyObject *str_segment = NULL;
 
 static PyObject *
 leaf_bind(PyObject *self, PyObject *args)
@@ -239,7 +246,7 @@ plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                 }
             }
         }
-        if (op < OP_INLINE || op > OP_RULE || shape < SH_PLAIN || shape > SH_ELS
+        if (op < OP_INLINE || op > OP_RULE || shape < SH_PLAIN || shape > SH_IDS
                 || conv < CV_STRIP || conv > CV_CALLVIEW
                 || ((op == OP_INLINE || op == OP_FETCH) && (tag < 0 || tag >= self->ntags))
                 || (s->name != Py_None && !PyUnicode_CheckExact(s->name))
@@ -250,7 +257,15 @@ plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                     && (s->first < 1 || !PyTuple_Check(s->allowed)))
                 || (op == OP_INLINE && shape == SH_COMPOSITES
                     && (s->first < 1 || s->qcomp < 1 || s->vcomp < 1
-                        || !PyTuple_Check(s->allowed)))) {
+                        || !PyTuple_Check(s->allowed)))
+                || (op == OP_INLINE && shape == SH_IDS
+                    && (!PyTuple_CheckExact(s->conv_arg) || PyTuple_GET_SIZE(s->conv_arg) != 6
+                        || !PyLong_CheckExact(PyTuple_GET_ITEM(s->conv_arg, 0))
+                        || !PyDict_CheckExact(PyTuple_GET_ITEM(s->conv_arg, 1))
+                        || !PyAnySet_Check(PyTuple_GET_ITEM(s->conv_arg, 2))
+                        || !PyUnicode_CheckExact(PyTuple_GET_ITEM(s->conv_arg, 3))
+                        || s->first < 0 || s->qcomp < 0 || s->vcomp < 0 || s->we < 0
+                        || s->wc < 0))) {
             PyErr_SetString(PyExc_ValueError, "unsupported step");
             goto fail;
         }
@@ -1083,6 +1098,129 @@ call_fetch(Inst *in, Step *s)
     return PyObject_CallOneArg(s->fetch, views);
 }
 
+/* One identifier (spans of the record's text) appended to ``found`` as the Python path builds
+ * it: {"qualifier", "id", "meaning"?, "source"} or {"id", "source"}; a GS1 qualifier whose id
+ * is no GTIN calls ``bad(tag, qualifier, id, segment)``. 0, or -1 with an exception. */
+static int
+ids_add(Rec *rec, PyObject *arg, PyObject *found, Py_ssize_t qa, Py_ssize_t qb,
+        Py_ssize_t ia, Py_ssize_t ib)
+{
+    PyObject *meanings = PyTuple_GET_ITEM(arg, 1), *gs1 = PyTuple_GET_ITEM(arg, 2);
+    PyObject *tag = PyTuple_GET_ITEM(arg, 3), *bad = PyTuple_GET_ITEM(arg, 5);
+    PyObject *ident = PyUnicode_Substring(rec->raw, ia, ib);
+    if (ident == NULL)
+        return -1;
+    PyObject *item = PyDict_New();
+    PyObject *qualifier = NULL;
+    int rc = -1;
+    if (item == NULL)
+        goto done;
+    if (qa < qb) {
+        qualifier = PyUnicode_Substring(rec->raw, qa, qb);
+        if (qualifier == NULL || PyDict_SetItem(item, str_qualifier, qualifier) < 0
+                || PyDict_SetItem(item, str_id, ident) < 0)
+            goto done;
+        PyObject *meaning = PyDict_GetItemWithError(meanings, qualifier);  /* borrowed */
+        if (meaning == NULL && PyErr_Occurred())
+            goto done;
+        if (meaning != NULL && PyObject_IsTrue(meaning) == 1
+                && PyDict_SetItem(item, str_meaning, meaning) < 0)
+            goto done;
+    }
+    else if (PyDict_SetItem(item, str_id, ident) < 0) {
+        goto done;
+    }
+    if (PyDict_SetItem(item, str_source, tag) < 0 || PyList_Append(found, item) < 0)
+        goto done;
+    if (qualifier != NULL) {
+        int member = PySet_Contains(gs1, qualifier);
+        if (member < 0)
+            goto done;
+        if (member) {
+            PyObject *gtin = PyObject_CallOneArg(fn_gtin, ident);
+            if (gtin == NULL)
+                goto done;
+            int missing = gtin == Py_None;
+            Py_DECREF(gtin);
+            if (missing) {
+                PyObject *done_ = PyObject_CallFunctionObjArgs(bad, tag, qualifier, ident,
+                                                               rec->seg, NULL);
+                if (done_ == NULL)
+                    goto done;
+                Py_DECREF(done_);
+            }
+        }
+    }
+    rc = 0;
+done:
+    Py_XDECREF(qualifier);
+    Py_XDECREF(item);
+    Py_DECREF(ident);
+    return rc;
+}
+
+/* SH_IDS: every item identification of the candidates (engine: _ids_fetch's closure). */
+static PyObject *
+ids_value(Inst *in, Step *s)
+{
+    for (int r = in->head[s->tag]; r >= 0; r = in->recs[r].next)
+        if (!in->recs[r].plain)  /* (a candidate without cells: the closure does it all) */
+            return call_fetch(in, s);
+    PyObject *arg = s->conv_arg;
+    long mode = PyLong_AsLong(PyTuple_GET_ITEM(arg, 0));
+    if (mode == -1 && PyErr_Occurred())
+        return NULL;
+    PyObject *found = PyObject_CallNoArgs(PyTuple_GET_ITEM(arg, 4));
+    if (found == NULL)
+        return NULL;
+    if (PyObject_SetAttr(found, str_segment, in->recs[in->head[s->tag]].seg) < 0)
+        goto fail;
+    for (int r = in->head[s->tag]; r >= 0; r = in->recs[r].next) {
+        Rec *rec = &in->recs[r];
+        Py_ssize_t qa, qb, ia, ib;
+        if (mode == IDS_PAIRS) {
+            Py_ssize_t stop = s->last < rec->nsep ? s->last : rec->nsep;
+            for (Py_ssize_t n = s->first; n < stop; n += 2) {
+                if (!(cell_span(in, rec, n, &qa, &qb) && component_span(rec, 1, &qa, &qb)))
+                    qa = qb = 0;
+                strip_span(rec, &qa, &qb);
+                if (!(cell_span(in, rec, n + 1, &ia, &ib) && component_span(rec, 1, &ia, &ib)))
+                    continue;
+                strip_span(rec, &ia, &ib);
+                if (ia < ib && ids_add(rec, arg, found, qa, qb, ia, ib) < 0)
+                    goto fail;
+            }
+        }
+        else if (mode == IDS_COMPOSITES) {
+            Py_ssize_t stop = s->last < rec->nsep ? s->last : rec->nsep;
+            for (Py_ssize_t n = s->first; n <= stop; n++) {
+                if (!read_span(in, rec, n, s->qcomp, &qa, &qb))
+                    qa = qb = 0;
+                strip_span(rec, &qa, &qb);
+                if (!read_span(in, rec, n, s->vcomp, &ia, &ib))
+                    continue;
+                strip_span(rec, &ia, &ib);
+                if (ia < ib && ids_add(rec, arg, found, qa, qb, ia, ib) < 0)
+                    goto fail;
+            }
+        }
+        else {
+            if (s->we < 1 || !read_span(in, rec, s->we, s->wc, &qa, &qb))
+                qa = qb = 0;
+            strip_span(rec, &qa, &qb);
+            if (!read_span(in, rec, s->e, s->c, &ia, &ib))
+                continue;
+            strip_span(rec, &ia, &ib);
+            if (ia < ib && ids_add(rec, arg, found, qa, qb, ia, ib) < 0)
+                goto fail;
+        }
+    }
+    return found;
+fail:
+    Py_DECREF(found);
+    return NULL;
+}
+
 /* The fetch closure's value for an inline step, read from the text when the candidates it
  * reads have cells, else through the closure itself. */
 static PyObject *
@@ -1160,6 +1298,8 @@ inline_value(Inst *in, Step *s)
         Py_DECREF(raw);
         return out;
     }
+    case SH_IDS:
+        return ids_value(in, s);
     default: {  /* EDIFACT repeated composites of the first candidate (engine: _raw_value) */
         if (!rec->plain)
             return call_fetch(in, s);
@@ -1948,6 +2088,11 @@ PyInit__accel(void)
     INTERN(str_strip, "strip");
     INTERN(str_tag, "tag");
     INTERN(str_segments, "segments");
+    INTERN(str_qualifier, "qualifier");
+    INTERN(str_id, "id");
+    INTERN(str_meaning, "meaning");
+    INTERN(str_source, "source");
+    INTERN(str_segment, "segment");
 #undef INTERN
     PyObject *module = PyModule_Create(&accel_module);
     if (module == NULL)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,10 +48,12 @@ from typing import Any
 from translators.mapping.values import (
     CodeList,
     MappingError,
+    UnknownDateFormat,
     code_list,
     parse_edifact_period,
     parse_number,
     parse_x12_date,
+    read_period,
 )
 from translators.syntax.codec import ElementCodec
 from translators.syntax.tree import Message, Segment, decode_journal
@@ -185,7 +188,9 @@ def available_maps() -> list[tuple[str, str]]:
 
 
 _RULE_KEYS = {"field", "seg", "el", "els", "join", "where", "type", "codes", "from", "part",
-              "const", "index", "nth", "deep", "pairs", "composites", "decimals", "format_el"}
+              "const", "index", "nth", "deep", "pairs", "composites", "decimals", "format_el",
+              "century_el", "identifiers"}
+_ID_SOURCE_KEYS = {"seg", "id", "qualifier", "composites", "pairs"}
 _LOOP_KEYS = {"start", "start_where", "members", "where", "levels", "all", "from", "fields",
               "lists", "keep_empty"}
 _TYPES = {"string", "number", "x12_date", "edifact_date", "gtin"}
@@ -209,8 +214,20 @@ def check_map(spec: dict[str, Any]) -> list[str]:
                     code_list(rule["codes"])
                 except MappingError as exc:
                     problems.append(f"{label}: {exc}")
-            if not ({"const", "index"} & set(rule)) and "seg" not in rule:
+            if not ({"const", "index", "identifiers"} & set(rule)) and "seg" not in rule:
                 problems.append(f"{label}: no segment")
+            if "identifiers" in rule:
+                spec = rule["identifiers"]
+                try:
+                    code_list(spec.get("codes", ""))
+                except MappingError as exc:
+                    problems.append(f"{label}: {exc}")
+                for source in spec.get("sources", []):
+                    problems.extend(f"{label}: unknown identifier source key {k!r}"
+                                    for k in set(source) - _ID_SOURCE_KEYS)
+                    if "seg" not in source or not ({"id", "composites", "pairs"} & set(source)):
+                        problems.append(f"{label}: an identifier source needs 'seg' and one "
+                                        "of 'id', 'composites', 'pairs'")
 
     def loops(where: str, items: dict[str, LoopSpec]) -> None:
         for name, loop in items.items():
@@ -225,7 +242,7 @@ def check_map(spec: dict[str, Any]) -> list[str]:
     loops(spec.get("message", "?"), spec.get("lists", {}))
     problems.extend(f"derive: unknown operation {op.get('op')!r}"
                     for op in spec.get("derive", [])
-                    if op.get("op") not in ("flatten", "nest", "project", "drop"))
+                    if op.get("op") not in ("flatten", "nest", "project", "drop", "identifiers"))
     return problems
 
 
@@ -437,6 +454,240 @@ def _nearest(nodes: Iterable[HierNode], levels: set[str]) -> Iterator[HierNode]:
 # extraction
 
 
+# One place item identifiers are read from: (tag, mode, first, last, id address, qualifier
+# address). mode "single": one id/qualifier address ((element, component) each); "composites":
+# repeated composites (EDIFACT PIA C212 x 5: first..last elements, id and qualifier components);
+# "pairs": X12 qualifier/ID element pairs (PO106/PO107 ... from first to last).
+IdSource = tuple[str, str, int, int, tuple[int, int], tuple[int, int]]
+
+
+def _id_source(source: dict[str, Any]) -> IdSource:
+    tag = source["seg"]
+    if "composites" in source:
+        c = source["composites"]
+        return (tag, "composites", int(c["from"]), int(c.get("to", 99)),
+                (0, int(c.get("id_comp", 1))), (0, int(c.get("qualifier_comp", 2))))
+    if "pairs" in source:
+        p = source["pairs"]
+        return tag, "pairs", int(p["from"]), int(p.get("to", 99)), (0, 1), (0, 1)
+    return (tag, "single", 0, 0, _address(source["id"]),
+            _address(source["qualifier"]) if "qualifier" in source else (0, 0))
+
+
+@cache
+def _id_table(name: str) -> tuple[CodeList, frozenset[str]]:
+    """A qualifier code list and the qualifiers whose identifiers carry a GS1 check digit."""
+    codes = code_list(name)
+    raw = json.loads((MAPS_DIR.parent / "codes" / f"{name}.json").read_text(encoding="utf-8"))
+    return codes, frozenset(raw.get("gs1", ()))
+
+
+@dataclass(slots=True)
+class Note:
+    """A data-quality finding of the mapping (a warning: the value is kept or left out, the
+    message is not rejected), with the segment it is about."""
+
+    kind: str
+    message: str
+    segment: Segment | None = None
+    severity: str = "warning"
+
+
+class _Notes(threading.local):
+    items: list[Note] | None = None
+
+
+_NOTES = _Notes()
+
+
+def note(kind: str, message: str, segment: Segment | None = None) -> None:
+    """Record a finding for the message being mapped (nothing when none is: a bare extract)."""
+    items = _NOTES.items
+    if items is not None:
+        items.append(Note(kind, message, segment))
+
+
+def gs1_ok(text: str) -> bool:
+    """True when ``text`` is all digits with a right GS1 mod-10 check digit."""
+    if not text.isdigit() or not text.isascii() or len(text) < 2:
+        return False
+    body = text[-2::-1]
+    total = 3 * sum(map(int, body[0::2])) + sum(map(int, body[1::2]))
+    return (10 - total % 10) % 10 == int(text[-1])
+
+
+class _Ids(list):  # type: ignore[type-arg]
+    """The identifiers one source segment tag of a line gave (possibly none), with the first
+    segment read: where a line without any identifier is reported."""
+
+    __slots__ = ("segment",)
+
+
+def _ids_fetch(rule: CompiledRule) -> Callable[[list[View]], Any]:
+    """The fetch of one identifier source (a hidden ``_ids<n>`` field per source; the lines'
+    lists are put together afterwards, see _fill_line): every item identification in the
+    candidates, in segment order: LIN, each PIA and each C212 in it, each X12 qualifier/ID
+    pair. A GS1 key with a wrong check digit is kept as sent, with a warning. (Runs for every
+    line: the split cells are read directly where the segment has them.)"""
+    assert rule.identifiers is not None
+    ((tag, mode, first, last, id_at, qualifier_at),) = rule.identifiers
+    codes, gs1 = _id_table(rule.id_codes)
+    meanings = codes.codes
+    qc, ic = qualifier_at[1] - 1, id_at[1] - 1
+
+    def fetch(candidates: list[View]) -> _Ids:
+        found = _Ids()
+        found.segment = candidates[0][0] if candidates else None
+        append = found.append
+        for view in candidates:
+            cells = view[1]
+            if cells is not None and mode == "pairs":  # X12 lines: the hottest case
+                separator = cells[0]
+                stop = len(cells) - 1
+                if last < stop:
+                    stop = last
+                for n in range(first, stop, 2):
+                    qualifier, ident = cells[n], cells[n + 1]
+                    if not ident:
+                        continue
+                    if separator in qualifier:
+                        qualifier = qualifier.split(separator, 1)[0]
+                    if separator in ident:
+                        ident = ident.split(separator, 1)[0]
+                    ident = ident.strip()
+                    if ident:
+                        _add(append, qualifier.strip(), ident, view)
+                continue
+            pairs: list[tuple[str, str]]
+            if cells is None:
+                if mode == "single":
+                    pairs = [(_cell(view, *qualifier_at) if qualifier_at[0] else "",
+                              _cell(view, *id_at))]
+                elif mode == "composites":
+                    pairs = [(_cell(view, n, qualifier_at[1]), _cell(view, n, id_at[1]))
+                             for n in range(first, min(last, _count(view)) + 1)]
+                else:
+                    pairs = [(_cell(view, n, 1), _cell(view, n + 1, 1))
+                             for n in range(first, min(last, _count(view)), 2)]
+            elif mode == "composites":
+                separator = cells[0]
+                pairs = []
+                for n in range(first, min(last, len(cells) - 1) + 1):
+                    parts = cells[n].split(separator)
+                    pairs.append((parts[qc] if qc < len(parts) else "",
+                                  parts[ic] if ic < len(parts) else ""))
+            else:
+                pairs = [(_cell(view, *qualifier_at) if qualifier_at[0] else "",
+                          _cell(view, *id_at))]
+            for qualifier, ident in pairs:
+                if ident and not ident.isspace():
+                    _add(append, qualifier.strip(), ident.strip(), view)
+        return found
+
+    def _add(append: Callable[[dict[str, str]], None], qualifier: str, ident: str,
+             view: View) -> None:
+        if qualifier:
+            meaning = meanings.get(qualifier)
+            append({"qualifier": qualifier, "id": ident, "meaning": meaning, "source": tag}
+                   if meaning else {"qualifier": qualifier, "id": ident, "source": tag})
+            if qualifier in gs1 and _gtin(ident) is None:
+                _bad_gs1(tag, qualifier, ident, view[0])
+        else:
+            append({"id": ident, "source": tag})
+
+    return fetch
+
+
+def _bad_gs1(tag: str, qualifier: str, ident: str, segment: Segment) -> None:
+    note("data.check_digit", f"{tag} {qualifier} {ident!r}: not a GTIN with a right check "
+         "digit (kept as sent)", segment)
+
+
+FillTable = dict[str | None, tuple[tuple[str, int], ...]]
+
+
+def fill_table(fields: tuple[tuple[str, tuple[str, ...]], ...]) -> FillTable:
+    """The priorities as qualifier -> ((field, rank), ...): one look-up per identifier."""
+    table: dict[str | None, list[tuple[str, int]]] = {}
+    for name, qualifiers in fields:
+        for rank, qualifier in enumerate(qualifiers):
+            table.setdefault(qualifier, []).append((name, rank))
+    return {qualifier: tuple(entries) for qualifier, entries in table.items()}
+
+
+def _fill_line(item: dict[str, Any], table: FillTable, keys: tuple[str, ...]) -> None:
+    """One line: its identifiers list from the sources' hidden lists (``keys``, in source
+    order), then the convenient fields from it by the declared priority (the first identifier
+    of the best-ranked qualifier); a line with no identifier at all is a warning."""
+    ids: list[dict[str, str]] | None = None
+    segment = None
+    for key in keys:
+        part = item.pop(key, None)
+        if part is None:
+            continue
+        if segment is None:
+            segment = part.segment
+        if part:
+            if ids is None:
+                ids = part
+            else:
+                ids.extend(part)
+    if not ids:
+        if keys:
+            number = item.get("line_number")
+            note("data.no_identifier",
+                 f"line {number if number is not None else '?'} carries no item identifier",
+                 segment)
+        return
+    item["identifiers"] = list(ids)
+    best: dict[str, tuple[int, str]] = {}
+    for ident in ids:
+        entries = table.get(ident.get("qualifier"))
+        if entries is None:
+            continue
+        for name, rank in entries:
+            held = best.get(name)
+            if held is None or rank < held[0]:
+                best[name] = (rank, ident["id"])
+    for name, (_, value) in best.items():
+        if name not in item:
+            item[name] = value
+
+
+def _fill_at(value: Any, path: tuple[str, ...], keys: tuple[str, ...],
+             fields: FillTable) -> None:
+    """_fill_line for the objects of the lists at ``path`` (loop names from the root)."""
+    items = value.get(path[0]) if isinstance(value, dict) else None
+    if not isinstance(items, list):
+        return
+    rest = path[1:]
+    for item in items:
+        if not rest:
+            if isinstance(item, dict):
+                _fill_line(item, fields, keys)
+        else:
+            _fill_at(item, rest, keys, fields)
+
+
+def identifier_paths(spec: dict[str, Any]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]],
+                                                   ...]:
+    """(loop path from the root, hidden source fields) of every loop with an identifiers
+    rule."""
+    out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+
+    def walk(loops: dict[str, Any], prefix: tuple[str, ...]) -> None:
+        for name, loop in loops.items():
+            here = (*prefix, name)
+            keys = tuple(key for rule in loop.get("fields", ()) if "identifiers" in rule
+                         for key in _id_keys(rule))
+            if keys:
+                out.append((here, keys))
+            walk(loop.get("lists", {}), here)
+
+    walk(spec.get("lists", {}), ())
+    return tuple(out)
+
+
 @dataclass(slots=True)
 class CompiledRule:
     """One field rule with its addresses parsed once (a map is applied to many messages)."""
@@ -455,7 +706,9 @@ class CompiledRule:
     join: str = " "
     pairs: tuple[int, int, frozenset[str]] | None = None
     composites: tuple[int, int, int, int, frozenset[str]] | None = None
-    rule: Rule = field(default_factory=dict)  # type: ignore[operator]  # (`field` above)
+    identifiers: tuple[IdSource, ...] | None = None  # every item identification of a scope
+    id_codes: str = ""  # their code list (qualifier -> meaning, GS1 qualifiers)
+    rule: Rule = field(default_factory=dict)  # type: ignore[operator]  # the source rule: type, codes, part ...
     name: str | None = None  # the field when its path is a single name (the common case)
     direct: bool = False  # a plain segment rule of the scope's own segments (most rules)
     kind: str = "string"  # "type"
@@ -705,9 +958,30 @@ _COMPILED: dict[int, tuple[list[Rule], list[CompiledRule]]] = {}
 def _compiled_rules(rules: list[Rule]) -> list[CompiledRule]:
     hit = _COMPILED.get(id(rules))
     if hit is None or hit[0] is not rules:
-        hit = (rules, [_compile_rule(rule) for rule in rules])
+        hit = (rules, [compiled for rule in rules for compiled in (
+            _id_rules(rule) if "identifiers" in rule else [_compile_rule(rule)])])
         _COMPILED[id(rules)] = hit
     return hit[1]
+
+
+def _id_keys(rule: Rule) -> list[str]:
+    """The hidden fields an identifiers rule's sources fill, one per source."""
+    return [f"_ids{number}" for number in range(len(rule["identifiers"]["sources"]))]
+
+
+def _id_rules(rule: Rule) -> list[CompiledRule]:
+    """An identifiers rule as one plain segment rule per source (``_ids<n>``), so each is an
+    ordinary fetch of one tag's candidates on both paths (C and Python)."""
+    spec = rule["identifiers"]
+    out = []
+    for key, source in zip(_id_keys(rule), spec["sources"], strict=True):
+        compiled = CompiledRule(field=key, path=(key,), seg=source["seg"], rule=rule,
+                                name=key, direct=True)
+        compiled.identifiers = (_id_source(source),)
+        compiled.id_codes = spec["codes"]
+        compiled.fetch = _ids_fetch(compiled)
+        out.append(compiled)
+    return out
 
 
 FieldStep = tuple[str | None, tuple[str, ...], str, Callable[[list[View]], Any] | None,
@@ -731,14 +1005,21 @@ class _ScopePlan:
     found, and its field rules as a plan. A map is applied to many messages; looking the same
     keys up in the spec dicts for every loop instance cost as much as extracting the values."""
 
-    __slots__ = ("accel", "children", "derive", "fields", "hierarchy", "loops", "scope_tables",
-                 "spec", "steps")
+    __slots__ = ("accel", "children", "derive", "fields", "hierarchy", "id_fields", "id_paths",
+                 "loops", "scope_tables", "spec", "steps")
 
     def __init__(self, spec: LoopSpec) -> None:
         self.spec = spec  # kept alive: plans are cached by its id
         self.loops: dict[str, LoopSpec] = spec.get("lists", _NO_LOOPS)
         self.hierarchy: dict[str, Any] | None = spec.get("hierarchy")  # (a whole map's)
         self.derive: tuple[dict[str, Any], ...] = tuple(spec.get("derive", ()))
+        # The loops whose lines get an identifiers list, with the identifiers operation's
+        # priorities for the convenient fields.
+        # (a whole map's: its root spec names the message)
+        self.id_paths = identifier_paths(spec) if "message" in spec else ()
+        self.id_fields = fill_table(next(
+            (tuple((name, tuple(q)) for name, q in op["fields"].items())
+             for op in self.derive if op.get("op") == "identifiers"), ()))
         children: list[Child] = []
         for name, child in self.loops.items():
             kind = _LEVELS if "levels" in child else _BORROWED if "from" in child \
@@ -860,6 +1141,8 @@ def _inline_fetch(rule: CompiledRule, number: int, candidates: str, cells: str,
     closures bind (a plain element, at most one qualifier; see _make_fetch); None for any
     other rule (its closure is called). Element numbers are ints (from ``_address``, or
     checked by ``_whole``), so they may be written into the source."""
+    if rule.identifiers is not None:  # (its own fetch: _ids_fetch)
+        return None
     element, component = rule.element
     pairs = rule.pairs is not None and rule.where is None and rule.nth == 1 \
         and _whole(rule.pairs[0]) and _whole(rule.pairs[1]) and rule.pairs[0] >= 1
@@ -923,7 +1206,8 @@ def _whole(value: Any) -> bool:
 
 # The C module's names for what a step does (see _accel.c; the numbers are shared with it).
 _OP_INLINE, _OP_FETCH, _OP_CONST, _OP_INDEX, _OP_RULE = range(5)
-_SH_PLAIN, _SH_WHERE, _SH_PAIRS, _SH_COMPOSITES, _SH_ELS = range(5)
+_SH_PLAIN, _SH_WHERE, _SH_PAIRS, _SH_COMPOSITES, _SH_ELS, _SH_IDS = range(6)
+_ID_MODES = {"pairs": 0, "composites": 1, "single": 2}
 _CV_CALL1, _CV_CALLVIEW = 4, 5  # (0-3: _STRIP, _NUMBER, _CODE, _GTIN)
 _LEAF_MAX_TAGS = 32
 _LEAF_MAX_ELS = 16
@@ -953,6 +1237,18 @@ def _accel_plan(steps: tuple[FieldStep, ...], lists: tuple[str, ...]) -> Any:
         if fetch is None:
             op = _OP_CONST if compiled.const is not None else _OP_INDEX if compiled.index \
                 else _OP_RULE
+        elif compiled.identifiers is not None:  # _ids_fetch, read from the text in C
+            tag_number = tags.setdefault(tag, len(tags))
+            ((source, mode, id_first, id_last, id_at, qualifier_at),) = compiled.identifiers
+            if all(_whole(n) and n >= 0 for n in (id_first, id_last, *id_at, *qualifier_at)) \
+                    and (mode != "single" or min(id_at) >= 1):
+                op, shape = _OP_INLINE, _SH_IDS
+                first, last = id_first, id_last
+                qcomp, vcomp = qualifier_at[1], id_at[1]
+                if mode == "single":
+                    (e, c), (we, wc) = id_at, qualifier_at
+                codes, gs1 = _id_table(compiled.id_codes)
+                conv_arg = (_ID_MODES[mode], codes.codes, gs1, source, _Ids, _bad_gs1)
         else:
             tag_number = tags.setdefault(tag, len(tags))
             plain_shape = compiled.pairs is None and compiled.composites is None \
@@ -987,7 +1283,8 @@ def _accel_plan(steps: tuple[FieldStep, ...], lists: tuple[str, ...]) -> Any:
                 convert, conv = _converter(compiled)
                 if conv == _CODE:
                     conv_arg = compiled.codes
-                elif conv == _OTHER and compiled.kind == "x12_date" and compiled.codes is None:
+                elif conv == _OTHER and compiled.kind == "x12_date" and compiled.codes is None \
+                        and "century_el" not in compiled.rule and "format_el" not in compiled.rule:
                     conv, conv_arg = _CV_CALL1, parse_x12_date  # (_convert reads no view)
                 elif conv == _OTHER:
                     conv, conv_arg = _CV_CALLVIEW, convert
@@ -1075,8 +1372,13 @@ class Extractor:
         else:
             own = body
         data = self._scope(Scope("root", [], None, body), own, plan)
+        if plan.id_paths:  # the lines' identifiers lists, and what is picked from them
+            fields = plan.id_fields
+            for path, keys in plan.id_paths:
+                _fill_at(data, path, keys, fields)
         for op in plan.derive:
-            _derive(data, op)
+            if op["op"] != "identifiers":
+                _derive(data, op)
         return data
 
     def _scope(self, scope: Scope, segments: list[Segment], plan: _ScopePlan) -> dict[str, Any]:
@@ -1293,12 +1595,31 @@ def _convert(view: View, raw: str, compiled: CompiledRule) -> Any:
         if value is None:
             return None
     elif kind == "x12_date":
-        value = parse_x12_date(raw)
+        rule = compiled.rule
+        century = _cell(view, *_address(rule["century_el"])) if "century_el" in rule else None
+        fmt = _cell(view, *_address(rule["format_el"])).strip() if "format_el" in rule else ""
+        if fmt:  # DTM06 (1250) says how to read it: D8, RD8, DT ...
+            try:
+                period = read_period(raw, fmt, "x12", century)
+            except UnknownDateFormat as exc:
+                note("data.date_format", str(exc), view[0])
+                return None
+            value = period.end if rule.get("part") == "end" else period.start
+            if value is None:
+                return None
+        else:
+            value = parse_x12_date(raw, century)
     elif kind == "edifact_date":
         rule = compiled.rule
         fmt = _cell(view, *_address(rule.get("format_el", "1.3")))
-        period = parse_edifact_period(raw, fmt)
+        try:
+            period = parse_edifact_period(raw, fmt)
+        except UnknownDateFormat as exc:
+            note("data.date_format", str(exc), view[0])
+            return None
         value = period.end if rule.get("part") == "end" else period.start
+        if value is None:  # a time alone, a duration: no calendar day for a date field
+            return None
     else:
         raise MappingError(f"unknown rule type {kind!r}")
     if compiled.codes is not None:
@@ -1345,6 +1666,8 @@ def _derive(data: dict[str, Any], op: dict[str, Any]) -> None:
     elif kind == "drop":
         for name in op["fields"]:
             data.pop(name, None)
+    elif kind == "identifiers":  # (applied by Extractor.run to the lines: _fill_line)
+        pass
     else:
         raise MappingError(f"unknown derive operation {kind!r}")
 
@@ -1373,6 +1696,17 @@ if _accel is not None:
     except (TypeError, AttributeError):  # a Segment this build does not know: run in Python
         _accel = None  # type: ignore[assignment]
         accelerate = False
+
+
+def extract_noted(spec: dict[str, Any], message: Message) -> tuple[dict[str, Any], list[Note]]:
+    """:func:`extract` with the data-quality findings made on the way (warnings)."""
+    outer = _NOTES.items
+    found: list[Note] = []
+    _NOTES.items = found
+    try:
+        return extract(spec, message), found
+    finally:
+        _NOTES.items = outer
 
 
 def extract(spec: dict[str, Any], message: Message) -> dict[str, Any]:
