@@ -60,8 +60,9 @@ def test_x12_850_purchase_order(corpus_dir: Path) -> None:
     assert [line["line_number"] for line in data["lines"]] == ["10", "20", "30", "40"]
     first = data["lines"][0]
     assert _plain(first) == {"line_number": "10", "buyer_part": "GL-30008",
-                             "supplier_part": "PF-NUT-M8", "gtin": "008123456780", "description": "HEX NUT M8 CL8 ZN",
-                     "quantity": 6000, "unit": "EA", "unit_price": 0.042}
+                             "supplier_part": "PF-NUT-M8", "gtin": "008123456780",
+                             "description": "HEX NUT M8 CL8 ZN",
+                             "quantity": 6000, "unit": "EA", "unit_price": 0.042}
     assert [(line["quantity"], line["unit"]) for line in data["lines"][2:]] == [
         (800, "EA"), (150, "BX")]
     ship_to = _party(data, "ship_to")
