@@ -115,7 +115,7 @@ def po_850(number: str, date: str, lines: list[tuple[str, int, str, str, str, st
             "N3*4400 INDUSTRIAL PKWY", "N4*TOLEDO*OH*43612*US",
             f"N1*ST*GREAT LAKES DRIVETRAIN PLANT 2*9*{GREAT_LAKES}{ship_to}",
             "N3*1200 MAUMEE RIVER RD", "N4*PERRYSBURG*OH*43551*US",
-            "PER*BD*DANA OKAFOR*TE*4195550142*EM*DOKAFOR@GLDRIVETRAIN.EXAMPLE"]
+            "PER*BD*DANA OKAFOR*TE*4195550142*FX*4195550143"]
     for line, qty, unit, price, buyer_part, supplier_part in lines:
         body.append(f"PO1*{line}*{qty}*{unit}*{price}*PE*BP*{buyer_part}*VP*{supplier_part}"
                     f"*UP*{gtin('0' + buyer_part[-3:] + '12345678')[1:]}")

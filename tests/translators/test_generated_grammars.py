@@ -151,7 +151,7 @@ def test_ordrsp_d10a_validated_as_d10a() -> None:
 
 
 def test_unknown_later_directory_is_validated_with_the_nearest_and_says_so() -> None:
-    data = _edifact("D20B", "ORDRSP", "BGM+231+RSP1+29", "DTM+137:20240101:102",
+    data = _edifact("D20B", "ORDRSP", "BGM+231+RSP1+29", "DTM+137:20240101:102", "RFF+ON:PO-1",
                     "LIN+1+5+4000862141404:SRS", "QTY+21:48:PCE", "UNS+S")
     [message] = translate(data).messages
     warnings = [e for e in message.errors if e.kind == "message.version_substituted"]

@@ -197,7 +197,8 @@ def test_edifact_ordrsp(corpus_dir: Path) -> None:
     assert [(line["line_number"], line["status"]) for line in data["lines"]] == [
         ("1", "accepted"), ("2", "changed"), ("3", "rejected")]  # LIN 1229 5 / 3 / 7
     assert _plain(data["lines"][1]) == {"line_number": "2", "status": "changed",
-                                "supplier_part": "FL-CB-2218", "ordered_quantity": 25,
+                                "supplier_part": "FL-CB-2218", "gtin": "5601234502183",
+                                "ordered_quantity": 25,
                                 "unit_price": 12.8, "confirmed_delivery_date": "2026-04-15"}
 
 
