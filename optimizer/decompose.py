@@ -172,7 +172,9 @@ def decompose(
             # Alternate plain and amplified capacity prices: the dual prices lag the real
             # congestion early on, and an amplified signal spreads demand sooner.
             mult.price_scale = 1.0 if iteration % 6 == 0 else 3.0
-            repaired = _repair(problem, mult, relaxed, clock, deadline)
+            # Cut at the end of the dual phase: the polish keeps its share of the time even
+            # when one repair is slow (it then works from the warm start).
+            repaired = _repair(problem, mult, relaxed, clock, dual_deadline, cache)
             mult.price_scale = 1.0
             if repaired is not None:
                 best.offer(repaired, evaluate(problem, repaired))
@@ -412,6 +414,7 @@ def _fresh_ledger(problem: Problem) -> Ledger:
 def _repair(
     problem: Problem, mult: _Multipliers, relaxed: dict[tuple[int, int, int], int],
     clock: Callable[[], float], deadline: float,
+    cache: dict[int, tuple[tuple[float, ...], float, dict[tuple[int, int], int]]] | None = None,
 ) -> dict[tuple[int, int, int], int] | None:
     """A feasible plan from the relaxed one (a Lagrangian heuristic); ``None`` past ``deadline``.
 
@@ -465,7 +468,10 @@ def _repair(
         if clock() >= deadline:
             return None  # a half-repaired plan is useless; the time limit is a promise
         unit = mult.unit_costs(p)
-        free = solve_part(problem, p, StageCosts(unit)).value
+        # The part's relaxed optimum at plain prices (from this pass) stands in for the free
+        # value at amplified prices: regret only orders the parts, and it saves a DP each.
+        hit = cache.get(p) if cache is not None else None
+        free = hit[1] if hit is not None else solve_part(problem, p, StageCosts(unit)).value
         blocked_limits = []
         for offer in problem.parts[p].offers:
             row = []
