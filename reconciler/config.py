@@ -198,6 +198,27 @@ class ReconcileConfig:
     per_type: dict[str, Rules] = field(default_factory=dict)
     gate_per_type: dict[str, GateConfig] = field(default_factory=dict)
 
+    def with_overrides(self, overrides: dict[str, dict[str, FieldRule | None]]
+                       ) -> ReconcileConfig:
+        """Field rules set by operators (``{"*" or document type: {field: rule or None}}``)
+        laid over the file's: a rule replaces the field's, ``None`` removes it."""
+        def apply(rules: Rules, changes: dict[str, FieldRule | None]) -> Rules:
+            fields = dict(rules.fields)
+            for name, rule in changes.items():
+                if rule is None:
+                    fields.pop(name, None)
+                else:
+                    fields[name] = rule
+            return replace(rules, fields=fields)
+
+        everywhere = overrides.get("*", {})
+        rules = apply(self.rules, everywhere)
+        per_type = {doc: apply(r, everywhere) for doc, r in self.per_type.items()}
+        for doc, changes in overrides.items():
+            if doc != "*":
+                per_type[doc] = apply(per_type.get(doc, rules), changes)
+        return replace(self, rules=rules, per_type=per_type)
+
     def rules_for(self, document_type: str) -> Rules:
         return self.per_type.get(document_type, self.rules)
 

@@ -18,19 +18,24 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from gateway.storage.models import Event, Partner
+from gateway.storage.models import AuditEntry, Event, Partner
 from gateway.storage.models_reconciler import ReconcileDaily, ReconcileResult, ReconcileRun
-from gateway.storage.repositories import stage_of
+from gateway.storage.repositories import append_audit, stage_of
 from reconciler import (
     ConfigError,
     DayStats,
     EventRecord,
+    FieldRule,
     Outcome,
     ReconcileConfig,
     Reconciler,
+    Result,
     Statistics,
     Window,
+    field_rule,
 )
+
+RULE_ACTION = "reconcile.rule"  # audit action of a field rule set (or removed) by an operator
 
 # How far outside the window a document's other copy may carry its business time.
 MARGIN = timedelta(days=1)
@@ -53,12 +58,68 @@ def day_window(first: date, last: date) -> Window:
                   datetime.combine(last + timedelta(days=1), time(), UTC))
 
 
-def partner_config(partner: Partner) -> ReconcileConfig:
+def partner_config(partner: Partner, session: Session | None = None) -> ReconcileConfig:
+    """The ``[reconcile]`` section of the profile; with a session, the field rules operators
+    set from the dashboard laid over it (they live in the audit log, so a re-import of the
+    profile never loses them and every change says who and why)."""
     try:
-        return ReconcileConfig.from_table(partner.profile.get("reconcile", {}),
-                                          where=f"{partner.id}: reconcile")
+        config = ReconcileConfig.from_table(partner.profile.get("reconcile", {}),
+                                            where=f"{partner.id}: reconcile")
     except ConfigError as exc:
         raise ReconcileError(str(exc)) from None
+    if session is not None:
+        overrides = rule_overrides(session, partner.id)
+        if overrides:
+            config = config.with_overrides(overrides)
+    return config
+
+
+def rule_changes(session: Session, partner_id: str) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).where(
+        AuditEntry.action == RULE_ACTION, AuditEntry.subject_type == "partner",
+        AuditEntry.subject_id == partner_id).order_by(AuditEntry.id)))
+
+
+def rule_overrides(session: Session, partner_id: str
+                   ) -> dict[str, dict[str, FieldRule | None]]:
+    """Operators' field rules, replayed from the audit log in order (the latest wins)."""
+    out: dict[str, dict[str, FieldRule | None]] = {}
+    for entry in rule_changes(session, partner_id):
+        details = entry.details or {}
+        doc, name, spec = details.get("document_type", "*"), details.get("field"), \
+            details.get("rule")
+        if not isinstance(name, str):
+            continue
+        try:
+            out.setdefault(str(doc), {})[name] = None if spec is None else \
+                field_rule(name, spec, f"rule {entry.id}")
+        except ConfigError:
+            continue  # validated when it was set; a later format change must not break runs
+    return out
+
+
+def set_field_rule(session: Session, partner_id: str, document_type: str, name: str,
+                   spec: dict[str, Any] | None, *, actor: str, reason: str,
+                   now: datetime) -> FieldRule | None:
+    """Set (or with ``spec=None`` remove) one field rule; audited with who and why."""
+    if session.get(Partner, partner_id) is None:
+        raise ReconcileError(f"no partner {partner_id!r}")
+    if not reason.strip():
+        raise ReconcileError("a rule change needs a reason; it goes to the audit log")
+    rule = None
+    if spec is not None:
+        try:
+            rule = field_rule(name, spec, f"{partner_id}: {document_type}: {name}")
+        except ConfigError as exc:
+            raise ReconcileError(str(exc)) from None
+        spec = {k: v for k, v in rule.to_dict().items() if k not in ("field", "reason")}
+    previous = rule_overrides(session, partner_id).get(document_type or "*", {}).get(name)
+    append_audit(session, at=now, actor=actor, action=RULE_ACTION, subject_type="partner",
+                 subject_id=partner_id, reason=reason,
+                 details={"document_type": document_type or "*", "field": name, "rule": spec,
+                          "previous": previous.to_dict() if previous else None})
+    session.flush()
+    return rule
 
 
 def reconciled_types(session: Session, partner_id: str, types: Sequence[str]) -> list[str]:
@@ -70,7 +131,7 @@ def load_records(session: Session, partner_id: str, window: Window,
     query = select(Event.id, Event.type, Event.path, Event.business_key, Event.time,
                    Event.recorded_at, Event.data).where(
         Event.partner_id == partner_id, Event.time >= window.start - MARGIN,
-        Event.time < window.end + MARGIN)
+        Event.time < window.end + MARGIN).order_by(Event.recorded_at, Event.id)
     if types is not None:
         query = query.where(Event.type.in_(list(types)))
     for row in session.execute(query.execution_options(yield_per=2000)):
@@ -79,13 +140,13 @@ def load_records(session: Session, partner_id: str, window: Window,
 
 
 def run_reconciliation(session: Session, partner_id: str, window: Window, *, as_of: datetime,
-                       trigger: str, actor: str = "",
-                       document_type: str | None = None) -> ReconcileRun:
+                       trigger: str, actor: str = "", document_type: str | None = None,
+                       keep: list[Result] | None = None) -> ReconcileRun:
     """Reconcile one partner over ``window`` and store everything; the caller commits."""
     partner = session.get(Partner, partner_id)
     if partner is None:
         raise ReconcileError(f"no partner {partner_id!r}")
-    config = partner_config(partner)
+    config = partner_config(partner, session)
     present = session.scalars(select(Event.type).where(
         Event.partner_id == partner_id, Event.time >= window.start - MARGIN,
         Event.time < window.end + MARGIN).distinct()).all()
@@ -105,9 +166,12 @@ def run_reconciliation(session: Session, partner_id: str, window: Window, *, as_
             events += 1
             yield record
 
+    engine = Reconciler(config)
     if types:
-        for result in Reconciler(config).run(counted(), window, as_of=as_of):
+        for result in engine.run(counted(), window, as_of=as_of):
             stats.add(result)
+            if keep is not None:
+                keep.append(result)
             if result.outcome is not Outcome.MATCH:
                 session.add(ReconcileResult(
                     run_id=run.id, partner_id=partner_id, document_type=result.document_type,
@@ -115,7 +179,8 @@ def run_reconciliation(session: Session, partner_id: str, window: Window, *, as_
                     outcome=result.outcome.value, edi_event_id=result.edi_id,
                     api_event_id=result.api_id, duplicate_of=result.duplicate_of,
                     delay_seconds=None if result.delay is None else result.delay.total_seconds(),
-                    differences=[d.to_dict() for d in result.differences], note=result.note))
+                    differences=[d.to_dict() for d in result.differences],
+                    note=_note(result)))
     rows = stats.rows()
     totals: Counter[str] = Counter()
     for row in rows:
@@ -125,6 +190,12 @@ def run_reconciliation(session: Session, partner_id: str, window: Window, *, as_
     run.counts = {o.value: totals[o.value] for o in Outcome}
     run.agreement = totals[Outcome.MATCH.value] / decided if decided else None
     run.finished_at = as_of
+    run.config = {"types": types, "detail": {f"{r.document_type}|{r.day.isoformat()}": {
+        "not_comparable": dict(r.uncompared), "kinds": dict(r.kinds),
+        "examples": r.examples} for r in rows if r.uncompared or r.kinds},
+        "coverage": {doc: [cov.describe(name) for name in sorted(
+            {n for r in rows if r.document_type == doc for n in r.uncompared})]
+            for doc, cov in sorted(engine.coverage.items())}}
     _store_daily(session, partner_id, types, window, rows, run.id, as_of)
     session.flush()
     return run
@@ -158,8 +229,26 @@ def daily_stats(session: Session, *, partner_id: str | None = None,
         query = query.where(ReconcileDaily.day >= since)
     if until:
         query = query.where(ReconcileDaily.day <= until)
-    return [DayStats(r.partner_id, r.document_type, r.day, Counter(r.counts), Counter(r.fields))
-            for r in session.scalars(query)]
+    found = list(session.scalars(query))
+    runs = {run_id: config or {} for run_id, config in session.execute(
+        select(ReconcileRun.id, ReconcileRun.config).where(
+            ReconcileRun.id.in_({r.run_id for r in found})))} if found else {}
+    out = []
+    for r in found:
+        detail = (runs.get(r.run_id, {}).get("detail") or {}).get(
+            f"{r.document_type}|{r.day.isoformat()}", {})
+        out.append(DayStats(r.partner_id, r.document_type, r.day, Counter(r.counts),
+                            Counter(r.fields), Counter(detail.get("not_comparable") or {}),
+                            Counter(detail.get("kinds") or {}),
+                            dict(detail.get("examples") or {})))
+    return out
+
+
+def _note(result: Result) -> str:
+    if not result.uncompared:
+        return result.note
+    left = f"not comparable (one path only): {', '.join(result.uncompared)}"
+    return f"{result.note}; {left}" if result.note else left
 
 
 def latest_runs(session: Session, partner_id: str | None = None,
@@ -202,10 +291,52 @@ def run_json(run: ReconcileRun) -> dict[str, Any]:
             "error": run.error}
 
 
-def result_json(row: ReconcileResult) -> dict[str, Any]:
+def result_json(row: ReconcileResult,
+                interchanges: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """One result; ``interchanges`` (event id -> interchange id, see :func:`interchanges_of`)
+    adds the EDI copy's interchange, so a pair leads to both documents and the raw bytes."""
     return {"id": row.id, "run_id": row.run_id, "partner_id": row.partner_id,
             "document_type": row.document_type, "business_key": row.business_key,
             "day": row.day.isoformat(), "outcome": row.outcome,
             "edi_event_id": row.edi_event_id, "api_event_id": row.api_event_id,
+            "edi_interchange_id": (interchanges or {}).get(row.edi_event_id or ""),
+            "links": _links(row.edi_event_id, row.api_event_id, interchanges),
             "duplicate_of": row.duplicate_of, "delay_seconds": row.delay_seconds,
             "differences": row.differences, "note": row.note}
+
+
+def _links(edi: str | None, api: str | None,
+           interchanges: dict[str, str | None] | None) -> dict[str, str]:
+    links = {}
+    if edi:
+        links["edi_event"] = f"/lineage/{edi}"
+        interchange = (interchanges or {}).get(edi)
+        if interchange:
+            links["edi_interchange"] = f"/interchanges/{interchange}"
+    if api:
+        links["api_event"] = f"/lineage/{api}"
+    return links
+
+
+def interchanges_of(session: Session, event_ids: Sequence[str | None]) -> dict[str, str | None]:
+    """The interchange each (EDI) event came from."""
+    wanted = sorted({e for e in event_ids if e})
+    found: dict[str, str | None] = {}
+    for start in range(0, len(wanted), 500):
+        found.update(session.execute(select(Event.id, Event.interchange_id).where(
+            Event.id.in_(wanted[start:start + 500]))).tuples().all())
+    return found
+
+
+def results_json(session: Session, rows: Sequence[ReconcileResult]) -> list[dict[str, Any]]:
+    links = interchanges_of(session, [r.edi_event_id for r in rows])
+    return [result_json(r, links) for r in rows]
+
+
+def pair_json(result: Result, interchanges: dict[str, str | None] | None = None
+              ) -> dict[str, Any]:
+    """A result straight from the engine (matches included), with links to both copies."""
+    out = result.to_dict()
+    out["edi_interchange_id"] = (interchanges or {}).get(result.edi_id or "")
+    out["links"] = _links(result.edi_id, result.api_id, interchanges)
+    return out

@@ -49,4 +49,4 @@ async def test_page_shows_chart_stages_and_side_by_side_differences(
     assert 'id="agreement"' in html and 'data-y="0.0"' in html  # 0 % agreement today
     assert 'data-outcome="mismatch" data-key="PO-1"' in html
     assert '<td class="edi">500</td>' in html and '<td class="api">480</td>' in html
-    assert "below the threshold" in html and "Promote to api" in html
+    assert "agreement 0.0% &lt; 99.0%" in html and "Promote to api" in html
