@@ -122,8 +122,12 @@ def set_field_rule(session: Session, partner_id: str, document_type: str, name: 
     return rule
 
 
-def reconciled_types(session: Session, partner_id: str, types: Sequence[str]) -> list[str]:
-    return sorted(t for t in set(types) if stage_of(session, partner_id, t) == "dual")
+def reconciled_types(session: Session, partner_id: str, types: Sequence[str], *,
+                     shadow: bool = False) -> list[str]:
+    """The types in ``dual``; with ``shadow``, also those in ``api`` (their EDI copy kept
+    running as a shadow after cut-over, so a regression shows)."""
+    stages = ("dual", "api") if shadow else ("dual",)
+    return sorted(t for t in set(types) if stage_of(session, partner_id, t) in stages)
 
 
 def load_records(session: Session, partner_id: str, window: Window,
@@ -141,7 +145,8 @@ def load_records(session: Session, partner_id: str, window: Window,
 
 def run_reconciliation(session: Session, partner_id: str, window: Window, *, as_of: datetime,
                        trigger: str, actor: str = "", document_type: str | None = None,
-                       keep: list[Result] | None = None) -> ReconcileRun:
+                       keep: list[Result] | None = None,
+                       shadow: bool = False) -> ReconcileRun:
     """Reconcile one partner over ``window`` and store everything; the caller commits."""
     partner = session.get(Partner, partner_id)
     if partner is None:
@@ -150,7 +155,7 @@ def run_reconciliation(session: Session, partner_id: str, window: Window, *, as_
     present = session.scalars(select(Event.type).where(
         Event.partner_id == partner_id, Event.time >= window.start - MARGIN,
         Event.time < window.end + MARGIN).distinct()).all()
-    types = reconciled_types(session, partner_id, present)
+    types = reconciled_types(session, partner_id, present, shadow=shadow)
     if document_type not in (None, "*"):
         types = [t for t in types if t == document_type]
     run = ReconcileRun(id=str(uuid.uuid4()), partner_id=partner_id, window_start=window.start,

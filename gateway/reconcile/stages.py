@@ -133,6 +133,17 @@ def rollback(session: Session, partner_id: str, document_type: str, *, actor: st
     return StageChange(partner_id, document_type, stage, target, True, None)
 
 
+def shadow_check(session: Session, partner_id: str, document_type: str, *,
+                 now: datetime) -> GateDecision:
+    """For a type already in ``api`` whose EDI copy still runs as a shadow: would the gate
+    still pass? A refusal after cut-over is a regression, and a reason to roll back."""
+    partner = _partner(session, partner_id)
+    gate = partner_config(partner, session).gate_for(document_type)
+    rows = _rows(session, partner_id, document_type, *gate_window(now.date(), gate))
+    return decide_promotion("dual", rows, today=now.date(), gate=gate, partner_id=partner_id,
+                            document_type=document_type)
+
+
 POLICY_ACTOR = "policy:auto_promote"
 
 
@@ -156,4 +167,4 @@ def auto_promote(session: Session, partner_id: str, *, now: datetime) -> list[St
 
 
 __all__ = ["POLICY_ACTOR", "StageChange", "StageError", "auto_promote", "preview", "promote",
-           "rollback"]
+           "rollback", "shadow_check"]

@@ -73,6 +73,9 @@ class SupplierSetup:
     rest: RestApi | None
     publish: Callable[[dict[str, Any]], None] | None = None  # API partner polled by us
     code: str = "SUP"
+    # Document types promoted to ``api`` whose EDI copy still goes out, as a shadow the
+    # gateway keeps reconciling (a regression after cut-over shows, and can be rolled back).
+    shadow: set[str] = field(default_factory=set)
 
     def stage_for(self, document_type: str) -> str:
         if self.standard == "api":
@@ -231,7 +234,8 @@ class Supplier:
                                               str(line.get("supplier_part", "")))
             quantity = float(line.get("quantity") or 0)
             confirmed = quantity
-            if factor < 1 or self.rng.random() < self.scenario.rate("short_confirmation"):
+            if factor < 1 or self.rng.random() < self.scenario.rate("short_confirmation",
+                                                                     self.s.partner_id):
                 cut = factor if factor < 1 else self.rng.uniform(0.6, 0.95)
                 multiple = offer.multiple if offer else 1
                 confirmed = max(0, int(quantity * cut) // multiple * multiple)
@@ -260,7 +264,7 @@ class Supplier:
         shipping = [ln for ln in lines if ln["confirmed_quantity"]]
         if shipping:
             delay = self.rng.randint(1, 3) if \
-                self.rng.random() < self.scenario.rate("late_shipment") else 0
+                self.rng.random() < self.scenario.rate("late_shipment", self.s.partner_id) else 0
             lead_days = (latest - today).days
             ship_day = day + max(0.5, lead_days - 1 + delay)
             self._schedule(ship_day, "despatch_advice",
@@ -315,44 +319,58 @@ class Supplier:
         data = {k: v for k, v in data.items() if not k.startswith("_")}
         stage = self.s.stage_for(doc_type)
         api_only = doc_type == "supplier_capacity"
-        if stage in ("edi", "dual") and not api_only and self.s.dialect is not None:
-            corrupt = self.rng.random() < self.scenario.rate("malformed")
+        shadow = stage == "api" and doc_type in self.s.shadow
+        if (stage in ("edi", "dual") or shadow) and not api_only and \
+                self.s.dialect is not None:
+            corrupt = self.rng.random() < self.scenario.rate("malformed", self.s.partner_id)
             raw = build_document(doc_type, data, dialect=self.s.dialect,
                                  control=self.next_control(
                                      "isa" if self.s.standard == "x12" else "unb"),
                                  now=self._when(day), corrupt=corrupt)
             await self._send_edi(doc_type, raw, day)
-        if stage == "api" or api_only or self.s.dialect is None:
+        if (stage == "api" and not shadow) or api_only or self.s.dialect is None:
             await self._post_api(doc_type, data, day)
-        elif stage == "dual":
+        elif stage == "dual" or shadow:
             self._dual_copy(doc_type, data, day)
 
     def _dual_copy(self, doc_type: str, data: dict[str, Any], day: float) -> None:
         """The API copy of a document a `dual` supplier also sent by EDI, with the scenario's
-        rate of the discrepancies migrations really show."""
+        rate of the discrepancies migrations really show (the supplier's own rates when the
+        scenario gives it some). Whether a copy differs is drawn from a generator seeded by
+        the document itself, so it does not depend on how many documents came before."""
         tally = self.stats.dual.setdefault(self.s.partner_id, Counter())
         tally["documents"] += 1
-        roll = self.rng.random()
-        missing = self.scenario.rate("dual_missing_api")
-        changed = missing + self.scenario.rate("dual_changed_quantity")
-        late = changed + self.scenario.rate("dual_late_api")
+        pid = self.s.partner_id
+        rng = random.Random(f"{self.scenario.seed}:{pid}:{doc_type}:"
+                            f"{_business_key(doc_type, data, pid)}")
+        roll = rng.random()
+        missing = self.scenario.rate("dual_missing_api", pid)
+        changed = missing + self.scenario.rate("dual_changed_quantity", pid)
+        late = changed + self.scenario.rate("dual_late_api", pid)
+        copy = _deep_copy(data)
+        regression = self.scenario.regression(pid, int(day))
+        if regression and rng.random() < regression and _change_a_quantity(copy, rng):
+            tally["regression"] += 1
+            self._schedule(day, "api_copy", {"type": doc_type, "data": copy})
+            return
         if roll < missing:
             tally["missing_api"] += 1
             return
-        copy = _deep_copy(data)
         due = day
-        if roll < changed and _change_a_quantity(copy, self.rng):
+        if roll < changed and _change_a_quantity(copy, rng):
             tally["changed_quantity"] += 1
         elif roll < late:
             tally["late_api"] += 1
-            due = day + self.rng.uniform(1.5, 3.0)
+            due = day + rng.uniform(1.5, 3.0)
         else:
             tally["same"] += 1
         self._schedule(due, "api_copy", {"type": doc_type, "data": copy})
 
     async def _send_edi(self, doc_type: str, raw: bytes, day: float) -> None:
         assert self.s.edi is not None
-        name = f"{doc_type}-{self.s.partner_id}-{uuid.uuid4().hex[:10]}.edi"
+        self.numbers["file"] += 1  # a stable name: a replay of the seed sends the same files
+        name = f"{doc_type}-{self.s.partner_id}-{self.scenario.seed}-" \
+               f"{self.numbers['file']:06d}.edi"
         answer = await self.s.edi.send(name, raw, self.s.standard)
         status = int(answer.get("http_status", 200))
         outcome = str(answer.get("status", "sent")) if status < 400 else f"rejected ({status})"

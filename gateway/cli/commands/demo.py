@@ -69,15 +69,33 @@ def _print(console: Console, summary) -> None:  # type: ignore[no-untyped-def]
     if not summary.outbound:
         out.add_row("-", "no orders planned", "-", "0")
     console.print(out)
-    dual = Table(title="Dual suppliers: reconciliation")
-    for col in ("supplier", "API copies", "injected differences", "gateway reconciliation"):
-        dual.add_column(col)
+    dual = Table(title="Dual suppliers: reconciliation and cut-over")
+    for col in ("supplier", "API copies", "injected differences", "agreement",
+                "not comparable (one path only)", "gate decision", "stages"):
+        dual.add_column(col, overflow="fold")
     for partner, tally in sorted(summary.injected.items()):
         injected = ", ".join(f"{k} {v}" for k, v in sorted(tally.items())
                              if k not in ("documents", "same")) or "none"
-        dual.add_row(partner, str(tally.get("documents", 0)), injected,
-                     summary.reconciliation.get(partner, "n/a (part not available)"))
+        migration = summary.migrations.get(partner)
+        if migration is None:
+            dual.add_row(partner, str(tally.get("documents", 0)), injected,
+                         summary.reconciliation.get(partner, "n/a"), "-", "-", "-")
+            continue
+        dual.add_row(partner, str(tally.get("documents", 0)), injected, migration.agreement,
+                     "\n".join(migration.not_comparable) or "none",
+                     "\n".join(migration.gate) or "-",
+                     "\n".join(migration.history) or "no change")
     console.print(dual)
+    # The same, one line per fact, for a terminal too narrow for the table (and for diffing
+    # two runs of one seed).
+    for partner, migration in sorted(summary.migrations.items()):
+        console.print(f"[bold]{partner}[/]: agreement {migration.agreement}", soft_wrap=True)
+        for line in migration.not_comparable:
+            console.print(f"  not comparable: {line}", soft_wrap=True)
+        for line in migration.gate:
+            console.print(f"  gate: {line}", soft_wrap=True)
+        for line in migration.history:
+            console.print(f"  {line}", soft_wrap=True)
     console.print(f"[bold]Plan cost[/] against the naive policy: {summary.plan}")
     console.print(f"[bold]Stock-outs avoided[/]: {summary.stockouts} "
                   f"(plant stock-out part-days in this run: {summary.stockout_part_days})")
