@@ -345,3 +345,69 @@ def pair_json(result: Result, interchanges: dict[str, str | None] | None = None
     out["edi_interchange_id"] = (interchanges or {}).get(result.edi_id or "")
     out["links"] = _links(result.edi_id, result.api_id, interchanges)
     return out
+
+
+CLASSES = ("value_differs", "missing_on_api", "missing_on_edi", "late", "duplicate",
+           "not_comparable")
+
+
+def partner_report(session: Session, partner_id: str, *, since: date | None = None,
+                   until: date | None = None) -> dict[str, Any]:
+    """What a team acts on, for one partner: documents by class (value differs, missing on
+    API / EDI, late with the delay, duplicate, not comparable), per field the count, its kinds
+    and an example pair, the fields only one path carries with their coverage, and the trend
+    per day."""
+    from reconciler import summarize
+
+    rows = daily_stats(session, partner_id=partner_id, since=since, until=until)
+    types: dict[str, Any] = {}
+    for doc in sorted({r.document_type for r in rows}):
+        mine = [r for r in rows if r.document_type == doc]
+        total = summarize(mine, partner_id=partner_id, document_type=doc)
+        types[doc] = {
+            "decided": total.decided, "agreement": total.agreement,
+            "counts": {o.value: total.counts[o.value] for o in Outcome},
+            "fields": total.field_report(),
+            "not_comparable": dict(sorted(total.uncompared.items())),
+            "trend": [{"day": r.day.isoformat(), "decided": r.decided,
+                       "agreement": r.agreement,
+                       "counts": {k: v for k, v in r.counts.items() if v},
+                       "fields": dict(r.fields)} for r in mine]}
+    latest = latest_runs(session, partner_id, limit=1)
+    run = latest[0] if latest else None
+    classes: dict[str, Any] = {c: {"documents": 0, "examples": []} for c in CLASSES}
+    if run is not None:
+        found = list(session.scalars(select(ReconcileResult).where(
+            ReconcileResult.run_id == run.id).order_by(ReconcileResult.id)))
+        links = interchanges_of(session, [r.edi_event_id for r in found])
+        for row in found:
+            kinds = _classes(row)
+            for kind in kinds:
+                entry = classes[kind]
+                entry["documents"] += 1
+                if len(entry["examples"]) < 3:
+                    entry["examples"].append(result_json(row, links))
+        late = [r.delay_seconds for r in found if r.outcome == "late" and r.delay_seconds]
+        if late:
+            classes["late"]["max_delay_seconds"] = max(late)
+        for doc, fields in (run.config or {}).get("coverage", {}).items():
+            types.setdefault(doc, {})["coverage"] = fields
+            classes["not_comparable"]["fields"] = classes["not_comparable"].get(
+                "fields", []) + [{**f, "document_type": doc} for f in fields]
+    # Every pair with a field only one path carries (matches included, which are counted in
+    # the statistics, not stored one by one).
+    classes["not_comparable"]["documents"] = sum(
+        max(t.get("not_comparable", {}).values(), default=0) for t in types.values())
+    return {"partner_id": partner_id, "run": run_json(run) if run else None,
+            "classes": classes, "document_types": types}
+
+
+def _classes(row: ReconcileResult) -> list[str]:
+    if row.outcome == "missing_api":
+        return ["missing_on_api"]
+    if row.outcome == "missing_edi":
+        return ["missing_on_edi"]
+    if row.outcome in ("late", "duplicate"):
+        return [row.outcome]
+    return sorted({d.get("kind", "value_differs") for d in row.differences or []
+                   if isinstance(d, dict)})

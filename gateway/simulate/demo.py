@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import re
 import socket
 import tomllib
 from collections import Counter
@@ -36,6 +37,24 @@ from gateway.storage.repositories import authenticate_token, issue_token, upsert
 
 OPERATORS = FIXTURE_PARTNERS.parent / "operators.toml"
 NOT_AVAILABLE = "n/a (part not available)"
+
+
+def private_partners(source: Path, target: Path) -> Path:
+    """The partner profiles with every local endpoint (webhook receivers, the polled API) on
+    a free port of its own: two demos on one machine never fight over a port, and a supplier
+    never loses its webhooks to another process (which made runs of one seed differ)."""
+    target.mkdir(parents=True, exist_ok=True)
+    ports: dict[str, str] = {}
+
+    def swap(match: re.Match[str]) -> str:
+        port = ports.setdefault(match.group(1), str(free_port()))
+        return f"127.0.0.1:{port}"
+
+    for path in sorted(source.glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        (target / path.name).write_text(re.sub(r"127\.0\.0\.1:(\d+)", swap, text),
+                                        encoding="utf-8")
+    return target
 
 
 def free_port() -> int:
@@ -321,10 +340,50 @@ class Story:
         return dict(sorted(self.migrations.items()))
 
 
-async def _drain(runtime: Runtime, timeout: float = 30.0) -> None:
-    """Wait until every received interchange is processed and every due outbox row went out,
-    so the next simulated step sees the same gateway state on every run of a seed."""
+# Scheduled jobs that decide on the wall clock: in a compressed run they would fire at moments
+# that differ from run to run (a plan in the middle of a day, a promotion between two steps,
+# an API poll before or after a supplier published). The demo does their work itself, at
+# fixed points of the scenario's calendar: it plans once a day, reconciles and decides stages
+# in the story, and polls the API partners in every drain.
+WALL_CLOCK_JOBS = ("plan-interval", "plan-on-events", "reconcile", "api-pull")
+
+
+def _quiet_wall_clock_jobs(app: web.Application) -> None:
+    from gateway.jobs.scheduler import SCHEDULER
+
+    scheduler = app.get(SCHEDULER)
+    if scheduler is None:
+        return
+    for job_id in WALL_CLOCK_JOBS:
+        with contextlib.suppress(Exception):  # not registered (jobs disabled): nothing to do
+            scheduler.remove_job(job_id)
+
+
+class _Poller:
+    """The API pull, on demand: each call polls every pull partner once (its lease clock
+    moves a day per call, so every partner is always due)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        from gateway.reconcile.jobs import PullJob
+
+        self.job = PullJob(runtime, attempts=2, backoff=0.05, timeout=30.0)
+        self.clock = datetime.now(UTC)
+
+    async def poll(self) -> None:
+        self.clock += timedelta(days=1)
+        with contextlib.suppress(Exception):  # a failed poll is retried at the next drain
+            await self.job.poll_due(now=self.clock)
+
+
+async def _drain(runtime: Runtime, poller: _Poller | None = None,
+                 timeout: float = 30.0) -> None:
+    """Poll the API partners, then wait until every received interchange is processed and
+    every due outbox row went out, so the next simulated step sees the same gateway state on
+    every run of a seed."""
     from gateway.storage.models import Interchange, OutboxItem
+
+    if poller is not None:
+        await poller.poll()
 
     def busy() -> int:
         now = datetime.now(UTC)
@@ -356,10 +415,12 @@ async def run_demo(days: float, *, data_dir: Path, seed: int,
     settings = replace(settings, sources={})
     data_dir.mkdir(parents=True, exist_ok=True)
     runtime = Runtime.from_settings(settings)
-    token = await asyncio.to_thread(prepare, runtime)
+    partners = private_partners(FIXTURE_PARTNERS, data_dir / "partners")
+    token = await asyncio.to_thread(prepare, runtime, partners)
     app = create_app(settings, runtime=runtime)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    _quiet_wall_clock_jobs(app)
     await web.TCPSite(runner, "127.0.0.1", port).start()
     base = f"http://127.0.0.1:{port}"
     try:
@@ -368,7 +429,7 @@ async def run_demo(days: float, *, data_dir: Path, seed: int,
         scenario = load_scenario(None, seed=seed)
         # The scenario's own calendar (not today's date at this hour): the same seed plays
         # the same days, whenever it is run.
-        options = replace(options_for(app, base), pace=0.0, seed=seed,
+        options = replace(options_for(app, base), pace=0.0, seed=seed, partners_dir=partners,
                           start=scenario.start or date(2027, 1, 4))
         simulation = Simulation(options, scenario=scenario)
         if injections:
@@ -377,6 +438,7 @@ async def run_demo(days: float, *, data_dir: Path, seed: int,
         runtime.clock = simulation.business_now  # planning follows the scenario's calendar
         await simulation.start_up()
         story = Story(runtime, simulation, datetime.now(UTC).date())
+        poller = _Poller(runtime)
         try:
             stop = asyncio.Event()
             day = 0
@@ -386,12 +448,12 @@ async def run_demo(days: float, *, data_dir: Path, seed: int,
                 await asyncio.to_thread(story.start_day, int(day))
                 day = min(days, day + 1)
                 await simulation.run(stop, days=day, on_tick=on_tick)
-                await _drain(runtime)
+                await _drain(runtime, poller)
                 await asyncio.to_thread(_plan, runtime)
-                await _drain(runtime)
+                await _drain(runtime, poller)
                 await asyncio.to_thread(story.end_day, math.ceil(day))
             await asyncio.sleep(settle_seconds)  # let the dispatcher and jobs catch up
-            await _drain(runtime)
+            await _drain(runtime, poller)
             dual = sorted(simulation.stats.dual)
             migrations = await asyncio.to_thread(story.finish, dual)
             summary = await summarise(runtime, simulation, base, token)
