@@ -293,7 +293,7 @@ def run_json(run: ReconcileRun) -> dict[str, Any]:
             "as_of": aware(run.as_of).isoformat(), "trigger": run.trigger, "actor": run.actor,
             "status": run.status, "events": run.events, "counts": run.counts,
             "agreement": run.agreement, "document_types": run.config.get("types", []),
-            "error": run.error}
+            "coverage": run.config.get("coverage", {}), "error": run.error}
 
 
 def result_json(row: ReconcileResult,
