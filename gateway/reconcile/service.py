@@ -328,8 +328,9 @@ def interchanges_of(session: Session, event_ids: Sequence[str | None]) -> dict[s
     wanted = sorted({e for e in event_ids if e})
     found: dict[str, str | None] = {}
     for start in range(0, len(wanted), 500):
-        found.update(session.execute(select(Event.id, Event.interchange_id).where(
-            Event.id.in_(wanted[start:start + 500]))).tuples().all())
+        for ident, interchange in session.execute(select(Event.id, Event.interchange_id).where(
+                Event.id.in_(wanted[start:start + 500]))):
+            found[ident] = interchange
     return found
 
 
