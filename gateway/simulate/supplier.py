@@ -322,7 +322,7 @@ class Supplier:
         data = {k: v for k, v in data.items() if not k.startswith("_")}
         stage = self.s.stage_for(doc_type)
         api_only = doc_type == "supplier_capacity"
-        shadow = stage == "api" and doc_type in self.s.shadow
+        shadow = stage == "api" and (doc_type in self.s.shadow or "*" in self.s.shadow)
         if (stage in ("edi", "dual") or shadow) and not api_only and \
                 self.s.dialect is not None:
             corrupt = self.rng.random() < self.scenario.rate("malformed", self.s.partner_id)
