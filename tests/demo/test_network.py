@@ -259,3 +259,57 @@ def test_clean_dual_copies_agree_after_translation(dialect_args: tuple[str, ...]
         assert differences == [], differences
         compared += 1
     assert compared == 12
+
+
+def test_supplier_rates_migrations_and_regression_from_the_scenario() -> None:
+    scenario = load_scenario(seed=42)
+    assert scenario.rate("dual_changed_quantity", "ozark-plastics") == 0.0
+    assert scenario.rate("dual_changed_quantity", "carolina-wire") == \
+        scenario.rate("dual_changed_quantity") > 0
+    assert ("alpen-gaskets", "order_response", 1) in {
+        (m.supplier, m.document_type, m.dual_from_day) for m in scenario.migrations}
+    assert scenario.regression("acme-fasteners", 10) == 0.5
+    assert scenario.regression("acme-fasteners", 3) == 0.0
+    assert parse_injection("api_regression:acme-fasteners:2-4:0.3") == ScenarioEvent(
+        "api_regression", "acme-fasteners", 2, 4, 0.3)
+
+
+def test_injected_differences_follow_the_document_not_the_order_of_arrival() -> None:
+    """Whether a document's API copy differs is drawn from the document itself: the same
+    documents in another order (or among others) get the same differences."""
+    heavy = Scenario("heavy", 3, {"dual_changed_quantity": 0.4, "dual_missing_api": 0.2})
+
+    def api_copies(orders: list[dict[str, Any]]) -> dict[str, Any]:
+        channel, rest = Recorder(), RestRecorder()
+        supplier = _acme(channel, rest, heavy)
+        for i, order in enumerate(orders):
+            supplier._dual_copy("order_response", {"order_number": order["order_number"],
+                                                   "response_number": f"R-{i}",
+                                                   "lines": [{"line_number": 1,
+                                                              "confirmed_quantity": 50}]}, 0)
+        return {a.data["data"]["order_number"]: a.data["data"]["lines"][0]
+                ["confirmed_quantity"] for a in supplier.actions}
+
+    orders = _orders(30)
+    forward = api_copies(orders)
+    backward = api_copies(list(reversed(orders)))
+    assert forward == backward
+    assert 5 <= sum(1 for q in forward.values() if q != 50) <= 20  # some changed
+    assert 18 <= len(forward) < 30  # some missing
+
+
+def test_a_promoted_type_keeps_its_edi_copy_as_a_shadow() -> None:
+    channel, rest = Recorder(), RestRecorder()
+    supplier = _acme(channel, rest, Scenario("clean", 5, {}))
+    supplier.s.stages["order_response"] = "api"
+    supplier.s.shadow.add("order_response")
+    for order in _orders(3):
+        supplier.webhook_inbox.append({"type": "purchase_order", "data": order})
+
+    async def run() -> None:
+        for tick in range(8):
+            await supplier.step(tick / 4)
+
+    asyncio.run(run())
+    assert Counter(kind for kind, _ in channel.sent)["order_response"] == 3
+    assert sum(1 for e in rest.events if e["type"] == "order_response") == 3
