@@ -45,7 +45,7 @@ from gateway.web.openapi import (
 )
 from gateway.web.problems import Problem
 from gateway.web.reasons import read_reason
-from reconciler import Outcome, StageError
+from reconciler import FIELD_RULE_KINDS, Outcome, StageError
 
 routes = web.RouteTableDef()
 MAX_LIMIT = 1000
@@ -434,6 +434,27 @@ _FORMAT = query_param("format", "json (default) or csv", {"type": "string",
                                                           "enum": ["json", "csv"]})
 _PARTNER = query_param("partner", "partner id (a partner token sees only itself)",
                        {"type": "string"})
+_FIELD_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^\[\]]+$",
+               "description": "a field name without element keys, like lines.amount"}
+_RULE_REASON = {"type": "string", "maxLength": 500}
+_RULE_SCHEMA = {"description": "the rule, its compare kind alone, or null to remove it",
+                "oneOf": [
+    {"type": "null"},
+    {"type": "string", "enum": list(FIELD_RULE_KINDS)},
+    {"type": "object", "additionalProperties": False, "required": ["compare"],
+     "properties": {"compare": {"const": "number"},
+                    "abs": {"type": "number", "minimum": 0, "maximum": 1e12},
+                    "rel": {"type": "number", "minimum": 0, "maximum": 1},
+                    "reason": _RULE_REASON}},
+    {"type": "object", "additionalProperties": False, "required": ["compare"],
+     "properties": {"compare": {"const": "date"},
+                    "days": {"type": "integer", "minimum": 0, "maximum": 366},
+                    "reason": _RULE_REASON}},
+    {"type": "object", "additionalProperties": False, "required": ["compare"],
+     "properties": {"compare": {"enum": ["ignore", "text", "set"]},
+                    "reason": _RULE_REASON}}]}
+_REQUIRED_PARTNER = {**query_param("partner", "partner id (a partner token: its own)",
+                                   {"type": "string", "minLength": 1}), "required": True}
 _REASON_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["reason"],
     "properties": {"reason": REASON_SCHEMA}}}}}
@@ -488,7 +509,7 @@ OPENAPI = {
         "summary": "One partner's actionable report: classes, fields with example pairs, "
                    "coverage per path, trend per day, and what each gate still needs",
         "operationId": "getReconcileReport",
-        "parameters": [query_param("partner", "partner id", {"type": "string"}),
+        "parameters": [_REQUIRED_PARTNER,
                        query_param("since", "first day", {"type": "string", "format": "date"}),
                        query_param("until", "last day", {"type": "string", "format": "date"})],
         "responses": {"200": json_response("the report"),
@@ -496,7 +517,7 @@ OPENAPI = {
     "/api/v1/reconciliation/rules": {
         "get": {"summary": "Field rules set by operators, with their audited history",
                 "operationId": "listReconcileRules",
-                "parameters": [query_param("partner", "partner id", {"type": "string"})],
+                "parameters": [_REQUIRED_PARTNER],
                 "responses": {"200": json_response("rules and history"),
                               **problem_responses(400, 401, 403)}},
         "post": {"summary": "Set or remove one field rule (operator; audited with the reason)",
@@ -505,10 +526,10 @@ OPENAPI = {
                      "schema": {"type": "object",
                                 "required": ["partner", "field", "reason"],
                                 "properties": {
-                                    "partner": {"type": "string"},
+                                    "partner": {"type": "string", "minLength": 1},
                                     "document_type": {"type": "string"},
-                                    "field": {"type": "string"},
-                                    "rule": {"type": ["object", "string", "null"]},
+                                    "field": _FIELD_NAME,
+                                    "rule": _RULE_SCHEMA,
                                     "reason": REASON_SCHEMA}}}}},
                  "responses": {"200": json_response("the rule now in force"),
                                **problem_responses(400, 401, 403, 404, 422)}}},
