@@ -34,6 +34,7 @@ from reconciler import (
     Window,
     field_rule,
 )
+from reconciler.config import packaged_defaults
 
 RULE_ACTION = "reconcile.rule"  # audit action of a field rule set (or removed) by an operator
 
@@ -127,7 +128,9 @@ def reconciled_types(session: Session, partner_id: str, types: Sequence[str], *,
     """The types in ``dual``; with ``shadow``, also those in ``api`` (their EDI copy kept
     running as a shadow after cut-over, so a regression shows)."""
     stages = ("dual", "api") if shadow else ("dual",)
-    return sorted(t for t in set(types) if stage_of(session, partner_id, t) in stages)
+    edi_only = set(packaged_defaults().get("edi_only_types", ()))
+    return sorted(t for t in set(types) if t not in edi_only
+                  and stage_of(session, partner_id, t) in stages)
 
 
 def load_records(session: Session, partner_id: str, window: Window,

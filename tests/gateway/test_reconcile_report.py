@@ -202,3 +202,16 @@ def test_cli_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = list(csv.DictReader(io.StringIO(text.output)))
     assert [(r["business_key"], r["outcome"], r["path"], r["edi"], r["api"]) for r in rows] == [
         ("PO-A", "match", "", "", ""), ("PO-B", "mismatch", "lines[10].quantity", "500", "490")]
+
+
+def test_edi_only_document_types_are_never_reconciled(engine: Engine, tmp_path: Path) -> None:
+    """Acknowledgments of our own EDI exist on the EDI path only: a partner in dual for every
+    type ("*") must not be held for their missing API copies."""
+    from gateway.reconcile.service import reconciled_types
+
+    runtime = make_runtime(engine, tmp_path)
+    with runtime.sessions.begin() as s:
+        s.add(PartnerStage(partner_id=PARTNER, document_type="*", stage="dual",
+                           changed_at=datetime.now(UTC), changed_by="test"))
+    with runtime.sessions() as s:
+        assert reconciled_types(s, PARTNER, ["functional_ack", "invoice"]) == ["invoice"]
