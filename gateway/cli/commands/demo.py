@@ -71,23 +71,20 @@ def _print(console: Console, summary) -> None:  # type: ignore[no-untyped-def]
     console.print(out)
     dual = Table(title="Dual suppliers: reconciliation and cut-over")
     for col in ("supplier", "API copies", "injected differences", "agreement",
-                "not comparable (one path only)", "gate decision", "stages"):
+                "stages at the end"):
         dual.add_column(col, overflow="fold")
     for partner, tally in sorted(summary.injected.items()):
         injected = ", ".join(f"{k} {v}" for k, v in sorted(tally.items())
                              if k not in ("documents", "same")) or "none"
         migration = summary.migrations.get(partner)
-        if migration is None:
-            dual.add_row(partner, str(tally.get("documents", 0)), injected,
-                         summary.reconciliation.get(partner, "n/a"), "-", "-", "-")
-            continue
-        dual.add_row(partner, str(tally.get("documents", 0)), injected, migration.agreement,
-                     "\n".join(migration.not_comparable) or "none",
-                     "\n".join(migration.gate) or "-",
-                     "\n".join(migration.history) or "no change")
+        agreement = migration.agreement if migration else \
+            summary.reconciliation.get(partner, "n/a")
+        stages = ", ".join(f"{d} {st}" for d, st in migration.stages.items()) \
+            if migration else "-"
+        dual.add_row(partner, str(tally.get("documents", 0)), injected, agreement, stages)
     console.print(dual)
-    # The same, one line per fact, for a terminal too narrow for the table (and for diffing
-    # two runs of one seed).
+    # Per dual supplier, one line per fact (easy to read, and to diff two runs of one seed):
+    # what could not be compared, each document type's gate decision, how its stages moved.
     for partner, migration in sorted(summary.migrations.items()):
         console.print(f"[bold]{partner}[/]: agreement {migration.agreement}", soft_wrap=True)
         for line in migration.not_comparable:
