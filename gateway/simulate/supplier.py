@@ -9,6 +9,7 @@ never raises out of ``step``: the document stays queued and is retried on the ne
 from __future__ import annotations
 
 import heapq
+import json
 import logging
 import random
 import uuid
@@ -154,6 +155,11 @@ class Supplier:
                 break
 
     async def _collect(self, day: float) -> None:
+        # Everything that arrived since the last step, then accepted in an order of its
+        # content: file names, pick-up ids and order numbers are random (a plan run's id
+        # is in every order number), so the order of arrival is not the same on two runs of
+        # a seed, and each accepted order draws from the supplier's generator.
+        arrived: list[tuple[str, dict[str, Any]]] = []
         for fetcher in self.s.fetchers:
             try:
                 documents = await fetcher.fetch()
@@ -162,33 +168,34 @@ class Supplier:
                 log.warning("supplier %s cannot fetch: %s", self.s.partner_id, exc)
                 continue
             for name, raw in documents:
-                await self._read_edi(name, raw, day)
+                arrived.extend(await self._read_edi(name, raw, day))
         inbox, self.webhook_inbox = self.webhook_inbox, []
-        # Webhooks delivered side by side arrive in any order: read them in a fixed one, so
-        # the supplier's generator is drawn the same way on every run of a seed.
-        inbox.sort(key=_webhook_order)
         for envelope in inbox:
             doc_type = str(envelope.get("type", ""))
             self.stats.received[(self.s.partner_id, "webhook", doc_type)] += 1
             if doc_type in ORDER_TYPES and isinstance(envelope.get("data"), dict):
-                self._accept_order(doc_type, envelope["data"], day)
+                arrived.append((doc_type, envelope["data"]))
+        for doc_type, data in sorted(arrived, key=_content_order):
+            self._accept_order(doc_type, data, day)
 
-    async def _read_edi(self, name: str, raw: bytes, day: float) -> None:
+    async def _read_edi(self, name: str, raw: bytes, day: float
+                        ) -> list[tuple[str, dict[str, Any]]]:
+        """The orders in one interchange (their acknowledgment is scheduled at once)."""
         try:
             found, result = read_interchange(raw)
         except Exception as exc:  # a document we cannot read is reported, never fatal
             log.warning("supplier %s cannot read %s: %s", self.s.partner_id, name, exc)
-            return
-        is_order = False
+            return []
+        orders: list[tuple[str, dict[str, Any]]] = []
         for doc in found:
             self.stats.received[(self.s.partner_id, self.s.edi_channel, doc.event_type)] += 1
             if doc.event_type in ORDER_TYPES:
-                is_order = True
-                self._accept_order(doc.event_type, doc.data, day)
-        if is_order:
+                orders.append((doc.event_type, doc.data))
+        if orders:
             for ack in acknowledgments_for(result, next_control=self.next_control,
                                            now=self._when(day)):
                 self._schedule(day, "ack", {"raw": ack})
+        return orders
 
     def _accept_order(self, doc_type: str, data: dict[str, Any], day: float) -> None:
         if doc_type == "delivery_schedule":
@@ -344,8 +351,12 @@ class Supplier:
         tally = self.stats.dual.setdefault(self.s.partner_id, Counter())
         tally["documents"] += 1
         pid = self.s.partner_id
-        rng = random.Random(f"{self.scenario.seed}:{pid}:{doc_type}:"
-                            f"{_business_key(doc_type, data, pid)}")
+        # The supplier's own document number (its sequence replays with the seed); an order
+        # number would not do: a plan run's random id is part of it.
+        own = next((str(data[k]) for k in ("response_number", "shipment_number",
+                                           "invoice_number", "report_number") if data.get(k)),
+                   _business_key(doc_type, data, pid))
+        rng = random.Random(f"{self.scenario.seed}:{pid}:{doc_type}:{own}")
         roll = rng.random()
         missing = self.scenario.rate("dual_missing_api", pid)
         changed = missing + self.scenario.rate("dual_changed_quantity", pid)
@@ -408,10 +419,18 @@ class Supplier:
                         str(answer.get("detail", answer))[:300])
 
 
-def _webhook_order(envelope: dict[str, Any]) -> tuple[str, str, str]:
-    data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
-    number = data.get("order_number") or data.get("schedule_number") or ""
-    return str(envelope.get("type", "")), str(number), str(envelope.get("id", ""))
+def _content_order(item: tuple[str, dict[str, Any]]) -> tuple[str, str, str, str]:
+    """What an order says (type, date, parts and quantities), its number last."""
+    doc_type, data = item
+    rows = data.get("lines") or data.get("items") or []
+    what = json.dumps([[str(r.get(k, "")) for k in ("buyer_part", "supplier_part", "quantity",
+                                                     "requested_delivery_date")]
+                       + [json.dumps(r.get("periods", []), sort_keys=True, default=str)]
+                       for r in rows if isinstance(r, dict)], default=str)
+    when = str(data.get("order_date") or data.get("schedule_date") or
+               data.get("issue_date") or "")
+    number = str(data.get("order_number") or data.get("schedule_number") or "")
+    return doc_type, when, what, number
 
 
 def _int(value: float) -> int | float:
