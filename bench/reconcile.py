@@ -40,7 +40,13 @@ from rich.table import Table
 from reconciler import EventRecord, Outcome, ReconcileConfig, Reconciler, Statistics, Window
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
-CONFIG = ReconcileConfig.from_table({"grace_hours": 2, "quantity_abs": 0, "date_days": 0})
+# Per-field rules on (a tolerance, a date rule, loose text) beside the kind-wide ones; field
+# coverage is always on (learned per run when a field is missing on one side).
+CONFIG = ReconcileConfig.from_table({
+    "grace_hours": 2, "quantity_abs": 0, "date_days": 0,
+    "fields": {"lines.unit_price": {"compare": "number", "abs": 0.001},
+               "lines.requested_delivery_date": {"compare": "date", "days": 0},
+               "lines.buyer_part": {"compare": "text"}, "currency": {"compare": "text"}}})
 # Injected real differences, per pair (1% in all) -> the outcome they must produce.
 INJECTED = {"quantity": 0.004, "date": 0.001, "missing_api": 0.002, "missing_edi": 0.001,
             "late": 0.001, "duplicate": 0.001}

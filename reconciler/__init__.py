@@ -9,7 +9,17 @@ Pure: no I/O besides its packaged defaults, no clock (``as_of`` is passed in).
 """
 
 from reconciler.compare import Comparator
-from reconciler.config import ConfigError, GateConfig, ReconcileConfig, Rules, UnitTable
+from reconciler.config import (
+    FIELD_RULE_KINDS,
+    ConfigError,
+    FieldRule,
+    GateConfig,
+    ReconcileConfig,
+    Rules,
+    UnitTable,
+    field_rule,
+)
+from reconciler.coverage import Coverage
 from reconciler.engine import Reconciler, reconcile
 from reconciler.gate import (
     NEXT,
@@ -26,6 +36,10 @@ from reconciler.model import (
     API,
     DECIDED,
     EDI,
+    MISSING_ON_API,
+    MISSING_ON_EDI,
+    NOT_COMPARABLE,
+    VALUE_DIFFERS,
     EventRecord,
     FieldDifference,
     Outcome,
@@ -36,9 +50,11 @@ from reconciler.model import (
 from reconciler.stats import DayStats, Statistics, summarize
 
 __all__ = [
-    "API", "DECIDED", "EDI", "NEXT", "PREVIOUS", "STAGES", "Comparator", "ConfigError",
-    "DayStats", "EventRecord", "FieldDifference", "GateConfig", "GateDecision", "Outcome",
-    "ReconcileConfig", "Reconciler", "Result", "Rules", "StageError", "Statistics", "UnitTable",
-    "Window", "authoritative_path", "decide_promotion", "field_name", "gate_window", "reconcile",
+    "API", "DECIDED", "EDI", "FIELD_RULE_KINDS", "MISSING_ON_API", "MISSING_ON_EDI", "NEXT",
+    "NOT_COMPARABLE", "PREVIOUS", "STAGES", "VALUE_DIFFERS", "Comparator", "ConfigError",
+    "Coverage", "DayStats", "EventRecord", "FieldDifference", "FieldRule", "GateConfig",
+    "GateDecision", "Outcome", "ReconcileConfig", "Reconciler", "Result", "Rules",
+    "StageError", "Statistics", "UnitTable", "Window", "authoritative_path",
+    "decide_promotion", "field_name", "field_rule", "gate_window", "reconcile",
     "rollback_target", "summarize",
 ]

@@ -18,11 +18,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconciler.config import Rules, UnitTable, default_units, packaged_defaults
+from reconciler.config import FieldRule, Rules, UnitTable, default_units, packaged_defaults
 from reconciler.model import FieldDifference
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-IGNORED, QUANTITY, AMOUNT, PLAIN = "ignored", "quantity", "amount", "plain"
+IGNORED, QUANTITY, AMOUNT, PLAIN, RULE = "ignored", "quantity", "amount", "plain", "rule"
+MISSING = ("missing_field", "missing_line")  # rules that say one side has no value at all
 
 
 def _empty(value: Any) -> bool:
@@ -74,6 +75,29 @@ def _key_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _loose(value: Any) -> str:
+    """Text compared with any case and no blanks at all."""
+    return "".join(str(value).split()).casefold()
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _canon(value: Any) -> Any:
+    """A hashable normal form: empty values dropped, text loose, numbers by value."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _canon(v)) for k, v in value.items() if not _empty(v)))
+    if isinstance(value, list):
+        return tuple(_canon(v) for v in value)
+    number = _number(value)
+    if number is not None:
+        return ("#", str(number.normalize()))
+    if isinstance(value, str):
+        return _loose(value)
+    return value
 
 
 def _percent(fraction: Decimal) -> str:
@@ -163,6 +187,8 @@ class Comparator:
             rules = self.rules
             if rules.ignores(name):
                 kind = IGNORED
+            elif name in rules.fields:
+                kind = RULE
             elif key in rules.quantity_fields or name in rules.quantity_fields:
                 kind = QUANTITY
             elif key in rules.amount_fields or name in rules.amount_fields:
@@ -199,6 +225,10 @@ class Comparator:
         if kind is IGNORED or (equal and kind is not QUANTITY):
             return
         child_path = f"{path}.{key}" if path else key
+        if kind is RULE:
+            self._rule(self.rules.fields[child_name], va, vb, child_path,
+                       scale if key in self.rules.quantity_fields else None, out)
+            return
         self._value(va, vb, child_path, child_name, kind,
                     scale if kind is QUANTITY else None, out)
 
@@ -283,6 +313,50 @@ class Comparator:
                 if index_b is not None:
                     return index_a, index_b
         return None
+
+    # -- per-field rules -------------------------------------------------------------------
+
+    def _rule(self, rule: FieldRule, va: Any, vb: Any, path: str, scale: Decimal | None,
+              out: list[FieldDifference]) -> None:
+        if _empty(va) or _empty(vb):
+            if not (_empty(va) and _empty(vb)):
+                out.append(FieldDifference(path, va, vb, "missing_field"))
+            return
+        compare = rule.compare
+        if compare == "number":
+            na, nb = _number(va), _number(vb)
+            if na is not None and nb is not None:
+                if scale is not None:
+                    nb = nb * scale
+                delta = abs(na - nb)
+                if delta <= max(rule.abs, rule.rel * max(abs(na), abs(nb))):
+                    return
+                out.append(FieldDifference(path, va, vb, rule.describe()))
+                return
+        elif compare == "date":
+            da = _when(va) if isinstance(va, str) else None
+            db = _when(vb) if isinstance(vb, str) else None
+            if da is not None and db is not None:
+                day_a = da.date() if isinstance(da, datetime) else da
+                day_b = db.date() if isinstance(db, datetime) else db
+                if abs((day_a - day_b).days) > rule.days:
+                    out.append(FieldDifference(path, va, vb, rule.describe()))
+                return
+        elif compare == "text":
+            if _loose(va) != _loose(vb):
+                out.append(FieldDifference(path, va, vb, rule.describe()))
+            return
+        elif compare == "set":
+            ea = _as_list(va)
+            eb = _as_list(vb)
+            sa, sb = {_canon(e): e for e in ea}, {_canon(e): e for e in eb}
+            only_a = [sa[k] for k in sa if k not in sb]
+            only_b = [sb[k] for k in sb if k not in sa]
+            if only_a or only_b:
+                out.append(FieldDifference(path, only_a, only_b, rule.describe()))
+            return
+        if va != vb:  # a rule that does not fit the values (a number rule on text)
+            out.append(FieldDifference(path, va, vb, rule.describe()))
 
     # -- leaves ----------------------------------------------------------------------------
 

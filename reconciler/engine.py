@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from reconciler.compare import Comparator
 from reconciler.config import ReconcileConfig, UnitTable, default_units
-from reconciler.model import API, EDI, EventRecord, Outcome, Result, Window
+from reconciler.coverage import Coverage
+from reconciler.model import API, EDI, EventRecord, FieldDifference, Outcome, Result, Window
 
 DocKey = tuple[str, str]  # (document type, business key)
 
@@ -31,6 +32,39 @@ class Reconciler:
         self.units = units or default_units()
         self._comparators: dict[str, Comparator] = {}
         self._graces: dict[str, timedelta] = {}
+        # Per run: both paths' first copies, and the coverage learned from them (lazily,
+        # for a document type the first time a field is missing on one side).
+        self._sides: tuple[dict[DocKey, EventRecord], dict[DocKey, EventRecord]] = ({}, {})
+        self.coverage: dict[str, Coverage] = {}
+
+    def coverage_of(self, document_type: str) -> Coverage:
+        """Which fields each path of ``document_type`` carries, over this run's documents."""
+        found = self.coverage.get(document_type)
+        if found is None:
+            rules = self.config.rules_for(document_type)
+            found = Coverage(document_type, lacks={EDI: rules.edi_lacks, API: rules.api_lacks})
+            edi, api = self._sides
+            found.extend(EDI, (e.data for k, e in edi.items() if k[0] == document_type))
+            found.extend(API, (a.data for k, a in api.items() if k[0] == document_type))
+            self.coverage[document_type] = found
+        return found
+
+    def comparable(self, document_type: str, differences: list[FieldDifference]
+                   ) -> tuple[tuple[FieldDifference, ...], tuple[str, ...]]:
+        """The differences on fields both paths carry, and the fields left out."""
+        if not any(d.rule == "missing_field" for d in differences):
+            return tuple(differences), ()
+        coverage = self.coverage_of(document_type)
+        kept: list[FieldDifference] = []
+        left_out: set[str] = set()
+        for d in differences:
+            if d.rule == "missing_field":
+                name = d.field
+                if not coverage.comparable(name):
+                    left_out.add(name)
+                    continue
+            kept.append(d)
+        return tuple(kept), tuple(sorted(left_out))
 
     def comparator(self, document_type: str) -> Comparator:
         found = self._comparators.get(document_type)
@@ -74,6 +108,8 @@ class Reconciler:
             else:
                 extra.append(event)
 
+        self._sides = (edi, api)
+        self.coverage = {}
         start, end = window.start, window.end
         graces = self._graces
         match, pair, utc = Outcome.MATCH, self._pair, UTC
@@ -136,8 +172,11 @@ class Reconciler:
                           e.id if e else None, a.id if a else None, note=note)
         if same is None:
             same = e.data == a.data
-        differences = () if same else \
-            tuple(self.comparator(doc_type).differences(e.data, a.data))
+        differences: tuple[FieldDifference, ...] = ()
+        uncompared: tuple[str, ...] = ()
+        if not same:
+            differences, uncompared = self.comparable(
+                doc_type, self.comparator(doc_type).differences(e.data, a.data))
         delay = abs(a.recorded_at - e.recorded_at)
         if delay > grace:
             later = "API" if a.recorded_at > e.recorded_at else "EDI"
@@ -148,10 +187,11 @@ class Reconciler:
         else:
             outcome, note = Outcome.MATCH, ""
         return Result(outcome, doc_type, business_key, day, e.partner_id or a.partner_id,
-                      e.id, a.id, differences, delay, note=note)
+                      e.id, a.id, differences, delay, note=note, uncompared=uncompared)
 
     def _duplicate(self, copy: EventRecord, first: EventRecord, anchor: datetime) -> Result:
-        differences = tuple(self.comparator(copy.type).compare(first.data, copy.data))
+        differences, _ = self.comparable(
+            copy.type, self.comparator(copy.type).compare(first.data, copy.data))
         note = (f"conflicting second {copy.path.upper()} copy: {len(differences)} field(s) "
                 "differ from the first" if differences
                 else f"identical second {copy.path.upper()} copy")

@@ -50,15 +50,17 @@ class GateDecision:
     counts: dict[str, int] = field(default_factory=dict)
     top_fields: list[tuple[str, int]] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
+    missing: tuple[str, ...] = ()  # what the gate still needs, one short sentence each
+    fields: list[dict[str, Any]] = field(default_factory=list)  # per field: kinds, example
+    not_comparable: dict[str, int] = field(default_factory=dict)  # field -> documents
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "allowed": self.allowed, "partner_id": self.partner_id,
             "document_type": self.document_type, "from_stage": self.from_stage,
             "to_stage": self.to_stage, "reasons": list(self.reasons),
-            "gate": {"window_days": self.gate.window_days,
-                     "min_documents": self.gate.min_documents,
-                     "threshold": self.gate.threshold},
+            "gate": self.gate.to_dict(), "missing": list(self.missing),
+            "fields": self.fields, "not_comparable": self.not_comparable,
             "window": None if self.window_start is None else {
                 "start": self.window_start.isoformat(),
                 "end": self.window_end.isoformat() if self.window_end else None},
@@ -88,31 +90,69 @@ def decide_promotion(stage: str, rows: Iterable[DayStats], *, today: date, gate:
                  and r.partner_id == partner_id and r.document_type == document_type]
     total = summarize(in_window, partner_id=partner_id, document_type=document_type)
     agreement = total.agreement
-    reasons: list[str] = []
+    missing: list[str] = []
     if total.decided < gate.min_documents:
-        reasons.append(f"only {total.decided} decided document(s) in the last "
-                       f"{gate.window_days} day(s); the gate needs at least "
-                       f"{gate.min_documents}")
+        missing.append(f"{gate.min_documents - total.decided} more document(s): "
+                       f"{total.decided} of {gate.min_documents} decided in the last "
+                       f"{gate.window_days} day(s)")
     if agreement is None or agreement < gate.threshold:
-        shown = "no data" if agreement is None else f"{agreement:.2%}"
-        reasons.append(f"agreement {shown} is below the threshold {gate.threshold:.2%}")
-    allowed = not reasons
+        shown = "no data" if agreement is None else f"{agreement:.1%}"
+        why = _disagreement(total)
+        missing.append(f"agreement {shown} < {gate.threshold:.1%}" + (f": {why}" if why
+                                                                       else ""))
+    if gate.no_missing_days:
+        since = end - timedelta(days=gate.no_missing_days - 1)
+        recent = [r for r in in_window if r.day >= since]
+        lost_api = sum(r.counts[Outcome.MISSING_API.value] for r in recent)
+        lost_edi = sum(r.counts[Outcome.MISSING_EDI.value] for r in recent)
+        if lost_api or lost_edi:
+            parts = [f"{n} missing {p} cop{'y' if n == 1 else 'ies'}"
+                     for n, p in ((lost_api, "API"), (lost_edi, "EDI")) if n]
+            missing.append(f"{' and '.join(parts)} since {since.isoformat()} (the gate wants "
+                           f"none in the last {gate.no_missing_days} day(s))")
+    allowed = not missing
+    reasons = list(missing)
     if allowed:
         reasons.append(f"agreement {agreement:.2%} over {total.decided} document(s) in "
                        f"{start.isoformat()}..{end.isoformat()} meets {gate.threshold:.2%}")
-    else:
-        disagreeing = {o.value: total.counts[o.value] for o in Outcome
-                       if o not in (Outcome.MATCH, Outcome.PENDING) and total.counts[o.value]}
-        if disagreeing:
-            reasons.append("disagreements: " + ", ".join(f"{n} {o}"
-                                                         for o, n in disagreeing.items()))
     days = [{"day": r.day.isoformat(), "decided": r.decided, "agreement": r.agreement,
              "counts": {k: v for k, v in r.counts.items() if v}}
             for r in sorted(in_window, key=lambda r: r.day)]
     return GateDecision(allowed, partner_id, document_type, stage, target, tuple(reasons), gate,
                         start, end, agreement, total.decided,
                         {o.value: total.counts[o.value] for o in Outcome},
-                        total.top_fields(), days)
+                        total.top_fields(), days, tuple(missing), total.field_report(),
+                        dict(sorted(total.uncompared.items())))
+
+
+_OUTCOME_WORDS = {Outcome.MISSING_API: "missing API cop", Outcome.MISSING_EDI: "missing EDI cop",
+                  Outcome.LATE: "late cop", Outcome.DUPLICATE: "duplicate"}
+_KIND_WORDS = {"value_differs": "differing value(s)", "missing_on_api": "missing on API",
+               "missing_on_edi": "missing on EDI"}
+
+
+def _disagreement(total: DayStats, fields: int = 3) -> str:
+    """``3 differences in lines.quantity (e.g. lines[2].quantity 10 vs 15), 1 late copy``."""
+    parts: list[str] = []
+    for entry in total.field_report()[:fields]:
+        kinds = ", ".join(f"{n} {_KIND_WORDS.get(k, k)}" for k, n in entry["kinds"].items())
+        example = entry.get("example") or {}
+        shown = f", e.g. {example.get('path')}: EDI {_short(example.get('edi'))} vs API " \
+                f"{_short(example.get('api'))}" if example else ""
+        parts.append(f"{entry['documents']} document(s) differ in {entry['field']}"
+                     + (f" ({kinds}{shown})" if kinds or shown else ""))
+    for outcome, word in _OUTCOME_WORDS.items():
+        n = total.counts[outcome.value]
+        if n:
+            plural = ("y" if n == 1 else "ies") if word.endswith("cop") else \
+                ("" if n == 1 else "s")
+            parts.append(f"{n} {word}{plural}")
+    return "; ".join(parts)
+
+
+def _short(value: Any) -> str:
+    text = "-" if value is None else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def rollback_target(stage: str, *, partner_id: str, document_type: str) -> str:

@@ -60,8 +60,26 @@ class FieldDifference:
         """The path without element keys (``lines.quantity``): what statistics group by."""
         return field_name(self.path)
 
+    @property
+    def kind(self) -> str:
+        """What a team does about it: ``value_differs`` (both values there),
+        ``missing_on_edi`` / ``missing_on_api`` (one path left a field or line out)."""
+        if self.rule in ("missing_field", "missing_line"):
+            return MISSING_ON_EDI if _blank(self.edi) else MISSING_ON_API
+        return VALUE_DIFFERS
+
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "edi": self.edi, "api": self.api, "rule": self.rule}
+        return {"path": self.path, "field": self.field, "kind": self.kind, "edi": self.edi,
+                "api": self.api, "rule": self.rule}
+
+
+VALUE_DIFFERS, MISSING_ON_EDI, MISSING_ON_API = "value_differs", "missing_on_edi", \
+    "missing_on_api"
+NOT_COMPARABLE = "not_comparable"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (not value and isinstance(value, str | list | dict))
 
 
 def field_name(path: str) -> str:
@@ -108,6 +126,7 @@ class Result:
     delay: timedelta | None = None  # second arrival minus first arrival
     duplicate_of: str | None = None
     note: str = ""
+    uncompared: tuple[str, ...] = ()  # fields left out: carried by one path only
 
     @property
     def agrees(self) -> bool:
@@ -122,4 +141,5 @@ class Result:
             "differences": [d.to_dict() for d in self.differences],
             "delay_seconds": None if self.delay is None else self.delay.total_seconds(),
             "duplicate_of": self.duplicate_of, "note": self.note,
+            "not_comparable": list(self.uncompared),
         }

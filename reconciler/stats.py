@@ -25,6 +25,9 @@ class DayStats:
     day: date
     counts: Counter[str] = field(default_factory=Counter)
     fields: Counter[str] = field(default_factory=Counter)  # differing field -> documents
+    uncompared: Counter[str] = field(default_factory=Counter)  # one path only -> documents
+    kinds: Counter[str] = field(default_factory=Counter)  # field|kind -> differences
+    examples: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> one pair
 
     @property
     def total(self) -> int:
@@ -47,21 +50,55 @@ class DayStats:
 
     def add(self, result: Result) -> None:
         self.counts[result.outcome] += 1  # a StrEnum: the same key as its string value
-        if result.differences:
-            # A field counts once per document, however many lines differ in it.
-            for name in {d.field for d in result.differences}:
-                self.fields[name] += 1
+        if result.differences or result.uncompared:
+            self.detail(result)
+
+    def detail(self, result: Result) -> None:
+        """Per field: documents, the kind of each difference, one example pair."""
+        # A field counts once per document, however many lines differ in it.
+        for name in {d.field for d in result.differences}:
+            self.fields[name] += 1
+        for d in result.differences:
+            name = d.field
+            self.kinds[f"{name}|{d.kind}"] += 1
+            known = self.examples.get(name)
+            if known is None or (result.business_key, d.path) < (known["business_key"],
+                                                                   known["path"]):
+                self.examples[name] = {
+                    "business_key": result.business_key, "path": d.path, "kind": d.kind,
+                    "edi": d.edi, "api": d.api, "rule": d.rule,
+                    "edi_event_id": result.edi_id, "api_event_id": result.api_id}
+        self.uncompared.update(result.uncompared)
 
     def merge(self, other: DayStats) -> None:
         self.counts.update(other.counts)
         self.fields.update(other.fields)
+        self.uncompared.update(other.uncompared)
+        self.kinds.update(other.kinds)
+        for name, example in other.examples.items():
+            known = self.examples.get(name)
+            if known is None or (example["business_key"], example["path"]) < (
+                    known["business_key"], known["path"]):
+                self.examples[name] = example
+
+    def field_report(self) -> list[dict[str, Any]]:
+        """Per differing field: documents, differences by kind, an example pair."""
+        kinds: dict[str, dict[str, int]] = {}
+        for key, n in self.kinds.items():
+            name, _, kind = key.partition("|")
+            kinds.setdefault(name, {})[kind] = n
+        return [{"field": name, "documents": n, "kinds": dict(sorted(kinds.get(name, {})
+                                                                      .items())),
+                 "example": self.examples.get(name)}
+                for name, n in sorted(self.fields.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def to_dict(self, top: int = 5) -> dict[str, Any]:
         return {"partner_id": self.partner_id, "document_type": self.document_type,
                 "day": self.day.isoformat(),
                 "counts": {o.value: self.counts[o.value] for o in Outcome},
                 "total": self.total, "decided": self.decided, "agreement": self.agreement,
-                "top_fields": [{"field": f, "documents": n} for f, n in self.top_fields(top)]}
+                "top_fields": [{"field": f, "documents": n} for f, n in self.top_fields(top)],
+                "not_comparable": dict(sorted(self.uncompared.items()))}
 
 
 class Statistics:
@@ -87,10 +124,8 @@ class Statistics:
             if row is None:
                 row = rows[key] = DayStats(*key)
             row.counts[result.outcome] += 1
-            if result.differences:
-                fields = row.fields
-                for name in {d.field for d in result.differences}:
-                    fields[name] += 1
+            if result.differences or result.uncompared:
+                row.detail(result)
         return self
 
     def rows(self) -> list[DayStats]:

@@ -37,6 +37,7 @@ from gateway.reconcile.service import (
     partner_config,
     run_reconciliation,
 )
+from gateway.reconcile.stages import auto_promote
 from gateway.runtime import Runtime
 from gateway.storage.models import Partner, PartnerStage
 from gateway.storage.models_reconciler import JobLease, PullCursor
@@ -99,6 +100,10 @@ def reconcile_partner(session: Session, partner_id: str, *, now: datetime,
         if last_run is not None and last_run < closes <= now:
             runs.append(run_reconciliation(session, partner_id, day_window(day, day),
                                            as_of=now, trigger="window-close").id)
+    for change in auto_promote(session, partner_id, now=now):
+        log.info("%s %s promoted %s -> %s by its policy (%s)", partner_id,
+                 change.document_type, change.from_stage, change.to_stage,
+                 "; ".join(change.decision.reasons) if change.decision else "")
     return runs
 
 

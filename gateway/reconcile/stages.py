@@ -62,7 +62,7 @@ def preview(session: Session, partner_id: str, document_type: str, *,
     """What a promotion would decide now, from the stored daily statistics (no new run)."""
     partner = _partner(session, partner_id)
     stage = stage_of(session, partner_id, document_type)
-    gate = partner_config(partner).gate_for(document_type)
+    gate = partner_config(partner, session).gate_for(document_type)
     start, end = gate_window(now.date(), gate)
     rows = _rows(session, partner_id, document_type, start, end)
     return decide_promotion(stage, rows, today=now.date(), gate=gate, partner_id=partner_id,
@@ -96,7 +96,7 @@ def promote(session: Session, partner_id: str, document_type: str, *, actor: str
     """One stage up if the gate allows; the refusal is recorded as well. Caller commits."""
     partner = _partner(session, partner_id)
     stage = stage_of(session, partner_id, document_type)
-    gate = partner_config(partner).gate_for(document_type)
+    gate = partner_config(partner, session).gate_for(document_type)
     run_id = None
     if stage == "dual":
         start, end = gate_window(now.date(), gate)
@@ -133,4 +133,38 @@ def rollback(session: Session, partner_id: str, document_type: str, *, actor: st
     return StageChange(partner_id, document_type, stage, target, True, None)
 
 
-__all__ = ["StageChange", "StageError", "preview", "promote", "rollback"]
+def shadow_check(session: Session, partner_id: str, document_type: str, *,
+                 now: datetime) -> GateDecision:
+    """For a type already in ``api`` whose EDI copy still runs as a shadow: would the gate
+    still pass? A refusal after cut-over is a regression, and a reason to roll back."""
+    partner = _partner(session, partner_id)
+    gate = partner_config(partner, session).gate_for(document_type)
+    rows = _rows(session, partner_id, document_type, *gate_window(now.date(), gate))
+    return decide_promotion("dual", rows, today=now.date(), gate=gate, partner_id=partner_id,
+                            document_type=document_type)
+
+
+POLICY_ACTOR = "policy:auto_promote"
+
+
+def auto_promote(session: Session, partner_id: str, *, now: datetime) -> list[StageChange]:
+    """The partner's policy: every document type in ``dual`` whose gate passes moves to
+    ``api`` now, audited as done by the policy (``[reconcile.gate] auto_promote = true``).
+    Types whose gate does not pass stay, without a refusal in the audit log (nobody asked)."""
+    partner = _partner(session, partner_id)
+    config = partner_config(partner, session)
+    changes = []
+    for row in sorted(partner.stages, key=lambda r: r.document_type):
+        if row.stage != "dual" or not config.gate_for(row.document_type).auto_promote:
+            continue
+        if not preview(session, partner_id, row.document_type, now=now).allowed:
+            continue
+        change = promote(session, partner_id, row.document_type, actor=POLICY_ACTOR,
+                         reason="the partner's policy promotes as soon as the gate passes",
+                         now=now)
+        changes.append(change)
+    return changes
+
+
+__all__ = ["POLICY_ACTOR", "StageChange", "StageError", "auto_promote", "preview", "promote",
+           "rollback", "shadow_check"]

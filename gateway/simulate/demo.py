@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import re
 import socket
 import tomllib
 from collections import Counter
@@ -29,6 +30,7 @@ from gateway.config import Settings
 from gateway.partners.profile import load_profiles
 from gateway.runtime import Runtime
 from gateway.simulate.engine import FIXTURE_PARTNERS, Simulation
+from gateway.simulate.network import load_scenario
 from gateway.storage.migrate import upgrade
 from gateway.storage.models import Interchange, OutboxItem
 from gateway.storage.repositories import authenticate_token, issue_token, upsert_partner
@@ -37,6 +39,24 @@ OPERATORS = FIXTURE_PARTNERS.parent / "operators.toml"
 # Each plan's time limit in a demo (it plans once per simulated day, at full speed).
 PLAN_SECONDS = 15.0
 NOT_AVAILABLE = "n/a (part not available)"
+
+
+def private_partners(source: Path, target: Path) -> Path:
+    """The partner profiles with every local endpoint (webhook receivers, the polled API) on
+    a free port of its own: two demos on one machine never fight over a port, and a supplier
+    never loses its webhooks to another process (which made runs of one seed differ)."""
+    target.mkdir(parents=True, exist_ok=True)
+    ports: dict[str, str] = {}
+
+    def swap(match: re.Match[str]) -> str:
+        port = ports.setdefault(match.group(1), str(free_port()))
+        return f"127.0.0.1:{port}"
+
+    for path in sorted(source.glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        (target / path.name).write_text(re.sub(r"127\.0\.0\.1:(\d+)", swap, text),
+                                        encoding="utf-8")
+    return target
 
 
 def free_port() -> int:
@@ -64,6 +84,18 @@ def prepare(runtime: Runtime, partners_dir: Path = FIXTURE_PARTNERS,
 
 
 @dataclass
+class Migration:
+    """One dual supplier's cut-over in the demo: how its stages moved and why."""
+
+    partner_id: str
+    history: list[str] = field(default_factory=list)  # "day 3: invoice dual -> api (...)"
+    agreement: str = NOT_AVAILABLE  # over the comparable fields
+    not_comparable: list[str] = field(default_factory=list)  # "lines.amount (EDI 0%, API 100%)"
+    gate: list[str] = field(default_factory=list)  # per document type: decision and reasons
+    stages: dict[str, str] = field(default_factory=dict)  # document type -> stage at the end
+
+
+@dataclass
 class Summary:
     documents: dict[tuple[str, str, str], int] = field(default_factory=dict)
     outbound: dict[tuple[str, str, str], int] = field(default_factory=dict)
@@ -76,6 +108,7 @@ class Summary:
     plan_short: int | None = None
     naive_short: int | None = None
     failures: int = 0
+    migrations: dict[str, Migration] = field(default_factory=dict)
 
 
 def _documents(runtime: Runtime) -> tuple[dict[tuple[str, str, str], int],
@@ -156,22 +189,225 @@ def _plan(runtime: Runtime) -> None:
         run_now(runtime, trigger="demo", actor="demo")
 
 
-def _reconcile(runtime: Runtime, start: date, days: float) -> None:
-    """Reconcile every dual supplier over the played days (what the scheduled job does)."""
-    from gateway.reconcile.service import ReconcileError, day_window, run_reconciliation
-    from gateway.storage.models import PartnerStage
+DEMO_OPERATOR = "demo-operator"
 
-    window = day_window(start, start + timedelta(days=max(0, math.ceil(days) - 1)))
-    with runtime.sessions() as s:
-        partners = sorted(set(s.scalars(select(PartnerStage.partner_id).where(
-            PartnerStage.stage == "dual"))))
-    for partner in partners:
-        try:
-            with runtime.sessions.begin() as s:
-                run_reconciliation(s, partner, window, as_of=datetime.now(UTC),
-                                   trigger="demo", actor="demo")
-        except ReconcileError:
-            continue
+
+class Story:
+    """The strangler story the demo tells, one scenario day at a time: the demo operator
+    starts comparing (edi -> dual) where the scenario says so; every day the dual suppliers
+    (and the EDI shadows of those already cut over) are reconciled; a passing gate promotes
+    (by the partner's policy when it has ``auto_promote``, else by the demo operator); a
+    shadow that stops agreeing after cut-over is rolled back to dual with the gate's words.
+
+    Windows and gates run on the wall clock (every event carries the time it was really
+    stored), so the whole demo falls into today's window.
+    """
+
+    def __init__(self, runtime: Runtime, simulation: Simulation, first_day: date) -> None:
+        self.runtime = runtime
+        self.simulation = simulation
+        self.first_day = first_day
+        self.migrations: dict[str, Migration] = {}
+        self.suppliers = {s.s.partner_id: s for s in simulation.suppliers}
+
+    def _note(self, partner_id: str, text: str) -> None:
+        self.migrations.setdefault(partner_id, Migration(partner_id)).history.append(text)
+
+    def _set_supplier(self, partner_id: str, document_type: str, stage: str) -> None:
+        supplier = self.suppliers.get(partner_id)
+        if supplier is None:
+            return
+        supplier.s.stages[document_type] = stage
+        if stage == "api":
+            supplier.s.shadow.add(document_type)
+        else:
+            supplier.s.shadow.discard(document_type)
+
+    def start_day(self, day: int) -> None:
+        """Migrations the scenario starts today: edi -> dual by the demo operator."""
+        from gateway.reconcile import stages
+
+        for m in self.simulation.scenario.migrations:
+            if m.dual_from_day != day:
+                continue
+            with self.runtime.sessions.begin() as s:
+                change = stages.promote(s, m.supplier, m.document_type, actor=DEMO_OPERATOR,
+                                        reason="start comparing both paths",
+                                        now=datetime.now(UTC))
+            if change.changed:
+                self._set_supplier(m.supplier, m.document_type, change.to_stage)
+                self._note(m.supplier, f"day {day}: {m.document_type} {change.from_stage} -> "
+                                       f"{change.to_stage} by the demo operator (start "
+                                       "comparing both paths)")
+
+    def _partners(self) -> list[tuple[str, str, str]]:
+        from gateway.storage.models import PartnerStage
+
+        with self.runtime.sessions() as s:
+            rows = s.execute(select(PartnerStage.partner_id, PartnerStage.document_type,
+                                    PartnerStage.stage)).all()
+        return sorted((p, d, st) for p, d, st in rows
+                      if st == "dual" or (st == "api" and self._shadowed(p, d)))
+
+    def _shadowed(self, partner_id: str, document_type: str) -> bool:
+        supplier = self.suppliers.get(partner_id)
+        return supplier is not None and document_type in supplier.s.shadow
+
+    def reconcile(self, now: datetime, *, final: bool = False) -> None:
+        """Reconcile every dual and shadowed type over the demo's days. ``final``: the
+        simulation is over, so a copy still missing will not come (judged after the grace)."""
+        from gateway.reconcile.service import ReconcileError, day_window, run_reconciliation
+
+        window = day_window(self.first_day, now.date())
+        as_of = now + timedelta(days=1) if final else now
+        for partner in sorted({p for p, _, _ in self._partners()}):
+            try:
+                with self.runtime.sessions.begin() as s:
+                    run_reconciliation(s, partner, window, as_of=as_of, trigger="demo",
+                                       actor=DEMO_OPERATOR, shadow=True)
+            except ReconcileError:
+                continue
+
+    def end_day(self, day: int) -> None:
+        """Reconcile, then promote what passes and roll back what regressed."""
+        from gateway.reconcile import stages
+        from gateway.reconcile.service import partner_config
+        from gateway.storage.models import Partner
+
+        now = datetime.now(UTC)
+        self.reconcile(now)
+        for partner_id, doc, stage in self._partners():
+            with self.runtime.sessions.begin() as s:
+                partner = s.get(Partner, partner_id)
+                if partner is None:
+                    continue
+                if stage == "api":
+                    decision = stages.shadow_check(s, partner_id, doc, now=now)
+                    if decision.allowed:
+                        continue
+                    reason = "regression after cut-over: " + "; ".join(decision.missing)
+                    change = stages.rollback(s, partner_id, doc, actor=DEMO_OPERATOR,
+                                             reason=reason, now=now)
+                    who = "the demo operator"
+                else:
+                    decision = stages.preview(s, partner_id, doc, now=now)
+                    if not decision.allowed:
+                        continue
+                    policy = partner_config(partner, s).gate_for(doc).auto_promote
+                    who = "the partner's auto_promote policy" if policy \
+                        else "the demo operator"
+                    reason = "gate passed: " + "; ".join(decision.reasons)
+                    change = stages.promote(s, partner_id, doc, now=now, reason=reason,
+                                            actor=stages.POLICY_ACTOR if policy
+                                            else DEMO_OPERATOR)
+                    if not change.changed:
+                        continue
+            self._set_supplier(partner_id, doc, change.to_stage)
+            self._note(partner_id, f"day {day}: {doc} {change.from_stage} -> "
+                                   f"{change.to_stage} by {who} ({reason})")
+
+    def finish(self, partners: list[str]) -> dict[str, Migration]:
+        """The closing evidence per dual supplier: agreement over the comparable fields,
+        what could not be compared, and each document type's gate decision."""
+        from gateway.reconcile import stages
+        from gateway.reconcile.service import daily_stats, latest_runs
+        from gateway.storage.repositories import stage_of
+        from reconciler import summarize
+
+        now = datetime.now(UTC)
+        self.reconcile(now, final=True)
+        for partner_id in partners:
+            m = self.migrations.setdefault(partner_id, Migration(partner_id))
+            with self.runtime.sessions() as s:
+                rows = daily_stats(s, partner_id=partner_id, since=self.first_day,
+                                   until=now.date())
+                total = summarize(rows, partner_id=partner_id)
+                if total.decided:
+                    m.agreement = (f"{total.agreement:.1%} over comparable fields "
+                                   f"({total.matches}/{total.decided} documents)")
+                else:
+                    m.agreement = "no pairs decided yet"
+                runs = [r for r in latest_runs(s, partner_id, limit=1)]
+                coverage = runs[0].config.get("coverage", {}) if runs else {}
+                for doc, fields in sorted(coverage.items()):
+                    for f in fields:
+                        m.not_comparable.append(
+                            f"{doc}: {f['field']} (EDI {f['edi']:.0%}, API {f['api']:.0%})")
+                for doc in sorted({r.document_type for r in rows}):
+                    stage = stage_of(s, partner_id, doc)
+                    m.stages[doc] = stage
+                    if stage == "api":
+                        decision = stages.shadow_check(s, partner_id, doc, now=now)
+                        verdict = "in api; shadow " + ("agrees" if decision.allowed else
+                                                       "disagrees: " + "; ".join(
+                                                           decision.missing))
+                    else:
+                        decision = stages.preview(s, partner_id, doc, now=now)
+                        verdict = (f"{stage}; gate passes" if decision.allowed else
+                                   f"held in {stage}: " + "; ".join(decision.missing))
+                    m.gate.append(f"{doc}: {verdict}")
+        return dict(sorted(self.migrations.items()))
+
+
+# Scheduled jobs that decide on the wall clock: in a compressed run they would fire at moments
+# that differ from run to run (a plan in the middle of a day, a promotion between two steps,
+# an API poll before or after a supplier published). The demo does their work itself, at
+# fixed points of the scenario's calendar: it plans once a day, reconciles and decides stages
+# in the story, and polls the API partners in every drain.
+WALL_CLOCK_JOBS = ("plan-interval", "plan-on-events", "reconcile", "api-pull")
+
+
+def _quiet_wall_clock_jobs(app: web.Application) -> None:
+    from gateway.jobs.scheduler import SCHEDULER
+
+    scheduler = app.get(SCHEDULER)
+    if scheduler is None:
+        return
+    for job_id in WALL_CLOCK_JOBS:
+        with contextlib.suppress(Exception):  # not registered (jobs disabled): nothing to do
+            scheduler.remove_job(job_id)
+
+
+class _Poller:
+    """The API pull, on demand: each call polls every pull partner once (its lease clock
+    moves a day per call, so every partner is always due)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        from gateway.reconcile.jobs import PullJob
+
+        self.job = PullJob(runtime, attempts=2, backoff=0.05, timeout=30.0)
+        self.clock = datetime.now(UTC)
+
+    async def poll(self) -> None:
+        self.clock += timedelta(days=1)
+        with contextlib.suppress(Exception):  # a failed poll is retried at the next drain
+            await self.job.poll_due(now=self.clock)
+
+
+async def _drain(runtime: Runtime, poller: _Poller | None = None,
+                 timeout: float = 30.0) -> None:
+    """Poll the API partners, then wait until every received interchange is processed and
+    every due outbox row went out, so the next simulated step sees the same gateway state on
+    every run of a seed."""
+    from gateway.storage.models import Interchange, OutboxItem
+
+    if poller is not None:
+        await poller.poll()
+
+    def busy() -> int:
+        now = datetime.now(UTC)
+        with runtime.sessions() as s:
+            inbox = s.scalar(select(func.count()).select_from(Interchange).where(
+                Interchange.status.in_(("received", "processing")))) or 0
+            outbox = s.scalar(select(func.count()).select_from(OutboxItem).where(
+                (OutboxItem.status == "sending") | ((OutboxItem.status == "pending")
+                                                     & (OutboxItem.next_attempt_at <= now))))
+            return int(inbox) + int(outbox or 0)
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline and await asyncio.to_thread(busy):
+        await asyncio.sleep(0.1)
 
 
 async def run_demo(days: float, *, data_dir: Path, seed: int,
@@ -203,34 +439,52 @@ async def run_demo(days: float, *, data_dir: Path, seed: int,
     if plan_seconds is not None:
         planning = replace(planning, time_limit=min(planning.time_limit, plan_seconds))
     use_config(runtime, planning)
-    token = await asyncio.to_thread(prepare, runtime)
+    partners = private_partners(FIXTURE_PARTNERS, data_dir / "partners")
+    token = await asyncio.to_thread(prepare, runtime, partners)
     app = create_app(settings, runtime=runtime)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    _quiet_wall_clock_jobs(app)
     await web.TCPSite(runner, "127.0.0.1", port).start()
     base = f"http://127.0.0.1:{port}"
     try:
         from gateway.jobs.simulators import options_for
 
-        options = replace(options_for(app, base), pace=0.0, seed=seed)
-        simulation = Simulation(options)
+        scenario = load_scenario(None, seed=seed)
+        # The scenario's own calendar (not today's date at this hour): the same seed plays
+        # the same days, whenever it is run.
+        options = replace(options_for(app, base), pace=0.0, seed=seed, partners_dir=partners,
+                          start=scenario.start or date(2027, 1, 4))
+        simulation = Simulation(options, scenario=scenario)
         if injections:
             simulation.scenario = simulation.scenario.with_events(injections)
+        wall_clock = runtime.clock
+        runtime.clock = simulation.business_now  # planning follows the scenario's calendar
         await simulation.start_up()
+        story = Story(runtime, simulation, datetime.now(UTC).date())
+        poller = _Poller(runtime)
         try:
             stop = asyncio.Event()
             day = 0
             while day < days:
                 # The scheduler's hourly plan would never fire in a compressed run: plan once
                 # per simulated day, after that day's feeds and supplier news have arrived.
+                await asyncio.to_thread(story.start_day, int(day))
                 day = min(days, day + 1)
                 await simulation.run(stop, days=day, on_tick=on_tick)
-                await asyncio.sleep(settle_seconds / 3)
+                await _drain(runtime, poller)
                 await asyncio.to_thread(_plan, runtime)
+                await _drain(runtime, poller)
+                await asyncio.to_thread(story.end_day, math.ceil(day))
             await asyncio.sleep(settle_seconds)  # let the dispatcher and jobs catch up
-            await asyncio.to_thread(_reconcile, runtime, simulation.start, days)
-            return await summarise(runtime, simulation, base, token)
+            await _drain(runtime, poller)
+            dual = sorted(simulation.stats.dual)
+            migrations = await asyncio.to_thread(story.finish, dual)
+            summary = await summarise(runtime, simulation, base, token)
+            summary.migrations = migrations
+            return summary
         finally:
+            runtime.clock = wall_clock
             await simulation.close()
     finally:
         await runner.cleanup()

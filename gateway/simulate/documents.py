@@ -136,6 +136,8 @@ def _x12_810(d: Dialect, data: dict[str, Any]) -> list[Segment]:
                        *_x12_parts(line)))
     cents = round(float(data.get("total_amount", 0)) * 100)
     out.append(seg("TDS", str(cents)))
+    if data.get("tax_amount") is not None:  # what a real 810 carries: the tax in TXI
+        out.append(seg("TXI", "ST", num(data["tax_amount"])))
     out.append(seg("CTT", str(len(data.get("lines", [])))))
     return out
 

@@ -14,7 +14,7 @@ import logging
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -87,8 +87,11 @@ class Simulation:
         self.stats = Stats()
         started = datetime.now(UTC)
         self.start = options.start or started.date()
-        # Scenario time runs from the start date at this time of day, a day per ticks_per_day.
-        self._origin = datetime.combine(self.start, started.timetz())
+        # Scenario time runs from the start date at this time of day, a day per ticks_per_day;
+        # with a given start date (edigate demo: the scenario's) from 06:00 UTC, so a replay
+        # does not depend on the hour it is started at.
+        self._origin = datetime.combine(self.start, started.timetz()) if options.start is None \
+            else datetime.combine(self.start, time(6), UTC)
         self.suppliers: list[Supplier] = []
         self.endpoints: list[PartnerEndpoint] = []
         self.plant: Plant | None = None

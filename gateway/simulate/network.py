@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import tomllib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-EVENT_KINDS = ("outage", "capacity_drop")
+EVENT_KINDS = ("outage", "capacity_drop", "api_regression")
 
 
 class NetworkError(ValueError):
@@ -88,15 +88,34 @@ class ScenarioEvent:
 
 
 @dataclass(frozen=True)
+class Migration:
+    """The demo operator starts comparing a supplier's document type (edi -> dual) that day."""
+
+    supplier: str
+    document_type: str
+    dual_from_day: int
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     seed: int
     rates: dict[str, float]
     events: tuple[ScenarioEvent, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    supplier_rates: dict[str, dict[str, float]] = field(default_factory=dict)
+    start: date | None = None  # the scenario's first day (edigate demo plays from it)
+    migrations: tuple[Migration, ...] = ()
 
-    def rate(self, name: str) -> float:
-        return float(self.rates.get(name, 0.0))
+    def rate(self, name: str, supplier: str | None = None) -> float:
+        """The scenario's rate, or the supplier's own (``[suppliers.ID]``) when it has one."""
+        own = self.supplier_rates.get(supplier or "", {})
+        return float(own[name]) if name in own else float(self.rates.get(name, 0.0))
+
+    def regression(self, supplier: str, day: int) -> float:
+        """Share of API copies an injected regression changes on ``day`` (0: none)."""
+        return max((e.factor for e in self.events if e.kind == "api_regression"
+                    and e.supplier == supplier and e.active(day)), default=0.0)
 
     def outage(self, supplier: str, day: int) -> bool:
         return any(e.kind == "outage" and e.supplier == supplier and e.active(day)
@@ -110,7 +129,7 @@ class Scenario:
         return factor
 
     def with_events(self, extra: list[ScenarioEvent]) -> Scenario:
-        return Scenario(self.name, self.seed, self.rates, self.events + tuple(extra), self.extra)
+        return replace(self, events=self.events + tuple(extra))
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -182,21 +201,49 @@ def load_scenario(path: Path | None = None, *, seed: int | None = None) -> Scena
                                         float(e.get("factor", 1.0))))
         except (KeyError, ValueError, TypeError) as exc:
             raise NetworkError(f"{where}: {exc}") from None
-    rates = {k: float(v) for k, v in table.get("rates", {}).items()}
-    for name, value in rates.items():
-        if not 0 <= value <= 1:
-            raise NetworkError(f"{file.name}: rates.{name}: expected 0..1, got {value}")
+    rates = _rates(table.get("rates", {}), f"{file.name}: rates")
+    supplier_rates = {str(k): _rates(v, f"{file.name}: suppliers.{k}")
+                      for k, v in table.get("suppliers", {}).items()}
+    start = table.get("start")
+    if isinstance(start, str):
+        try:
+            start = date.fromisoformat(start)
+        except ValueError:
+            raise NetworkError(f"{file.name}: start: expected a date, got {start!r}") from None
+    if start is not None and not isinstance(start, date):
+        raise NetworkError(f"{file.name}: start: expected a date, got {start!r}")
+    migrations: list[Migration] = []
+    for i, m in enumerate(table.get("migrations", [])):
+        try:
+            migrations.append(Migration(str(m["supplier"]), str(m["document_type"]),
+                                        int(m.get("dual_from_day", 0))))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise NetworkError(f"{file.name}: migrations[{i}]: {exc}") from None
     return Scenario(str(table.get("name", file.stem)),
                     int(seed if seed is not None else table.get("seed", 42)), rates,
-                    tuple(events))
+                    tuple(events), supplier_rates=supplier_rates, start=start,
+                    migrations=tuple(migrations))
+
+
+def _rates(table: Any, where: str) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise NetworkError(f"{where}: expected a table of name = rate")
+    rates: dict[str, float] = {}
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise NetworkError(f"{where}.{name}: expected 0..1, got {value!r}")
+        rates[str(name)] = float(value)
+    return rates
 
 
 def parse_injection(text: str) -> ScenarioEvent:
-    """``outage:SUPPLIER:FROM-TO`` or ``capacity_drop:SUPPLIER:FROM-TO:FACTOR`` (CLI flags)."""
+    """``outage:SUPPLIER:FROM-TO``, ``capacity_drop:SUPPLIER:FROM-TO:FACTOR`` or
+    ``api_regression:SUPPLIER:FROM-TO:SHARE`` (CLI flags)."""
     bits = text.split(":")
     if len(bits) < 3 or bits[0] not in EVENT_KINDS:
-        raise NetworkError(f"{text!r}: expected outage:SUPPLIER:DAY[-DAY] or "
-                           "capacity_drop:SUPPLIER:DAY[-DAY]:FACTOR")
+        raise NetworkError(f"{text!r}: expected outage:SUPPLIER:DAY[-DAY], "
+                           "capacity_drop:SUPPLIER:DAY[-DAY]:FACTOR or "
+                           "api_regression:SUPPLIER:DAY[-DAY]:SHARE")
     first, _, last = bits[2].partition("-")
     try:
         factor = float(bits[3]) if len(bits) > 3 else (0.5 if bits[0] == "capacity_drop" else 1)

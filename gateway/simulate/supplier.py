@@ -9,6 +9,7 @@ never raises out of ``step``: the document stays queued and is retried on the ne
 from __future__ import annotations
 
 import heapq
+import json
 import logging
 import random
 import uuid
@@ -73,6 +74,9 @@ class SupplierSetup:
     rest: RestApi | None
     publish: Callable[[dict[str, Any]], None] | None = None  # API partner polled by us
     code: str = "SUP"
+    # Document types promoted to ``api`` whose EDI copy still goes out, as a shadow the
+    # gateway keeps reconciling (a regression after cut-over shows, and can be rolled back).
+    shadow: set[str] = field(default_factory=set)
 
     def stage_for(self, document_type: str) -> str:
         if self.standard == "api":
@@ -151,6 +155,11 @@ class Supplier:
                 break
 
     async def _collect(self, day: float) -> None:
+        # Everything that arrived since the last step, then accepted in an order of its
+        # content: file names, pick-up ids and order numbers are random (a plan run's id
+        # is in every order number), so the order of arrival is not the same on two runs of
+        # a seed, and each accepted order draws from the supplier's generator.
+        arrived: list[tuple[str, dict[str, Any]]] = []
         for fetcher in self.s.fetchers:
             try:
                 documents = await fetcher.fetch()
@@ -159,30 +168,34 @@ class Supplier:
                 log.warning("supplier %s cannot fetch: %s", self.s.partner_id, exc)
                 continue
             for name, raw in documents:
-                await self._read_edi(name, raw, day)
+                arrived.extend(await self._read_edi(name, raw, day))
         inbox, self.webhook_inbox = self.webhook_inbox, []
         for envelope in inbox:
             doc_type = str(envelope.get("type", ""))
             self.stats.received[(self.s.partner_id, "webhook", doc_type)] += 1
             if doc_type in ORDER_TYPES and isinstance(envelope.get("data"), dict):
-                self._accept_order(doc_type, envelope["data"], day)
+                arrived.append((doc_type, envelope["data"]))
+        for doc_type, data in sorted(arrived, key=_content_order):
+            self._accept_order(doc_type, data, day)
 
-    async def _read_edi(self, name: str, raw: bytes, day: float) -> None:
+    async def _read_edi(self, name: str, raw: bytes, day: float
+                        ) -> list[tuple[str, dict[str, Any]]]:
+        """The orders in one interchange (their acknowledgment is scheduled at once)."""
         try:
             found, result = read_interchange(raw)
         except Exception as exc:  # a document we cannot read is reported, never fatal
             log.warning("supplier %s cannot read %s: %s", self.s.partner_id, name, exc)
-            return
-        is_order = False
+            return []
+        orders: list[tuple[str, dict[str, Any]]] = []
         for doc in found:
             self.stats.received[(self.s.partner_id, self.s.edi_channel, doc.event_type)] += 1
             if doc.event_type in ORDER_TYPES:
-                is_order = True
-                self._accept_order(doc.event_type, doc.data, day)
-        if is_order:
+                orders.append((doc.event_type, doc.data))
+        if orders:
             for ack in acknowledgments_for(result, next_control=self.next_control,
                                            now=self._when(day)):
                 self._schedule(day, "ack", {"raw": ack})
+        return orders
 
     def _accept_order(self, doc_type: str, data: dict[str, Any], day: float) -> None:
         if doc_type == "delivery_schedule":
@@ -231,7 +244,8 @@ class Supplier:
                                               str(line.get("supplier_part", "")))
             quantity = float(line.get("quantity") or 0)
             confirmed = quantity
-            if factor < 1 or self.rng.random() < self.scenario.rate("short_confirmation"):
+            if factor < 1 or self.rng.random() < self.scenario.rate("short_confirmation",
+                                                                     self.s.partner_id):
                 cut = factor if factor < 1 else self.rng.uniform(0.6, 0.95)
                 multiple = offer.multiple if offer else 1
                 confirmed = max(0, int(quantity * cut) // multiple * multiple)
@@ -260,7 +274,7 @@ class Supplier:
         shipping = [ln for ln in lines if ln["confirmed_quantity"]]
         if shipping:
             delay = self.rng.randint(1, 3) if \
-                self.rng.random() < self.scenario.rate("late_shipment") else 0
+                self.rng.random() < self.scenario.rate("late_shipment", self.s.partner_id) else 0
             lead_days = (latest - today).days
             ship_day = day + max(0.5, lead_days - 1 + delay)
             self._schedule(ship_day, "despatch_advice",
@@ -315,44 +329,62 @@ class Supplier:
         data = {k: v for k, v in data.items() if not k.startswith("_")}
         stage = self.s.stage_for(doc_type)
         api_only = doc_type == "supplier_capacity"
-        if stage in ("edi", "dual") and not api_only and self.s.dialect is not None:
-            corrupt = self.rng.random() < self.scenario.rate("malformed")
+        shadow = stage == "api" and (doc_type in self.s.shadow or "*" in self.s.shadow)
+        if (stage in ("edi", "dual") or shadow) and not api_only and \
+                self.s.dialect is not None:
+            corrupt = self.rng.random() < self.scenario.rate("malformed", self.s.partner_id)
             raw = build_document(doc_type, data, dialect=self.s.dialect,
                                  control=self.next_control(
                                      "isa" if self.s.standard == "x12" else "unb"),
                                  now=self._when(day), corrupt=corrupt)
             await self._send_edi(doc_type, raw, day)
-        if stage == "api" or api_only or self.s.dialect is None:
+        if (stage == "api" and not shadow) or api_only or self.s.dialect is None:
             await self._post_api(doc_type, data, day)
-        elif stage == "dual":
+        elif stage == "dual" or shadow:
             self._dual_copy(doc_type, data, day)
 
     def _dual_copy(self, doc_type: str, data: dict[str, Any], day: float) -> None:
         """The API copy of a document a `dual` supplier also sent by EDI, with the scenario's
-        rate of the discrepancies migrations really show."""
+        rate of the discrepancies migrations really show (the supplier's own rates when the
+        scenario gives it some). Whether a copy differs is drawn from a generator seeded by
+        the document itself, so it does not depend on how many documents came before."""
         tally = self.stats.dual.setdefault(self.s.partner_id, Counter())
         tally["documents"] += 1
-        roll = self.rng.random()
-        missing = self.scenario.rate("dual_missing_api")
-        changed = missing + self.scenario.rate("dual_changed_quantity")
-        late = changed + self.scenario.rate("dual_late_api")
+        pid = self.s.partner_id
+        # The supplier's own document number (its sequence replays with the seed); an order
+        # number would not do: a plan run's random id is part of it.
+        own = next((str(data[k]) for k in ("response_number", "shipment_number",
+                                           "invoice_number", "report_number") if data.get(k)),
+                   _business_key(doc_type, data, pid))
+        rng = random.Random(f"{self.scenario.seed}:{pid}:{doc_type}:{own}")
+        roll = rng.random()
+        missing = self.scenario.rate("dual_missing_api", pid)
+        changed = missing + self.scenario.rate("dual_changed_quantity", pid)
+        late = changed + self.scenario.rate("dual_late_api", pid)
+        copy = _deep_copy(data)
+        regression = self.scenario.regression(pid, int(day))
+        if regression and rng.random() < regression and _change_a_quantity(copy, rng):
+            tally["regression"] += 1
+            self._schedule(day, "api_copy", {"type": doc_type, "data": copy})
+            return
         if roll < missing:
             tally["missing_api"] += 1
             return
-        copy = _deep_copy(data)
         due = day
-        if roll < changed and _change_a_quantity(copy, self.rng):
+        if roll < changed and _change_a_quantity(copy, rng):
             tally["changed_quantity"] += 1
         elif roll < late:
             tally["late_api"] += 1
-            due = day + self.rng.uniform(1.5, 3.0)
+            due = day + rng.uniform(1.5, 3.0)
         else:
             tally["same"] += 1
         self._schedule(due, "api_copy", {"type": doc_type, "data": copy})
 
     async def _send_edi(self, doc_type: str, raw: bytes, day: float) -> None:
         assert self.s.edi is not None
-        name = f"{doc_type}-{self.s.partner_id}-{uuid.uuid4().hex[:10]}.edi"
+        self.numbers["file"] += 1  # a stable name: a replay of the seed sends the same files
+        name = f"{doc_type}-{self.s.partner_id}-{self.scenario.seed}-" \
+               f"{self.numbers['file']:06d}.edi"
         answer = await self.s.edi.send(name, raw, self.s.standard)
         status = int(answer.get("http_status", 200))
         outcome = str(answer.get("status", "sent")) if status < 400 else f"rejected ({status})"
@@ -385,6 +417,20 @@ class Supplier:
         if status >= 400:
             log.warning("supplier %s: %s event refused: %s", self.s.partner_id, doc_type,
                         str(answer.get("detail", answer))[:300])
+
+
+def _content_order(item: tuple[str, dict[str, Any]]) -> tuple[str, str, str, str]:
+    """What an order says (type, date, parts and quantities), its number last."""
+    doc_type, data = item
+    rows = data.get("lines") or data.get("items") or []
+    what = json.dumps([[str(r.get(k, "")) for k in ("buyer_part", "supplier_part", "quantity",
+                                                     "requested_delivery_date")]
+                       + [json.dumps(r.get("periods", []), sort_keys=True, default=str)]
+                       for r in rows if isinstance(r, dict)], default=str)
+    when = str(data.get("order_date") or data.get("schedule_date") or
+               data.get("issue_date") or "")
+    number = str(data.get("order_number") or data.get("schedule_number") or "")
+    return doc_type, when, what, number
 
 
 def _int(value: float) -> int | float:

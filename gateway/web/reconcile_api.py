@@ -24,9 +24,13 @@ from gateway.reconcile.service import (
     day_window,
     latest_runs,
     open_results,
-    result_json,
+    partner_report,
+    results_json,
+    rule_changes,
+    rule_overrides,
     run_json,
     run_reconciliation,
+    set_field_rule,
 )
 from gateway.storage.models import Partner
 from gateway.storage.models_reconciler import ReconcileResult, ReconcileRun
@@ -41,7 +45,7 @@ from gateway.web.openapi import (
 )
 from gateway.web.problems import Problem
 from gateway.web.reasons import read_reason
-from reconciler import Outcome, StageError
+from reconciler import FIELD_RULE_KINDS, Outcome, StageError
 
 routes = web.RouteTableDef()
 MAX_LIMIT = 1000
@@ -207,7 +211,7 @@ async def run_results(request: web.Request) -> web.Response:
         if outcome:
             query = query.where(ReconcileResult.outcome == outcome)
         with runtime.sessions() as s:
-            return [result_json(r) for r in s.scalars(query)]
+            return results_json(s, list(s.scalars(query)))
 
     rows = await runtime.run(load)
     if as_csv:
@@ -225,7 +229,7 @@ async def differences(request: web.Request) -> web.Response:
 
     def load() -> list[dict[str, Any]]:
         with runtime.sessions() as s:
-            return [result_json(r) for r in open_results(s, partner)]
+            return results_json(s, open_results(s, partner))
 
     results = await runtime.run(load)
     if as_csv:
@@ -254,6 +258,105 @@ async def statistics(request: web.Request) -> web.Response:
     if as_csv:
         return csv_response([{**r, **r["counts"]} for r in rows], STATS_COLUMNS, "statistics")
     return web.json_response({"statistics": rows})
+
+
+@routes.get("/api/v1/reconciliation/report")
+async def report(request: web.Request) -> web.Response:
+    """One partner's actionable report: classes, fields with examples, coverage, trend,
+    and what each document type's gate still needs."""
+    principal = await require_any(request)
+    partner = visible_partner(principal, request.query.get("partner") or None)
+    if not partner:
+        raise Problem(400, "bad-request", "Bad request", "partner is required")
+    since, until = _date(request, "since"), _date(request, "until")
+    runtime = request.app[RUNTIME]
+    now = _now(request)
+
+    def load() -> dict[str, Any] | None:
+        with runtime.sessions() as s:
+            found = s.get(Partner, partner)
+            if found is None:
+                return None
+            out = partner_report(s, partner, since=since, until=until)
+            gates: dict[str, Any] = {}
+            for row in sorted(found.stages, key=lambda r: r.document_type):
+                try:
+                    decision = stages.shadow_check(s, partner, row.document_type, now=now) \
+                        if row.stage == "api" else stages.preview(s, partner,
+                                                                  row.document_type, now=now)
+                    gates[row.document_type] = {"stage": row.stage, **decision.to_dict()}
+                except (StageError, ReconcileError) as exc:
+                    gates[row.document_type] = {"stage": row.stage, "allowed": False,
+                                                "reasons": [str(exc)], "missing": [str(exc)]}
+            out["gates"] = gates
+            return out
+
+    found = await runtime.run(load)
+    if found is None:
+        raise Problem(404, "not-found", "Not found", f"no partner {partner}")
+    return web.json_response(found)
+
+
+def _rule_json(partner_id: str, doc: str, name: str, rule: Any) -> dict[str, Any]:
+    return {"partner_id": partner_id, "document_type": doc, "field": name,
+            "rule": rule.to_dict() if rule is not None else None}
+
+
+@routes.get("/api/v1/reconciliation/rules")
+async def list_rules(request: web.Request) -> web.Response:
+    """The field rules operators set (the profile's own are in its ``[reconcile]`` section),
+    with the audited history of changes."""
+    principal = await require_any(request)
+    partner = visible_partner(principal, request.query.get("partner") or None)
+    if not partner:
+        raise Problem(400, "bad-request", "Bad request", "partner is required")
+    runtime = request.app[RUNTIME]
+
+    def load() -> dict[str, Any]:
+        with runtime.sessions() as s:
+            rules = [_rule_json(partner, doc, name, rule)
+                     for doc, fields in sorted(rule_overrides(s, partner).items())
+                     for name, rule in sorted(fields.items()) if rule is not None]
+            history = [{"at": a.at.isoformat(), "actor": a.actor, "reason": a.reason,
+                        **(a.details or {})} for a in rule_changes(s, partner)]
+            return {"partner_id": partner, "rules": rules, "history": history}
+
+    return web.json_response(await runtime.run(load))
+
+
+@routes.post("/api/v1/reconciliation/rules")
+async def set_rule(request: web.Request) -> web.Response:
+    """Set or remove (``"rule": null``) one field rule; operator only, reason required."""
+    principal = await require_role(request, "operator")
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(400, "invalid-json", "Invalid JSON", "send a JSON object") from None
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) and body.get(k)
+                                             for k in ("partner", "field", "reason")):
+        raise Problem(400, "bad-request", "Bad request",
+                      'send {"partner": "<id>", "document_type": "invoice", "field": '
+                      '"lines.amount", "rule": {"compare": "number", "abs": 0.01}, '
+                      '"reason": "..."}')
+    rule = body.get("rule")
+    if rule is not None and not isinstance(rule, dict | str):
+        raise Problem(400, "bad-request", "Bad request", "rule: a table or null")
+    doc = str(body.get("document_type") or "*")
+    runtime = request.app[RUNTIME]
+    now = _now(request)
+
+    def work() -> dict[str, Any]:
+        with runtime.sessions.begin() as s:
+            found = set_field_rule(s, body["partner"], doc, body["field"], rule,
+                                   actor=principal.actor, reason=body["reason"], now=now)
+            return _rule_json(body["partner"], doc, body["field"], found)
+
+    try:
+        return web.json_response(await runtime.run(work))
+    except ReconcileError as exc:
+        if str(exc).startswith("no partner"):
+            raise Problem(404, "not-found", "Not found", str(exc)) from None
+        raise Problem(422, "bad-rule", "Rule not accepted", str(exc)) from None
 
 
 @routes.get("/api/v1/partners/{id}/stages")
@@ -331,6 +434,27 @@ _FORMAT = query_param("format", "json (default) or csv", {"type": "string",
                                                           "enum": ["json", "csv"]})
 _PARTNER = query_param("partner", "partner id (a partner token sees only itself)",
                        {"type": "string"})
+_FIELD_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^\[\]]+$",
+               "description": "a field name without element keys, like lines.amount"}
+_RULE_REASON = {"type": "string", "maxLength": 500}
+_RULE_SCHEMA = {"description": "the rule, its compare kind alone, or null to remove it",
+                "oneOf": [
+    {"type": "null"},
+    {"type": "string", "enum": list(FIELD_RULE_KINDS)},
+    {"type": "object", "additionalProperties": False, "required": ["compare"],
+     "properties": {"compare": {"const": "number"},
+                    "abs": {"type": "number", "minimum": 0, "maximum": 1e12},
+                    "rel": {"type": "number", "minimum": 0, "maximum": 1},
+                    "reason": _RULE_REASON}},
+    {"type": "object", "additionalProperties": False, "required": ["compare"],
+     "properties": {"compare": {"const": "date"},
+                    "days": {"type": "integer", "minimum": 0, "maximum": 366},
+                    "reason": _RULE_REASON}},
+    {"type": "object", "additionalProperties": False, "required": ["compare"],
+     "properties": {"compare": {"enum": ["ignore", "text", "set"]},
+                    "reason": _RULE_REASON}}]}
+_REQUIRED_PARTNER = {**query_param("partner", "partner id (a partner token: its own)",
+                                   {"type": "string", "minLength": 1}), "required": True}
 _REASON_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["reason"],
     "properties": {"reason": REASON_SCHEMA}}}}}
@@ -381,6 +505,34 @@ OPENAPI = {
                                         {"type": "string"}),
          query_param("since", "first day", {"type": "string", "format": "date"}),
          query_param("until", "last day", {"type": "string", "format": "date"})]),
+    "/api/v1/reconciliation/report": {"get": {
+        "summary": "One partner's actionable report: classes, fields with example pairs, "
+                   "coverage per path, trend per day, and what each gate still needs",
+        "operationId": "getReconcileReport",
+        "parameters": [_REQUIRED_PARTNER,
+                       query_param("since", "first day", {"type": "string", "format": "date"}),
+                       query_param("until", "last day", {"type": "string", "format": "date"})],
+        "responses": {"200": json_response("the report"),
+                      **problem_responses(400, 401, 403, 404)}}},
+    "/api/v1/reconciliation/rules": {
+        "get": {"summary": "Field rules set by operators, with their audited history",
+                "operationId": "listReconcileRules",
+                "parameters": [_REQUIRED_PARTNER],
+                "responses": {"200": json_response("rules and history"),
+                              **problem_responses(400, 401, 403)}},
+        "post": {"summary": "Set or remove one field rule (operator; audited with the reason)",
+                 "operationId": "setReconcileRule",
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": {"type": "object",
+                                "required": ["partner", "field", "reason"],
+                                "properties": {
+                                    "partner": {"type": "string", "minLength": 1},
+                                    "document_type": {"type": "string"},
+                                    "field": _FIELD_NAME,
+                                    "rule": _RULE_SCHEMA,
+                                    "reason": REASON_SCHEMA}}}}},
+                 "responses": {"200": json_response("the rule now in force"),
+                               **problem_responses(400, 401, 403, 404, 422)}}},
     "/api/v1/partners/{id}/stages": {"get": {
         "summary": "Stages per document type with what a promotion would decide now",
         "operationId": "getPartnerStages", "parameters": [path_param("id", "partner id")],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import tomllib
 from collections import Counter
 from datetime import date
@@ -260,3 +261,83 @@ def test_clean_dual_copies_agree_after_translation(dialect_args: tuple[str, ...]
         assert differences == [], differences
         compared += 1
     assert compared == 12
+
+
+def test_supplier_rates_migrations_and_regression_from_the_scenario() -> None:
+    scenario = load_scenario(seed=42)
+    assert scenario.rate("dual_changed_quantity", "ozark-plastics") == 0.0
+    assert scenario.rate("dual_changed_quantity", "carolina-wire") == \
+        scenario.rate("dual_changed_quantity") > 0
+    assert ("alpen-gaskets", "order_response", 1) in {
+        (m.supplier, m.document_type, m.dual_from_day) for m in scenario.migrations}
+    assert scenario.regression("acme-fasteners", 10) == 0.5
+    assert scenario.regression("acme-fasteners", 3) == 0.0
+    assert parse_injection("api_regression:acme-fasteners:2-4:0.3") == ScenarioEvent(
+        "api_regression", "acme-fasteners", 2, 4, 0.3)
+
+
+def test_injected_differences_follow_the_document_not_the_order_of_arrival() -> None:
+    """Whether a document's API copy differs is drawn from the document itself (the
+    supplier's own number): the same documents in another order get the same differences."""
+    heavy = Scenario("heavy", 3, {"dual_changed_quantity": 0.4, "dual_missing_api": 0.2})
+
+    def api_copies(orders: list[dict[str, Any]]) -> dict[str, Any]:
+        channel, rest = Recorder(), RestRecorder()
+        supplier = _acme(channel, rest, heavy)
+        for order in orders:
+            supplier._dual_copy("order_response", {"order_number": order["order_number"],
+                                                   "response_number":
+                                                       f"R-{order['order_number']}",
+                                                   "lines": [{"line_number": 1,
+                                                              "confirmed_quantity": 50}]}, 0)
+        return {a.data["data"]["order_number"]: a.data["data"]["lines"][0]
+                ["confirmed_quantity"] for a in supplier.actions}
+
+    orders = _orders(30)
+    forward = api_copies(orders)
+    backward = api_copies(list(reversed(orders)))
+    assert forward == backward
+    assert 5 <= sum(1 for q in forward.values() if q != 50) <= 20  # some changed
+    assert 18 <= len(forward) < 30  # some missing
+
+
+def test_orders_are_accepted_in_an_order_of_their_content_not_of_arrival() -> None:
+    """Order numbers carry a plan run's random id and arrive in any order: the supplier's
+    answers (their numbers, delays and quantities) must not depend on either."""
+    def responses(orders: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        channel, rest = Recorder(), RestRecorder()
+        supplier = _acme(channel, rest, load_scenario(seed=9))
+        for order in orders:
+            supplier.webhook_inbox.append({"type": "purchase_order", "data": order})
+
+        async def run() -> None:
+            for tick in range(12):
+                await supplier.step(tick / 4)
+
+        asyncio.run(run())
+        found = [e["data"] for e in rest.events if e["type"] == "order_response"]
+        return sorted((r["response_number"], json.dumps(
+            [(ln["buyer_part"], ln["confirmed_quantity"]) for ln in r["lines"]]))
+            for r in found)
+
+    orders = _orders(12)
+    renamed = [{**o, "order_number": f"EG{n:04d}{'XYZ'[n % 3]}"} for n, o in
+               enumerate(reversed(orders))]
+    assert responses(orders) == responses(renamed)
+
+
+def test_a_promoted_type_keeps_its_edi_copy_as_a_shadow() -> None:
+    channel, rest = Recorder(), RestRecorder()
+    supplier = _acme(channel, rest, Scenario("clean", 5, {}))
+    supplier.s.stages["order_response"] = "api"
+    supplier.s.shadow.add("order_response")
+    for order in _orders(3):
+        supplier.webhook_inbox.append({"type": "purchase_order", "data": order})
+
+    async def run() -> None:
+        for tick in range(8):
+            await supplier.step(tick / 4)
+
+    asyncio.run(run())
+    assert Counter(kind for kind, _ in channel.sent)["order_response"] == 3
+    assert sum(1 for e in rest.events if e["type"] == "order_response") == 3

@@ -77,7 +77,9 @@ async def test_partner_migration_through_the_http_api(engine: Engine, tmp_path: 
     counts = problem["evidence"]["counts"]
     assert {k: counts[k] for k in ("match", "mismatch", "missing_api", "late", "duplicate")} \
         == {"match": 5, "mismatch": 1, "missing_api": 1, "late": 1, "duplicate": 1}
-    assert "below the threshold 99.00%" in problem["detail"]
+    assert problem["detail"].startswith(
+        "agreement 55.6% < 99.0%: 1 document(s) differ in lines.quantity (1 differing value(s), "
+        "e.g. lines[10].quantity: EDI 500 vs API 480); 1 missing API copy; 1 late copy")
     assert {"field": "lines.quantity", "documents": 1} in problem["evidence"]["top_fields"]
     with runtime.sessions() as s:
         assert stage_of(s, PARTNER, "purchase_order") == "dual"
@@ -88,8 +90,8 @@ async def test_partner_migration_through_the_http_api(engine: Engine, tmp_path: 
     by_key = {r["business_key"]: r for r in diffs["open"]}
     assert set(by_key) == {"PO-QTY", "PO-GONE", "PO-LATE", "PO-TWICE"}
     assert by_key["PO-QTY"]["differences"] == [
-        {"path": "lines[10].quantity", "edi": 500, "api": 480,
-         "rule": "quantity equal (6 decimals)"}]
+        {"path": "lines[10].quantity", "field": "lines.quantity", "kind": "value_differs",
+         "edi": 500, "api": 480, "rule": "quantity equal (6 decimals)"}]
     csv_text = await (await client.get("/api/v1/reconciliation/differences?format=csv",
                                        headers=auth(VIEWER))).text()
     rows = list(csv.DictReader(io.StringIO(csv_text)))

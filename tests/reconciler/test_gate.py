@@ -49,16 +49,16 @@ def test_promotion_allowed_with_evidence() -> None:
 def test_refused_below_threshold_lists_the_disagreements() -> None:
     decision = decide([day(0, 15, mismatch=1, missing_api=1, late=1), day(1, 10)])
     assert not decision.allowed
-    assert decision.reasons == ("agreement 89.29% is below the threshold 95.00%",
-                                "disagreements: 1 mismatch, 1 missing_api, 1 late")
+    assert decision.reasons == ("agreement 89.3% < 95.0%: 1 document(s) differ in "
+                                "lines.quantity; 1 missing API copy; 1 late copy",)
+    assert decision.missing == decision.reasons
 
 
 def test_refused_below_minimum_count_even_at_full_agreement() -> None:
     decision = decide([day(0, 19)])
     assert not decision.allowed
     assert decision.agreement == 1.0
-    assert decision.reasons[0] == ("only 19 decided document(s) in the last 3 day(s); the "
-                                   "gate needs at least 20")
+    assert decision.reasons == ("1 more document(s): 19 of 20 decided in the last 3 day(s)",)
 
 
 def test_days_outside_the_window_and_pending_results_do_not_count() -> None:
@@ -72,7 +72,7 @@ def test_other_partners_and_types_do_not_count() -> None:
     other_type = DayStats("alpen-gaskets", "invoice", TODAY, Counter({"match": 100}))
     decision = decide([other, other_type])
     assert not decision.allowed and decision.documents == 0
-    assert "agreement no data is below" in decision.reasons[1]
+    assert decision.reasons[1] == "agreement no data < 95.0%"
 
 
 def test_edi_to_dual_needs_no_evidence_and_api_cannot_be_promoted() -> None:

@@ -91,15 +91,30 @@ def _print(console: Console, summary, naive=None) -> None:  # type: ignore[no-un
     if not summary.outbound:
         out.add_row("-", "no orders planned", "-", "0")
     console.print(out)
-    dual = Table(title="Dual suppliers: reconciliation")
-    for col in ("supplier", "API copies", "injected differences", "gateway reconciliation"):
-        dual.add_column(col)
+    dual = Table(title="Dual suppliers: reconciliation and cut-over")
+    for col in ("supplier", "API copies", "injected differences", "agreement",
+                "stages at the end"):
+        dual.add_column(col, overflow="fold")
     for partner, tally in sorted(summary.injected.items()):
         injected = ", ".join(f"{k} {v}" for k, v in sorted(tally.items())
                              if k not in ("documents", "same")) or "none"
-        dual.add_row(partner, str(tally.get("documents", 0)), injected,
-                     summary.reconciliation.get(partner, "n/a (part not available)"))
+        migration = summary.migrations.get(partner)
+        agreement = migration.agreement if migration else \
+            summary.reconciliation.get(partner, "n/a")
+        stages = ", ".join(f"{d} {st}" for d, st in migration.stages.items()) \
+            if migration else "-"
+        dual.add_row(partner, str(tally.get("documents", 0)), injected, agreement, stages)
     console.print(dual)
+    # Per dual supplier, one line per fact (easy to read, and to diff two runs of one seed):
+    # what could not be compared, each document type's gate decision, how its stages moved.
+    for partner, migration in sorted(summary.migrations.items()):
+        console.print(f"[bold]{partner}[/]: agreement {migration.agreement}", soft_wrap=True)
+        for line in migration.not_comparable:
+            console.print(f"  not comparable: {line}", soft_wrap=True)
+        for line in migration.gate:
+            console.print(f"  gate: {line}", soft_wrap=True)
+        for line in migration.history:
+            console.print(f"  {line}", soft_wrap=True)
     console.print(f"[bold]Plan cost[/] against the naive policy: {summary.plan}")
     planned = ""
     if summary.plan_short is not None and summary.naive_short is not None:

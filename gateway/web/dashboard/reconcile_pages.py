@@ -14,11 +14,14 @@ from sqlalchemy.orm import Session
 
 from gateway.reconcile import stages
 from gateway.reconcile.service import (
+    RULE_ACTION,
     ReconcileError,
     aware,
     daily_stats,
     open_results,
     result_json,
+    rule_overrides,
+    set_field_rule,
 )
 from gateway.storage.models import AuditEntry
 from gateway.storage.repositories import list_partners
@@ -26,7 +29,7 @@ from gateway.web.auth import Principal
 from gateway.web.dashboard.charts import Series, line_chart
 from gateway.web.dashboard.render import check_form, operator, render
 from gateway.web.keys import RUNTIME
-from reconciler import StageError
+from reconciler import FIELD_RULE_KINDS, ConfigError, StageError, field_rule
 
 routes = web.RouteTableDef()
 DAYS = 30
@@ -49,13 +52,41 @@ def agreement_chart(rows: list[Any], today: Any) -> str:
 def stage_audit(session: Session, limit: int = AUDIT_ROWS) -> list[dict[str, Any]]:
     """The latest stage decisions, refusals included: the page shows why a stage is what
     it is without a trip to the audit API."""
-    rows = session.scalars(select(AuditEntry).where(AuditEntry.action.like("stage.%"))
-                           .order_by(AuditEntry.id.desc()).limit(limit))
+    rows = session.scalars(select(AuditEntry).where(
+        AuditEntry.action.like("stage.%") | (AuditEntry.action == RULE_ACTION))
+        .order_by(AuditEntry.id.desc()).limit(limit))
     return [{"at": aware(a.at).strftime("%Y-%m-%d %H:%M:%S"), "actor": a.actor,
-             "action": a.action.removeprefix("stage."), "partner_id": a.subject_id,
+             "action": a.action.removeprefix("stage.").replace(RULE_ACTION, "rule"),
+             "partner_id": a.subject_id,
              "document_type": (a.details or {}).get("document_type", ""),
-             "from": (a.details or {}).get("from", ""), "to": (a.details or {}).get("to", ""),
+             "from": _rule_text(a, "previous") if a.action == RULE_ACTION
+             else (a.details or {}).get("from", ""),
+             "to": _rule_text(a, "rule") if a.action == RULE_ACTION
+             else (a.details or {}).get("to", ""),
              "reason": a.reason} for a in rows]
+
+
+def _rule_text(entry: AuditEntry, key: str) -> str:
+    details = entry.details or {}
+    spec = details.get(key)
+    if not spec:
+        return "none"
+    try:
+        return field_rule(str(details.get("field")), spec, "audit").describe()
+    except ConfigError:
+        return str(spec)
+
+
+def dashboard_rules(session: Session) -> list[dict[str, Any]]:
+    out = []
+    for partner_id in sorted(set(session.scalars(select(AuditEntry.subject_id).where(
+            AuditEntry.action == RULE_ACTION)))):
+        for doc, fields in sorted(rule_overrides(session, partner_id).items()):
+            for name, rule in sorted(fields.items()):
+                if rule is not None:
+                    out.append({"partner_id": partner_id, "document_type": doc, "field": name,
+                                "describe": rule.describe()})
+    return out
 
 
 async def _page(request: web.Request, principal: Principal, *, status: int = 200,
@@ -71,7 +102,10 @@ async def _page(request: web.Request, principal: Principal, *, status: int = 200
                 entries = []
                 for st in sorted(p.stages, key=lambda x: x.document_type):
                     try:
-                        gate = stages.preview(s, p.id, st.document_type, now=now).to_dict()
+                        decide = stages.shadow_check if st.stage == "api" else stages.preview
+                        gate = decide(s, p.id, st.document_type, now=now).to_dict()
+                        if st.stage == "api":
+                            gate["to_stage"] = None
                     except (StageError, ReconcileError) as exc:
                         gate = {"allowed": False, "reasons": [str(exc)], "to_stage": None}
                     entries.append({"document_type": st.document_type, "stage": st.stage,
@@ -79,10 +113,11 @@ async def _page(request: web.Request, principal: Principal, *, status: int = 200
                 partners.append({"id": p.id, "name": p.name, "stages": entries})
             return {"partners": partners, "chart": agreement_chart(rows, now.date()),
                     "open": [result_json(r) for r in open_results(s)],
-                    "audit": stage_audit(s)}
+                    "audit": stage_audit(s), "rules": dashboard_rules(s)}
 
     return render(request, "reconcile.html", principal=principal, status=status,
                   can_act=principal.has_role("operator"), refusal=refusal,
+                  rule_kinds=FIELD_RULE_KINDS,
                   **(await runtime.run(load)))
 
 
@@ -118,4 +153,40 @@ async def stage_action(request: web.Request) -> web.Response:
         return await _page(request, principal, status=409, refusal={
             "partner_id": partner_id, "document_type": doc_type, "reason": reason,
             "run_id": change.run_id, **change.decision.to_dict()})
+    raise web.HTTPSeeOther("/dashboard/reconciliation")
+
+
+@routes.post("/dashboard/reconciliation/rules")
+async def rule_action(request: web.Request) -> web.Response:
+    """Set (or remove) one field rule from the dashboard's form; audited with who and why."""
+    principal, form = await check_form(request, "operator")
+    runtime = request.app[RUNTIME]
+    reason = form.get("reason", "").strip()
+    if not reason:
+        raise web.HTTPBadRequest(text="a reason is required (it goes to the audit log)")
+    partner_id, name = form.get("partner", ""), form.get("field", "").strip()
+    doc = form.get("document_type", "").strip() or "*"
+    compare = form.get("compare", "")
+    spec: dict[str, Any] | None = None
+    if compare != "remove":
+        spec = {"compare": compare}
+        for key, kind in (("abs", float), ("rel", float), ("days", int)):
+            raw = form.get(key, "").strip()
+            if raw:
+                try:
+                    spec[key] = kind(raw)
+                except ValueError:
+                    raise web.HTTPBadRequest(text=f"{key}: expected a number, got {raw!r}") \
+                        from None
+    now = datetime.now(UTC)
+
+    def act() -> None:
+        with runtime.sessions.begin() as s:
+            set_field_rule(s, partner_id, doc, name, spec, actor=principal.actor,
+                           reason=reason, now=now)
+
+    try:
+        await runtime.run(act)
+    except ReconcileError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
     raise web.HTTPSeeOther("/dashboard/reconciliation")
