@@ -29,6 +29,7 @@ from typing import Any
 from gateway.broker import metrics
 from gateway.broker.destination import NATS, Destination
 from gateway.broker.messages import AVRO_TYPE, STRUCTURED_TYPE, decode_message, subject_token
+from gateway.broker.publishers import CONNECT_DEADLINE
 from gateway.inbox.spool import spool_bytes
 from gateway.inbox.store import accept, raw_bytes
 from gateway.pipeline.api_events import ingest_events
@@ -131,8 +132,10 @@ class InboundConsumer:
         from nats.js import api
         from nats.js.errors import NotFoundError
 
-        self._nc = await nats.connect(self.destination.url, name="edigate-inbound",
-                                      max_reconnect_attempts=-1)
+        self._nc = await asyncio.wait_for(
+            nats.connect(self.destination.url, name="edigate-inbound", connect_timeout=3,
+                         max_reconnect_attempts=-1, reconnect_time_wait=0.5),
+            timeout=CONNECT_DEADLINE)
         js = self._nc.jetstream()
         try:
             await js.stream_info(self.inbound_stream)
@@ -153,7 +156,7 @@ class InboundConsumer:
             for partner, subscription in subscriptions.items():
                 try:
                     messages = await subscription.fetch(self.batch, timeout=0.5)
-                except NatsTimeout:
+                except (NatsTimeout, TimeoutError):
                     continue
                 for msg in messages:
                     idle = False

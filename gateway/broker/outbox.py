@@ -19,7 +19,7 @@ from gateway.storage.models_broker import FAILED, PENDING, PUBLISHED, EventPubli
 
 # Backoff between attempts of one row: exponential with jitter, at most a minute (a broker that
 # is down is retried for as long as it takes: nothing accepted is lost).
-BACKOFF = tenacity.wait_exponential_jitter(initial=0.2, exp_base=2, max=60, jitter=0.5)
+BACKOFF = tenacity.wait_exponential_jitter(multiplier=0.2, exp_base=2, max=60, jitter=0.5)
 
 
 def backoff_after(attempts: int) -> timedelta:

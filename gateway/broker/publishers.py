@@ -8,6 +8,7 @@ a row published only after that. Client libraries are optional extras, imported 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -16,6 +17,8 @@ from gateway.broker.destination import NATS, Destination
 from gateway.broker.messages import BrokerMessage
 
 log = logging.getLogger("edigate.broker")
+
+CONNECT_DEADLINE = 8.0
 
 
 class PublishError(RuntimeError):
@@ -60,12 +63,16 @@ class JetStreamPublisher:
             raise _missing_extra("nats", exc) from None
         dest = self.destination
         try:
-            self._nc = await nats.connect(dest.url, name=f"edigate-{dest.name}",
-                                          connect_timeout=5, max_reconnect_attempts=-1,
-                                          allow_reconnect=True)
+            # Once connected, the client reconnects on its own for as long as it takes; the
+            # first connection gets a deadline (nats-py would otherwise retry it forever).
+            self._nc = await asyncio.wait_for(
+                nats.connect(dest.url, name=f"edigate-{dest.name}", connect_timeout=3,
+                             max_reconnect_attempts=-1, allow_reconnect=True,
+                             reconnect_time_wait=0.5),
+                timeout=CONNECT_DEADLINE)
         except Exception as exc:  # nats raises several unrelated types
-            raise PublishError(f"cannot connect to {dest.url}: {exc or type(exc).__name__}"
-                               ) from None
+            raise PublishError(f"cannot connect to {dest.url}: "
+                               f"{exc or type(exc).__name__}") from None
         self._js = self._nc.jetstream(timeout=dest.publish_timeout)
         await ensure_stream(self._js, dest)
 
