@@ -79,11 +79,21 @@ def example_data() -> dict[str, Any]:
 
 
 def add_events(sessions: sessionmaker[Session], partners: list[str], per_partner: int,
-               *, start: int = 0) -> list[Event]:
-    """Events interleaved across partners, one transaction each (as the pipeline stores
-    them); returns them in storage order."""
+               *, start: int = 0, per_transaction: int = 1) -> list[Event]:
+    """Events interleaved across partners, stored as the pipeline stores them (event row and
+    outbox row in one transaction, ``per_transaction`` events each); in storage order."""
     stored: list[Event] = []
     data = example_data()
+    pending: list[Event] = []
+
+    def commit() -> None:
+        with sessions.begin() as session:
+            for event in pending:
+                session.add(event)
+                enqueue_publication(session, event.id, event.recorded_at)
+        stored.extend(pending)
+        pending.clear()
+
     for n in range(start, start + per_partner):
         for partner in partners:
             now = datetime.now(UTC)
@@ -92,14 +102,14 @@ def add_events(sessions: sessionmaker[Session], partners: list[str], per_partner
             envelope = api_event_envelope(event_id=event_id, event_type="order_response",
                                           version=1, partner=partner, time=now,
                                           subject=item["order_number"])
-            event = Event(id=event_id, type="order_response", version=1, partner_id=partner,
-                          path="api", source=f"/partners/{partner}", subject="PO-1001",
-                          time=now, recorded_at=now, business_key="PO-1001",
-                          envelope=envelope, data=item)
-            with sessions.begin() as session:
-                session.add(event)
-                enqueue_publication(session, event_id, now)
-            stored.append(event)
+            pending.append(Event(
+                id=event_id, type="order_response", version=1, partner_id=partner,
+                path="api", source=f"/partners/{partner}", subject="PO-1001", time=now,
+                recorded_at=now, business_key="PO-1001", envelope=envelope, data=item))
+            if len(pending) >= per_transaction:
+                commit()
+    if pending:
+        commit()
     return stored
 
 
