@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import tenacity
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.storage.models import Event
@@ -45,15 +45,20 @@ class Claimed:
     attempts: int
 
 
-def claim_batch(session: Session, *, now: datetime, limit: int) -> list[Claimed]:
-    """The oldest pending rows, per partner cut at its first row that is not due yet (a row
-    waiting for its retry holds the partner's later events back: order per partner)."""
+def claim_batch(session: Session, *, now: datetime, limit: int,
+                after_seq: int = 0) -> tuple[list[Claimed], bool]:
+    """The oldest pending rows (past ``after_seq``), per partner cut at its first row that is
+    not due yet (a row waiting for its retry holds the partner's later events back: order per
+    partner). Also says whether any partner was held back: a scan that starts past rows
+    still pending (``after_seq``) is only sound while none is."""
     query = (select(EventPublication.seq, EventPublication.event_id,
                     Event.partner_id, EventPublication.attempts,
                     EventPublication.next_attempt_at)
              .join(Event, Event.id == EventPublication.event_id, isouter=True)
              .where(EventPublication.status == PENDING)
              .order_by(EventPublication.seq).limit(limit))
+    if after_seq:
+        query = query.where(EventPublication.seq > after_seq)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=EventPublication, skip_locked=True)
     held: set[str] = set()
@@ -66,7 +71,7 @@ def claim_batch(session: Session, *, now: datetime, limit: int) -> list[Claimed]
             held.add(partner)
             continue
         claimed.append(Claimed(seq, event_id, partner, attempts))
-    return claimed
+    return claimed, bool(held)
 
 
 def _aware(value: datetime) -> datetime:
@@ -75,14 +80,17 @@ def _aware(value: datetime) -> datetime:
 
 def mark_published(session: Session, results: list[tuple[int, str]], *, destination: str,
                    now: datetime) -> None:
-    """Record the broker's receipts ``(seq, broker_ref)``: only ever after its ack."""
-    for seq, ref in results:
-        session.execute(update(EventPublication)
-                        .where(EventPublication.seq == seq,
-                               EventPublication.status == PENDING)
-                        .values(status=PUBLISHED, destination=destination, broker_ref=ref,
-                                published_at=now, last_error=""),
-                        execution_options={"synchronize_session": False})
+    """Record the broker's receipts ``(seq, broker_ref)``: only ever after its ack (one
+    statement executed for many rows)."""
+    if not results:
+        return
+    table = EventPublication.__table__
+    statement = (table.update()
+                 .where(table.c.seq == bindparam("p_seq"), table.c.status == PENDING)
+                 .values(status=PUBLISHED, destination=destination,
+                         broker_ref=bindparam("p_ref"), published_at=now, last_error=""))
+    session.connection().execute(statement, [{"p_seq": seq, "p_ref": ref}
+                                             for seq, ref in results])
 
 
 def mark_retry(session: Session, seq: int, error: str, *, attempts: int,

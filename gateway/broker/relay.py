@@ -67,12 +67,26 @@ class Outcome:
 
 
 @dataclass
+class Batch:
+    leased: bool
+    claimed: list[Claimed] = field(default_factory=list)
+    messages: dict[str, BrokerMessage] = field(default_factory=dict)
+    broken: dict[str, str] = field(default_factory=dict)
+    held: bool = False  # a partner was held back by a row waiting for its retry
+
+    @property
+    def last_seq(self) -> int:
+        return self.claimed[-1].seq if self.claimed else 0
+
+
+@dataclass
 class PassResult:
     leased: bool
     claimed: int = 0
     published: int = 0
     retried: int = 0
     failed: int = 0
+    retried_partners: frozenset[str] = frozenset()
 
 
 class Relay:
@@ -87,6 +101,7 @@ class Relay:
         self._factory = publisher_factory
         self._publisher: Publisher | None = None
         self._connect_failures = 0
+        self.published_total = 0
 
     async def __aenter__(self) -> Relay:
         return self
@@ -103,16 +118,16 @@ class Relay:
 
     # --- database steps (threads) ------------------------------------------------------
 
-    def _claim(self, now: datetime) -> tuple[bool, list[Claimed], dict[str, BrokerMessage],
-                                             dict[str, str]]:
+    def _claim(self, now: datetime, after_seq: int = 0) -> Batch:
         from gateway.reconcile.jobs import acquire_lease
 
         dest = self.destination
         with self.runtime.sessions.begin() as session:
             if not acquire_lease(session, dest.lease_name, holder=self.holder, now=now,
                                  ttl=LEASE_TTL):
-                return False, [], {}, {}
-            claimed = claim_batch(session, now=now, limit=dest.batch)
+                return Batch(leased=False)
+            claimed, held = claim_batch(session, now=now, limit=dest.batch,
+                                        after_seq=after_seq)
             events = load_events(session, [c.event_id for c in claimed])
         messages: dict[str, BrokerMessage] = {}
         broken: dict[str, str] = {}
@@ -126,7 +141,7 @@ class Relay:
                                                         mode=dest.content_mode)
             except (SchemaError, ValueError, TypeError) as exc:
                 broken[item.event_id] = f"cannot encode as {dest.content_mode}: {exc}"
-        return True, claimed, messages, broken
+        return Batch(True, claimed, messages, broken, held)
 
     def _record(self, outcome: Outcome, now: datetime) -> datetime | None:
         with self.runtime.sessions.begin() as session:
@@ -181,15 +196,20 @@ class Relay:
 
     async def pass_once(self) -> PassResult:
         """Claim, publish, record: one pass over (at most ``batch``) due rows."""
+        batch = await self.runtime.run(self._claim, datetime.now(UTC))
+        return await self._publish_batch(batch)
+
+    async def _publish_batch(self, batch: Batch, skip: frozenset[str] = frozenset()
+                             ) -> PassResult:
+        """Publish a claimed batch (except the partners in ``skip``) and record the outcome."""
         dest = self.destination
-        now = datetime.now(UTC)
-        leased, claimed, messages, broken = await self.runtime.run(self._claim, now)
-        if not leased:
+        if not batch.leased:
             return PassResult(leased=False)
+        claimed = [item for item in batch.claimed if item.partner_id not in skip]
         if not claimed:
-            oldest = await self.runtime.run(self._record, Outcome(), now)
-            self._set_lag(oldest, now)
-            return PassResult(leased=True)
+            now = datetime.now(UTC)
+            self._set_lag(await self.runtime.run(self._record, Outcome(), now), now)
+            return PassResult(leased=True, claimed=len(batch.claimed))
         outcome = Outcome()
         try:
             publisher = await self._ensure_publisher()
@@ -206,10 +226,11 @@ class Relay:
             for item in claimed:
                 chains.setdefault(item.partner_id, []).append(item)
             gate = asyncio.Semaphore(MAX_CHAINS)
-            await asyncio.gather(*(self._chain(publisher, items, messages, broken, outcome,
-                                               gate) for items in chains.values()))
+            await asyncio.gather(*(self._chain(publisher, items, batch.messages, batch.broken,
+                                               outcome, gate) for items in chains.values()))
         done = datetime.now(UTC)
         oldest = await self.runtime.run(self._record, outcome, done)
+        self.published_total += len(outcome.published)
         metrics.published.labels(destination=dest.name).inc(len(outcome.published))
         if outcome.retry:
             metrics.failed.labels(destination=dest.name, outcome="retry").inc(len(outcome.retry))
@@ -221,8 +242,10 @@ class Relay:
             log.error("broker destination %s: %d event(s) cannot be published, first: %s",
                       dest.name, len(outcome.failed), outcome.failed[0][1])
         self._set_lag(oldest, done)
-        return PassResult(leased=True, claimed=len(claimed), published=len(outcome.published),
-                          retried=len(outcome.retry), failed=len(outcome.failed))
+        return PassResult(leased=True, claimed=len(batch.claimed),
+                          published=len(outcome.published), retried=len(outcome.retry),
+                          failed=len(outcome.failed),
+                          retried_partners=frozenset(i.partner_id for i, _ in outcome.retry))
 
     def _set_lag(self, oldest: datetime | None, now: datetime) -> None:
         age = 0.0
@@ -232,15 +255,42 @@ class Relay:
         metrics.lag.labels(destination=self.destination.name).set(age)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Pass after pass until ``stop`` is set; idle passes wait ``interval`` seconds."""
+        """Pass after pass until ``stop`` is set; idle passes wait ``interval`` seconds.
+
+        While a batch is being published, the next one is already read (rows past the
+        batch's last sequence), so the database and the broker work at the same time. That
+        read ahead is used only while no partner is held back by a retry; a retry in the
+        batch being published drops the rows of its partner from the batch read ahead (they
+        stay pending) and the next read starts from the oldest row again."""
         dest = self.destination
+        ahead: asyncio.Future[Batch] | None = None
         while not stop.is_set():
             try:
-                result = await self.pass_once()
+                if ahead is not None:
+                    batch = await ahead
+                    ahead = None
+                else:
+                    batch = await self.runtime.run(self._claim, datetime.now(UTC))
+                if batch.leased and batch.claimed and not batch.held and \
+                        len(batch.claimed) >= dest.batch and not self._connect_failures:
+                    ahead = asyncio.ensure_future(self.runtime.run(
+                        self._claim, datetime.now(UTC), batch.last_seq))
+                result = await self._publish_batch(batch)
+                if ahead is not None and result.retried_partners:
+                    # Their later rows must wait for the retry: not published from `ahead`.
+                    read_ahead = await ahead
+                    ahead = None
+                    await self._publish_batch(read_ahead, skip=result.retried_partners)
             except Exception:
                 # A database hiccup: nothing was marked, so nothing is lost; try again.
                 log.exception("broker relay pass for %s failed", dest.name)
+                if ahead is not None:
+                    with contextlib.suppress(Exception):
+                        await ahead
+                    ahead = None
                 result = PassResult(leased=False)
+            if ahead is not None:
+                continue
             if self._connect_failures:
                 wait = backoff_after(self._connect_failures).total_seconds()
             elif not result.leased:
@@ -251,3 +301,6 @@ class Relay:
                 wait = dest.interval
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=wait)
+        if ahead is not None:
+            with contextlib.suppress(Exception):
+                await ahead
