@@ -395,3 +395,59 @@ async def test_serve_runs_the_relay_when_a_broker_is_configured(aiohttp_client, 
     finally:
         await client.close()
         await delete_stream(destination)
+
+
+async def test_inbound_rabbitmq_acks_after_commit_and_reads_avro(runtime) -> None:
+    import aio_pika
+
+    from gateway.broker.messages import build_message
+
+    destination = rabbit_destination()
+    consumer = InboundConsumer(runtime, destination, ["nova-plastics"])
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run_forever(stop))
+    queue_name = f"{destination.stream}.inbound.nova-plastics"
+    connection = await aio_pika.connect(destination.url)
+    try:
+        channel = await connection.channel()
+        for _ in range(50):  # until the consumer declared its exchange and queue
+            try:
+                probe = await connection.channel()
+                await probe.declare_queue(queue_name, passive=True)
+                await probe.close()
+                break
+            except Exception:
+                await asyncio.sleep(0.1)
+        exchange = await channel.get_exchange(destination.stream)
+        # A partner publishing in binary mode with Avro data, as the gateway itself does.
+        event = Event(id="rabbit-in-1", type="order_response", version=1,
+                      partner_id="nova-plastics", path="api", source="/partners/nova-plastics",
+                      subject="PO-1001", time=datetime.now(UTC), recorded_at=datetime.now(UTC),
+                      business_key="PO-1001", envelope={}, data=example_data())
+        message = build_message(event, prefix=destination.subject_prefix, mode="avro")
+        for _ in range(2):
+            await exchange.publish(aio_pika.Message(message.body, headers=message.headers,
+                                                    content_type=message.content_type,
+                                                    message_id=event.id),
+                                   routing_key=consumer.subject("nova-plastics"))
+        for _ in range(100):
+            with runtime.sessions() as session:
+                stored = session.get(Event, "rabbit-in-1")
+                done = session.scalar(select(func.count()).select_from(Interchange)
+                                      .where(Interchange.channel == "broker"))
+            if stored is not None and done:
+                break
+            await asyncio.sleep(0.1)
+        assert stored is not None and stored.path == "api"
+        assert stored.data["lines"][0]["confirmed_quantity"] == 1000
+        await asyncio.sleep(0.5)
+        queue = await channel.declare_queue(queue_name, passive=True)
+        assert queue.declaration_result.message_count == 0  # both acknowledged
+        with runtime.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Event)) == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await consumer.close()
+        await connection.close()
+        await delete_rabbit(destination, [queue_name])
