@@ -228,6 +228,12 @@ class Relay:
             gate = asyncio.Semaphore(MAX_CHAINS)
             await asyncio.gather(*(self._chain(publisher, items, batch.messages, batch.broken,
                                                outcome, gate) for items in chains.values()))
+        if outcome.retry and not outcome.published and self._publisher is not None:
+            # Nothing got through: start over with a new connection next time, which also
+            # declares the stream or exchange again (someone may have deleted it).
+            publisher, self._publisher = self._publisher, None
+            with contextlib.suppress(Exception):
+                await publisher.close()
         done = datetime.now(UTC)
         oldest = await self.runtime.run(self._record, outcome, done)
         self.published_total += len(outcome.published)

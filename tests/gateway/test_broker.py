@@ -451,3 +451,22 @@ async def test_inbound_rabbitmq_acks_after_commit_and_reads_avro(runtime) -> Non
         await consumer.close()
         await connection.close()
         await delete_rabbit(destination, [queue_name])
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+async def test_a_deleted_stream_is_declared_again(runtime) -> None:
+    destination = nats_destination(publish_timeout=2)
+    try:
+        add_events(runtime.sessions, ["nova-plastics"], 1)
+        async with Relay(runtime, destination, holder="test") as relay:
+            assert (await relay.pass_once()).published == 1
+            await delete_stream(destination)  # an operator removed it
+            add_events(runtime.sessions, ["nova-plastics"], 1, start=1)
+            assert (await relay.pass_once()).retried == 1
+            with runtime.sessions.begin() as session:
+                session.execute(update(EventPublication).values(
+                    next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+            assert (await relay.pass_once()).published == 1
+        assert await stream_count(destination) == 1
+    finally:
+        await delete_stream(destination)
