@@ -271,6 +271,14 @@ class Relay:
         dest = self.destination
         ahead: asyncio.Future[Batch] | None = None
         while not stop.is_set():
+            if self._publisher is None:
+                # Connect (and declare the stream or exchange) at start and after a failure,
+                # whether or not anything is waiting.
+                try:
+                    await self._ensure_publisher()
+                except PublishError as exc:
+                    self._connect_failures += 1
+                    log.warning("broker destination %s unavailable: %s", dest.name, exc)
             try:
                 if ahead is not None:
                     batch = await ahead

@@ -382,6 +382,13 @@ async def test_serve_runs_the_relay_when_a_broker_is_configured(aiohttp_client, 
     # Only the broker's cleanup context matters here; the scheduler and dispatcher are idle.
     client = await aiohttp_client(app)
     try:
+        for _ in range(100):  # declared at start, before any event
+            try:
+                await stream_count(destination)
+                break
+            except Exception:
+                await asyncio.sleep(0.05)
+        assert await stream_count(destination) == 0
         event = json.loads((ROOT / "docs/examples/nova-plastics-order-response.json")
                            .read_text())
         answer = await client.post("/api/v1/events", json=event, headers=auth(NOVA))
