@@ -187,6 +187,13 @@ def _parse_database_url(raw: Any) -> str:
     return text
 
 
+def _parse_broker_url(raw: Any) -> str:
+    text = _parse_str(raw).strip()
+    if text and not text.startswith(("nats://", "tls://", "amqp://", "amqps://")):
+        raise ValueError(f"expected nats://HOST:PORT or amqp://USER:PASS@HOST:PORT/, got {raw!r}")
+    return text
+
+
 @dataclass(frozen=True)
 class Setting:
     """One configuration key: where it is read from and how it is checked."""
@@ -319,6 +326,36 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("planning.freshness_days", "planning.freshness_days", _parse_days_by_kind, None,
             "age budget in days per input kind, e.g. demand=3,stock=1 (a table in TOML); "
             "empty: the optimizer's defaults"),
+    Setting("broker_url", "broker.url", _parse_broker_url, "",
+            "event broker the relay publishes every stored event to: nats://HOST:PORT "
+            "(JetStream) or amqp://USER:PASS@HOST:PORT/VHOST (RabbitMQ); empty: no broker"),
+    Setting("broker_name", "broker.name", _parse_str, "default",
+            "name of the broker destination (metrics label, recorded on each publication)"),
+    Setting("broker_content_mode", "broker.content_mode", _one_of("json", "avro"), "json",
+            "json: structured CloudEvents JSON; avro: binary mode, Avro data, attributes in "
+            "headers"),
+    Setting("broker_stream", "broker.stream", _parse_str, "EDIGATE",
+            "JetStream stream or RabbitMQ topic exchange, declared at start if missing"),
+    Setting("broker_subject_prefix", "broker.subject_prefix", _parse_str, "edigate",
+            "first token of subjects and routing keys: <prefix>.<event_type>.v<N>.<partner>"),
+    Setting("broker_duplicate_window", "broker.duplicate_window_seconds", _parse_float, 120.0,
+            "JetStream duplicate window of a declared stream (Nats-Msg-Id = event id)"),
+    Setting("broker_max_age", "broker.max_age_seconds", _parse_seconds_or_zero, 0.0,
+            "JetStream retention age of a declared stream (0: unlimited)"),
+    Setting("broker_retention", "broker.retention", _one_of("limits", "interest", "workqueue"),
+            "limits", "JetStream retention policy of a declared stream"),
+    Setting("broker_replicas", "broker.replicas", _parse_count, 1,
+            "JetStream replicas of a declared stream"),
+    Setting("broker_queue", "broker.queue", _parse_str, "",
+            "RabbitMQ: a durable queue declared and bound to every event (empty: none; "
+            "messages no queue takes are refused and retried)"),
+    Setting("broker_batch", "broker.batch", _parse_int, 500,
+            "events the relay claims per pass"),
+    Setting("broker_interval", "broker.interval_seconds", _parse_float, 0.2,
+            "seconds between relay passes when there is nothing to publish"),
+    Setting("broker_inbound_partners", "broker.inbound_partners", _parse_str, "",
+            "comma-separated partners whose events are consumed from the broker "
+            "(<prefix>.inbound.<partner>) into the same pipeline as POST /api/v1/events"),
 )
 
 
@@ -358,6 +395,19 @@ class Settings:
     # The [planning] table, key by key (read by gateway.planning.config.PlanningConfig); what
     # is not here keeps PlanningConfig's default.
     planning: Mapping[str, Any] = field(default_factory=dict)
+    broker_url: str = ""
+    broker_name: str = "default"
+    broker_content_mode: str = "json"
+    broker_stream: str = "EDIGATE"
+    broker_subject_prefix: str = "edigate"
+    broker_duplicate_window: float = 120.0
+    broker_max_age: float = 0.0
+    broker_retention: str = "limits"
+    broker_replicas: int = 1
+    broker_queue: str = ""
+    broker_batch: int = 500
+    broker_interval: float = 0.2
+    broker_inbound_partners: str = ""
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def value(self, setting: Setting) -> Any:

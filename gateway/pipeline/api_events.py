@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.broker.outbox import enqueue_publication
 from gateway.storage.models import Event, Interchange
 from schemas import default_registry
 
@@ -131,6 +132,7 @@ def ingest_events(session: Session, row: Interchange, body: bytes, *, partner_id
             time=_parse_time(event.get("time")) or now, recorded_at=now, business_key=key,
             interchange_id=row.id, envelope=envelope, data=data,
         ))
+        enqueue_publication(session, event_id, now)
         stored.append(event_id)
     return ApiOutcome(201, {"accepted": len(stored), "events": stored,
                             "duplicates": duplicates, "interchange_id": row.id},

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.broker.outbox import enqueue_publication
 from gateway.inbox.poison import RetryPolicy, record_failure
 from gateway.inbox.store import raw_bytes, store_outbound
 from gateway.observability import metrics
@@ -299,6 +300,7 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                 message_ref=str(message.message_control), envelope=envelope,
                 data=message.event.data,
             ))
+            enqueue_publication(session, event_id, now)
             event_ids.append(event_id)
             summary["event_id"] = event_id
             if message.event.event_type == "functional_ack" and partner is not None:

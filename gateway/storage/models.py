@@ -290,4 +290,9 @@ class ControlNumberSequence(Base):
 
 # Tables of the later parts live in their own modules; importing them here registers them on
 # Base.metadata, so Alembic and the tests see one schema.
-from gateway.storage import models_as2, models_planning, models_reconciler  # noqa: E402,F401
+from gateway.storage import (  # noqa: E402,F401
+    models_as2,
+    models_broker,
+    models_planning,
+    models_reconciler,
+)

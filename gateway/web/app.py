@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from gateway.broker.service import broker_ctx
 from gateway.channels.sftp_service import sftp_ctx
 from gateway.config import Settings
 from gateway.jobs.dispatch import dispatcher_ctx
@@ -18,6 +19,7 @@ from gateway.runtime import Runtime
 from gateway.web import (
     admin_api,
     as2,
+    asyncapi,
     edi,
     events,
     health,
@@ -73,9 +75,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     app.cleanup_ctx.append(sftp_ctx)
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(simulators_ctx)
+    app.cleanup_ctx.append(broker_ctx)
     modules = [health, edi, as2, events, read, schemas_api, reconcile_api, plans_api,
                suppliers_api, outbox_api, admin_api, dashboard_pages, reconcile_pages,
-               plans_pages, supplier_pages, outbox_pages]
+               plans_pages, supplier_pages, outbox_pages, asyncapi]
     for module in modules:
         app.add_routes(module.routes)
     app.add_routes(openapi.route(openapi.build_spec(modules)))
