@@ -70,7 +70,9 @@ def to_event(message: Message, *, interchange: Interchange, group: Group) -> Map
     spec, event_type, version, key = target
     data, notes = extract_noted(spec, message)
     _check_parties(data, notes)
-    issues = [_issue(n, message, interchange, group) for n in notes[:MAX_ISSUES]]
+    where = (interchange.standard, interchange.control, group.control, message.control,
+             message.type) if notes else None
+    issues = [_issue(n, where) for n in notes[:MAX_ISSUES]]
     problems = default_registry().validate(event_type, version, data)
     for problem in problems[:MAX_SCHEMA_ERRORS]:
         issues.append(_located(EdiError(
@@ -78,7 +80,9 @@ def to_event(message: Message, *, interchange: Interchange, group: Group) -> Map
             message=f"the {event_type} v{version} event breaks its schema at "
                     f"{problem.get('pointer') or '/'}: {problem.get('message', '')}",
             extra={"pointer": problem.get("pointer", ""),
-                   "keyword": problem.get("keyword", "")}), message, interchange, group))
+                   "keyword": problem.get("keyword", "")}),
+            (interchange.standard, interchange.control, group.control, message.control,
+             message.type)))
     return MappedEvent(event_type, version, key(data), data, issues)
 
 
@@ -97,17 +101,19 @@ def _check_parties(data: dict[str, Any], notes: list[Note]) -> None:
                               "(kept as sent)"))
 
 
-def _located(error: EdiError, message: Message, interchange: Interchange,
-             group: Group) -> EdiError:
-    error.standard = interchange.standard
-    error.interchange_control = interchange.control
-    error.group_control = group.control
-    error.message_control = message.control
-    error.message_type = message.type
+# (standard, interchange control, group control, message control, message type): read once
+# per message, not per finding (the control numbers are read from the envelope segments)
+Where = tuple[str, str, str, str, str]
+
+
+def _located(error: EdiError, where: Where) -> EdiError:
+    (error.standard, error.interchange_control, error.group_control, error.message_control,
+     error.message_type) = where
     return error
 
 
-def _issue(found: Note, message: Message, interchange: Interchange, group: Group) -> EdiError:
+def _issue(found: Note, where: Where | None) -> EdiError:
+    assert where is not None
     segment = found.segment
     error = EdiError(kind=found.kind, message=found.message,
                      level="segment" if segment is not None else "message",
@@ -115,7 +121,7 @@ def _issue(found: Note, message: Message, interchange: Interchange, group: Group
     if segment is not None:
         error.segment_position = segment.position or None
         error.segment_tag = segment.tag
-    return _located(error, message, interchange, group)
+    return _located(error, where)
 
 
 @lru_cache(maxsize=1024)  # (bounded: the type comes from the input)

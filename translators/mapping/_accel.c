@@ -1098,6 +1098,35 @@ call_fetch(Inst *in, Step *s)
     return PyObject_CallOneArg(s->fetch, views);
 }
 
+/* 1 when ``text`` is no GTIN-8/12/13/14 with a right GS1 check digit (engine: ``_gtin(text)
+ * is None``), 0 when it is one, -1 with an exception. ASCII digits are checked here (weights 3,
+ * 1, 3 ... from the right of the digits before the check digit); any other text is asked of
+ * ``_gtin`` itself (str.isdigit() also admits other scripts' digits). */
+static int
+gtin_missing(PyObject *text)
+{
+    if (PyUnicode_IS_ASCII(text)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        const Py_UCS1 *d = PyUnicode_1BYTE_DATA(text);
+        if (n != 8 && n != 12 && n != 13 && n != 14)
+            return 1;
+        long total = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (d[i] < '0' || d[i] > '9')
+                return 1;
+        }
+        for (Py_ssize_t i = n - 2, w = 3; i >= 0; i--, w = 4 - w)
+            total += (long)(d[i] - '0') * w;
+        return (10 - total % 10) % 10 != (long)(d[n - 1] - '0');
+    }
+    PyObject *gtin = PyObject_CallOneArg(fn_gtin, text);
+    if (gtin == NULL)
+        return -1;
+    int missing = gtin == Py_None;
+    Py_DECREF(gtin);
+    return missing;
+}
+
 /* One identifier (spans of the record's text) appended to ``found`` as the Python path builds
  * it: {"qualifier", "id", "meaning"?, "source"} or {"id", "source"}; a GS1 qualifier whose id
  * is no GTIN calls ``bad(tag, qualifier, id, segment)``. 0, or -1 with an exception. */
@@ -1137,11 +1166,9 @@ ids_add(Rec *rec, PyObject *arg, PyObject *found, Py_ssize_t qa, Py_ssize_t qb,
         if (member < 0)
             goto done;
         if (member) {
-            PyObject *gtin = PyObject_CallOneArg(fn_gtin, ident);
-            if (gtin == NULL)
+            int missing = gtin_missing(ident);
+            if (missing < 0)
                 goto done;
-            int missing = gtin == Py_None;
-            Py_DECREF(gtin);
             if (missing) {
                 PyObject *done_ = PyObject_CallFunctionObjArgs(bad, tag, qualifier, ident,
                                                                rec->seg, NULL);
