@@ -307,6 +307,12 @@ SETTINGS: tuple[Setting, ...] = (
             "backlog penalty per unit and day as a multiple of the dearest unit price"),
     Setting("planning.fixed_order_cost", "planning.fixed_order_cost", _parse_non_negative,
             25.0, "fixed cost of placing one order line"),
+    Setting("planning.line_stop_cost", "planning.line_stop_cost", _parse_non_negative,
+            10_000.0, "what the plant loses per part and period short (a line stop): the "
+            "shortage charge of the service stage"),
+    Setting("planning.service_first", "planning.service_first", _parse_flag, True,
+            "plan service before cost: never more part-periods short than the fallback, then "
+            "the cheapest plan"),
     Setting("planning.service_level", "planning.service_level", _parse_fraction, 0.95,
             "service level of the safety-stock formula, strictly between 0 and 1"),
     Setting("planning.value_threshold", "planning.value_threshold",

@@ -95,6 +95,10 @@ SPECIAL: dict[str, tuple[str, str, object]] = {
     "planning.service_level": ("0.9", "0.9", 0.9),
     "planning.max_supplier_share": ("0.6", "0.6", 0.6),
     "planning.value_threshold": ('"off"', "off", None),
+    "broker.url": ('"nats://127.0.0.1:4222"', "nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
+    "broker.content_mode": ('"avro"', "avro", "avro"),
+    "broker.max_age_seconds": ("3600.0", "3600.0", 3600.0),
+    "broker.retention": ('"workqueue"', "workqueue", "workqueue"),
     "planning.freshness_days": ("{demand = 3, stock = 1.5}", "demand=3,stock=1.5",
                                 {"demand": 3.0, "stock": 1.5}),
 }
