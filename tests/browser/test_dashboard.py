@@ -182,7 +182,7 @@ def test_reconciliation_page_shows_disagreements_refuses_promotion_and_rolls_bac
         stage_row = page.locator(f'#stages tr[data-partner="{PARTNER}"]'
                                  '[data-document-type="purchase_order"]')
         expect(stage_row.locator(".badge")).to_have_text("dual")
-        expect(stage_row.locator(".evidence")).to_contain_text("below the threshold 99.00%")
+        expect(stage_row.locator(".evidence")).to_contain_text("agreement 55.6% < 99.0%")
 
         # A promotion the gate refuses: the page comes back (409) with the evidence on top.
         promote = stage_row.locator("form[action$='/promote']")
