@@ -15,8 +15,9 @@ Plans are ranked service first: the search keeps the plan of lowest objective (l
 charges included), the result is the best plan by (part-periods short, objective), so it never
 has more shortages than the warm start. The dual phase stops early when it stalls.
 
-Measured (bench/optimize.py, 2 shared cores): where capacity binds in some periods the gap
-closes to well under 1% (0.07% at (100,5,28) in 19 s, 0.14% at (2000,8,28) in 290 s); where
+Measured (bench/optimize.py, 2 cores shared with other work, so figures vary from run to
+run): where capacity binds in some periods the gap closes to about 1% or less (0.07-0.68% at
+(100,5,28) in 30 s, 0.38-1.54% at (500,5,28) in 60 s, 0.14-1.12% at (2000,8,28) in 300 s); where
 every supplier is oversubscribed from the start (the generator's ``tight`` case) shortages are
 forced, the Lagrangian bound cannot prove them unavoidable, and the gap stays large although
 the plans have far fewer periods short than lot-for-lot.

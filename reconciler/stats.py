@@ -62,8 +62,9 @@ class DayStats:
             name = d.field
             self.kinds[f"{name}|{d.kind}"] += 1
             known = self.examples.get(name)
-            if known is None or (result.business_key, d.path) < (known["business_key"],
-                                                                   known["path"]):
+            if known is None or _example_order(d.path, d.edi, d.api, result.business_key) < \
+                    _example_order(known["path"], known["edi"], known["api"],
+                                   known["business_key"]):
                 self.examples[name] = {
                     "business_key": result.business_key, "path": d.path, "kind": d.kind,
                     "edi": d.edi, "api": d.api, "rule": d.rule,
@@ -77,8 +78,9 @@ class DayStats:
         self.kinds.update(other.kinds)
         for name, example in other.examples.items():
             known = self.examples.get(name)
-            if known is None or (example["business_key"], example["path"]) < (
-                    known["business_key"], known["path"]):
+            if known is None or _example_order(example["path"], example["edi"], example["api"],
+                                               example["business_key"]) < _example_order(
+                    known["path"], known["edi"], known["api"], known["business_key"]):
                 self.examples[name] = example
 
     def field_report(self) -> list[dict[str, Any]]:
@@ -99,6 +101,12 @@ class DayStats:
                 "total": self.total, "decided": self.decided, "agreement": self.agreement,
                 "top_fields": [{"field": f, "documents": n} for f, n in self.top_fields(top)],
                 "not_comparable": dict(sorted(self.uncompared.items()))}
+
+
+def _example_order(path: str, edi: Any, api: Any, key: str) -> tuple[str, str, str, str]:
+    """Which difference of a field is its example: by what differs first, the document's key
+    last (keys may be random, e.g. order numbers; the example must not depend on them)."""
+    return path, repr(edi), repr(api), key
 
 
 class Statistics:
