@@ -101,9 +101,9 @@ def parse_scenario(text: str) -> Scenario:
                                   start=int(fields[3]) if len(fields) == 4 else 0))
         if kind in ("capacity_drop", "demand_spike") and len(fields) in (3, 4):
             start, until = _window(fields[3]) if len(fields) == 4 else (0, None)
-            who = {"supplier": fields[1]} if kind == "capacity_drop" else {"part": fields[1]}
-            return _made(Scenario(kind, factor=float(fields[2]), start=start, until=until,
-                                  **who))
+            supplier, part = (fields[1], "") if kind == "capacity_drop" else ("", fields[1])
+            return _made(Scenario(kind, supplier=supplier, part=part, factor=float(fields[2]),
+                                  start=start, until=until))
         if kind in ("lead_time", "late_shipment") and len(fields) in (3, 4):
             return _made(Scenario(kind, supplier=fields[1], periods=int(fields[2]),
                                   part=fields[3] if len(fields) == 4 else ""))

@@ -306,6 +306,9 @@ OPENAPI = {
             "type": "object", "required": ["scenarios"],
             "properties": {"scenarios": {"type": "array", "minItems": 1, "items": {
                 "type": "object", "required": ["kind"],
+                "description": "outage, capacity_drop, lead_time and late_shipment name a "
+                               "supplier of the network; demand_spike a part (or *); until "
+                               "is not before start. Anything else is a 400 problem.",
                 "properties": {
                     "kind": {"enum": ["outage", "capacity_drop", "lead_time", "demand_spike",
                                       "late_shipment"]},

@@ -193,7 +193,8 @@ def test_reconciliation_page_shows_disagreements_refuses_promotion_and_rolls_bac
         assert refused.value is not None and refused.value.status == 409
         refusal = page.locator("#refusal")
         expect(refusal).to_contain_text("refused by the cut-over gate")
-        expect(refusal).to_contain_text("agreement 55.6% < 99.0%: 1 document(s) differ in lines.quantity")
+        expect(refusal).to_contain_text(
+            "agreement 55.6% < 99.0%: 1 document(s) differ in lines.quantity")
         expect(refusal.locator("td.agreement")).to_have_text("55.56%")
         for outcome in ("mismatch", "missing_api", "late", "duplicate"):
             expect(refusal.locator(f'[data-outcome="{outcome}"]')).to_have_attribute(

@@ -521,6 +521,7 @@ class _Ids(list):  # type: ignore[type-arg]
     segment read: where a line without any identifier is reported."""
 
     __slots__ = ("segment",)
+    segment: Segment | None
 
 
 def _ids_fetch(rule: CompiledRule) -> Callable[[list[View]], Any]:

@@ -622,12 +622,12 @@ class Reader:
                               standard="", offset=0, line=1, column=1))
 
     def _error(self, err: EdiError) -> None:
-        err = capped(self.result.errors, err)
-        if err is None:
+        kept = capped(self.result.errors, err)
+        if kept is None:
             return
-        self.result.errors.append(err)
+        self.result.errors.append(kept)
         if self.sink is not None:
-            self.sink.append(("error", err))
+            self.sink.append(("error", kept))
 
 
 def _first_non_ascii(text: str) -> int:
