@@ -182,7 +182,7 @@ def test_reconciliation_page_shows_disagreements_refuses_promotion_and_rolls_bac
         stage_row = page.locator(f'#stages tr[data-partner="{PARTNER}"]'
                                  '[data-document-type="purchase_order"]')
         expect(stage_row.locator(".badge")).to_have_text("dual")
-        expect(stage_row.locator(".evidence")).to_contain_text("below the threshold 99.00%")
+        expect(stage_row.locator(".evidence")).to_contain_text("agreement 55.6% < 99.0%")
 
         # A promotion the gate refuses: the page comes back (409) with the evidence on top.
         promote = stage_row.locator("form[action$='/promote']")
@@ -193,7 +193,8 @@ def test_reconciliation_page_shows_disagreements_refuses_promotion_and_rolls_bac
         assert refused.value is not None and refused.value.status == 409
         refusal = page.locator("#refusal")
         expect(refusal).to_contain_text("refused by the cut-over gate")
-        expect(refusal).to_contain_text("agreement 55.56% is below the threshold 99.00%")
+        expect(refusal).to_contain_text(
+            "agreement 55.6% < 99.0%: 1 document(s) differ in lines.quantity")
         expect(refusal.locator("td.agreement")).to_have_text("55.56%")
         for outcome in ("mismatch", "missing_api", "late", "duplicate"):
             expect(refusal.locator(f'[data-outcome="{outcome}"]')).to_have_attribute(
