@@ -283,8 +283,10 @@ SETTINGS: tuple[Setting, ...] = (
             "orders due before this period are sent now; later ones stay planned"),
     Setting("planning.solver", "planning.solver", _one_of("highs", "cbc"), "highs",
             "MILP solver: highs or cbc"),
-    Setting("planning.method", "planning.method", _one_of("auto", "milp", "decompose"), "auto",
-            "auto, milp (one model) or decompose (per-part Lagrangian, for large networks)"),
+    Setting("planning.method", "planning.method",
+            _one_of("auto", "milp", "decompose", "naive"), "auto",
+            "auto, milp (one model), decompose (per-part Lagrangian, for large networks) or "
+            "naive (the lot-for-lot baseline the others are measured against)"),
     Setting("planning.time_limit", "planning.time_limit", _parse_float, 60.0,
             "solver time limit in seconds; the best plan found so far is used"),
     Setting("planning.rel_gap", "planning.rel_gap", _parse_non_negative, 0.005,
