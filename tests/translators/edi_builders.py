@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 X12_HEADER = ("ISA*00*          *00*          *ZZ*BUYER          *ZZ*SUPPLIER       *260101*1200*"
               "U*00401*000000123*0*P*>~GS*PO*BUYER*SUPPLIER*20260101*1200*77*X*{version}~")
 
@@ -43,3 +45,12 @@ ORDERS = [
     "UNS+S",
     "CNT+2:1",
 ]
+
+
+def without_identifiers(value: Any) -> Any:
+    """``value`` without the ``identifiers`` lists (tests assert those on their own)."""
+    if isinstance(value, list):
+        return [without_identifiers(item) for item in value]
+    if isinstance(value, dict):
+        return {k: without_identifiers(v) for k, v in value.items() if k != "identifiers"}
+    return value

@@ -8,17 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.translators.edi_builders import without_identifiers as _plain
 from translators.mapping import MappedEvent, to_event
 from translators.syntax import parse
-
-
-def _plain(value: Any) -> Any:
-    """``value`` without the ``identifiers`` lists (asserted on their own)."""
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "identifiers"}
-    return value
 
 
 def _events(path: Path) -> list[MappedEvent]:

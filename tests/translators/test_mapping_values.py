@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from schemas import default_registry
+from tests.translators.edi_builders import without_identifiers as _plain
 from translators.mapping import MappingError, to_event
 from translators.mapping.engine import available_maps, check_map, load_map
 from translators.mapping.values import (
@@ -51,14 +50,6 @@ def _event(data: bytes, *, schema_valid: bool = True):
 
 # ------------------------------------------------------------------------------- values
 
-
-def _plain(value: Any) -> Any:
-    """``value`` without the ``identifiers`` lists (asserted on their own)."""
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "identifiers"}
-    return value
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
