@@ -263,8 +263,8 @@ def _deciding(errors: Sequence[EdiError]) -> Sequence[EdiError]:
     return found if found else errors
 
 
-def _x12_notes(message: MessageResult, kind: str, fit: _Fitter) -> tuple[list[Segment],
-                                                                          list[str]]:
+def _x12_notes(message: MessageResult, kind: str, fit: _Fitter,
+               repetitions: bool = True) -> tuple[list[Segment], list[str]]:
     """AK3/AK4 (or IK3/IK4) segments and the AK5/IK5 codes for one message."""
     is_999 = kind == "999"
     seg_tag, elem_tag = ("IK3", "IK4") if is_999 else ("AK3", "AK4")
@@ -304,7 +304,8 @@ def _x12_notes(message: MessageResult, kind: str, fit: _Fitter) -> tuple[list[Se
             if not where[0]:
                 continue  # (an element past 99: AK401 cannot name it)
             component = _number(error.component_position, 2)
-            repetition = _number(error.repetition_position, 4)
+            # (C030-03, the repetition, exists from 005010 on; a 004010 AK401 has two parts)
+            repetition = _number(error.repetition_position, 4) if repetitions else ""
             if component or repetition:
                 where.append(component)
             if repetition:
@@ -346,7 +347,7 @@ def build_functional_ack(kind: str, ir: InterchangeResult, group_index: int,
         if five and message.message is not None and message.message.header.get(3):
             ak2.append([[fit(message.message.header.get(3), 35)]])
         body.append(Segment("AK2", ak2))
-        notes, codes = _x12_notes(message, kind, fit)
+        notes, codes = _x12_notes(message, kind, fit, repetitions=five)
         body.extend(notes)
         status = _x12_status(message)
         if status != "R":
