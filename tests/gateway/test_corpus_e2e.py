@@ -22,9 +22,6 @@ from tests.gateway.live_server import LiveServer
 FILES = ALL_CORPUS_FILES
 # Known faults the corpus found, each strict: the test fails as soon as the fault is fixed, so
 # the entry has to go with the fix.
-# Files whose end-to-end run is a known bug: empty since acknowledgments choose delimiters they
-# can write (the 997 of an EBCDIC interchange used to reuse its 0x15 terminator and fail).
-KNOWN_BUGS: dict[str, str] = {}
 ACK_TYPES = {"997", "999", "CONTRL", "TA1"}
 
 
@@ -96,9 +93,7 @@ def _call(live: LiveServer, method: str, path: str, token: str,
         return error.code, error.read()
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[corpus_id(p)]))
-    if corpus_id(p) in KNOWN_BUGS else p for p in FILES], ids=corpus_id)
+@pytest.mark.parametrize("path", FILES, ids=corpus_id)
 def test_corpus_file_end_to_end(live: LiveServer, path: Path) -> None:
     from schemas import default_registry
 
