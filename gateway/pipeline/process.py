@@ -242,12 +242,13 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
         refused = refuse_foreign_receivers(partner, result)
         if refused:  # addressed to someone else: refused (TA1 / CONTRL) and quarantined
             ack_ids = _queue_acknowledgments(session, row, partner, result, now)
-            outcome = _finish(row, STATUS_QUARANTINED, now, report=result.error_report(),
+            outcome = _finish(row, STATUS_QUARANTINED, now, report=bounded_error_report(result),
                               http_status=422, detail=refused,
                               reason="receiver-mismatch")
             outcome.ack_ids = ack_ids
             return outcome
-        report = result.error_report()  # (a refused interchange of several is in it)
+        if any(ir.refused for ir in result.interchanges):  # (a refused one of several)
+            report = bounded_error_report(result)
         conflict = _reused_control_number(session, row)
         if conflict is not None:
             return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=409,
