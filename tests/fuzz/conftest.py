@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.gateway.gateway_app import app_for, make_runtime
+# The HTTP fuzz runs against the same app the gateway tests use: their fixtures, not a copy.
+from tests.gateway.conftest import client, runtime  # noqa: F401
 
 _COMMON = dict(deadline=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -22,14 +22,3 @@ settings.register_profile("fuzz-short", max_examples=200,
 settings.register_profile("fuzz-long", max_examples=20_000, **_COMMON)
 PROFILE = os.environ.get("EDIGATE_FUZZ_PROFILE", "fuzz-short")
 
-
-@pytest.fixture
-def runtime(engine, tmp_path):
-    rt = make_runtime(engine, tmp_path)
-    yield rt
-    rt.stop_threads()
-
-
-@pytest.fixture
-async def client(aiohttp_client, runtime):
-    return await aiohttp_client(app_for(runtime))
