@@ -34,6 +34,10 @@ def _hostile() -> dict[str, bytes]:
         "a 5,000-digit SE01": SHIPMENT.replace(b"SE*18*4711~", b"SE*" + b"9" * 5_000
                                                + b"*4711~"),
         "a non-ASCII segment terminator": x12_850(903).replace(b"~", b"\xa7"),
+        # The critical input: 40k digits then a letter in a decimal element (SN102),
+        # which once backtracked quadratically in the decimal check and froze the loop for 55 s.
+        "a 40,000-digit SN102 ending in a letter": SHIPMENT.replace(
+            b"SN1**500*EA", b"SN1**" + b"5" * 40_000 + b"X*EA", 1),
     }
 
 
