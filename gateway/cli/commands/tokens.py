@@ -101,3 +101,27 @@ def list_tokens(ctx: click.Context) -> None:
             owner = c.partner_id or f"role:{c.role}"
             state = "revoked" if c.revoked_at else "active"
             click.echo(f"{c.id:>4}  {c.token_prefix}…  {owner:<24} {c.name:<20} {state}")
+
+
+@command.command(name="revoke")
+@click.argument("token_id", type=int)
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@click.option("--actor", default="cli", show_default=True)
+@click.pass_context
+def revoke(ctx: click.Context, token_id: int, reason: str, actor: str) -> None:
+    """Revoke the token with TOKEN_ID (the first column of `tokens list`); other processes
+    stop accepting it within auth.token_cache_seconds."""
+    runtime = runtime_from(ctx)
+    now = datetime.now(UTC)
+    with transaction(runtime) as session:
+        cred = session.get(Credential, token_id)
+        if cred is None or cred.kind != "api_token":
+            raise CliError(f"no API token with id {token_id} (see `edigate tokens list`)")
+        if cred.revoked_at is not None:
+            raise CliError(f"token {token_id} ({cred.token_prefix}…) is already revoked")
+        cred.revoked_at = now
+        append_audit(session, at=now, actor=actor, action="credential.revoke",
+                     subject_type="credential", subject_id=str(cred.id), reason=reason,
+                     details={"role": cred.role, "partner": cred.partner_id})
+        prefix = cred.token_prefix
+    click.echo(f"revoked token {token_id} ({prefix}…)")
