@@ -131,7 +131,8 @@ class _Fitter:
     def __call__(self, value: str, limit: int) -> str:
         value = value[:limit]
         if self.upper:
-            value = value.upper()
+            # (after the cut too: upper-casing can lengthen a value, 'ß' -> 'SS')
+            value = value.upper()[:limit]
         if value.isascii() and value.isprintable() and not any(
                 c in value for c in self.forbidden) and all(map(self.allowed, value)):
             return value
