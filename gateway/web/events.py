@@ -114,8 +114,6 @@ async def post_events(request: web.Request) -> web.Response:
                                            request_sha256=row.sha256,
                                            status_code=outcome.status, response=outcome.body,
                                            created_at=now))
-            for _ in outcome.event_ids:
-                metrics.events_in.labels(type="api", path="api", partner=partner_id).inc()
             return outcome.status, outcome.body, False
 
     status, body, replayed = await runtime.run(work)

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gateway.inbox.store import raw_bytes
 from gateway.observability import metrics
@@ -202,12 +202,7 @@ async def metrics_route(request: web.Request) -> web.Response:
 
     def gauges() -> None:
         with runtime.reads() as s:
-            backlog = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status == "received", Interchange.direction == "in"))
-            metrics.inbox_backlog.set(backlog or 0)
-            for status, count in s.execute(select(OutboxItem.status, func.count())
-                                           .group_by(OutboxItem.status)):
-                metrics.outbox_depth.labels(status=status).set(count)
+            metrics.refresh_from_db(s)
 
     await runtime.run(gauges)
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
