@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from gateway.inbox.store import raw_bytes
 from gateway.observability import metrics
+from gateway.pipeline.api_events import type_name
 from gateway.storage.models import Event, Interchange, OutboxItem
 from gateway.web.auth import Principal, require_any, visible_partner
 from gateway.web.keys import RUNTIME
@@ -147,7 +148,7 @@ async def list_events(request: web.Request) -> web.Response:
         if partner:
             query = query.where(Event.partner_id == partner)
         if q.get("type"):
-            query = query.where(Event.type == q["type"])
+            query = query.where(Event.type == type_name(q["type"]))
         if path:
             query = query.where(Event.path == path)
         if q.get("business_key"):
@@ -233,7 +234,8 @@ OPENAPI = {
         "summary": "Events with filters (a partner sees only its own)",
         "operationId": "listEvents",
         "parameters": [
-            query_param("type", "event type", {"type": "string"}),
+            query_param("type", "event type, in either spelling: order_response or "
+                        "com.edigate.order_response", {"type": "string"}),
             query_param("partner", "partner id", {"type": "string"}),
             query_param("path", "edi or api", {"enum": ["edi", "api"]}),
             query_param("business_key", "business key", {"type": "string"}),
