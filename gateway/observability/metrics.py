@@ -28,6 +28,10 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
+# The broker relay's metrics are registered with these, so /metrics lists them (at zero)
+# before a broker destination is configured, as the dashboard expects.
+from gateway.broker import metrics as _broker_metrics  # noqa: F401
+
 # The words an ``outcome`` label may hold, everywhere.
 OUTCOMES = ("accepted", "partial", "rejected", "quarantined", "duplicate", "error")
 
