@@ -20,11 +20,23 @@ Where things are counted, and why there:
 
 from __future__ import annotations
 
+import shutil
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Metric,
+    generate_latest,
+)
+from prometheus_client.registry import Collector
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
@@ -279,3 +291,68 @@ def refresh_from_db(session: Session) -> None:
         reconcile_last_run.labels(partner=partner).set(_timestamp(finished))
         if agreement is not None:
             reconcile_agreement.labels(partner=partner).set(agreement)
+
+
+# -- inbox worker processes --------------------------------------------------------------------
+# ``serve`` with ``inbox.workers`` starts processes that do the processing: their counts live in
+# their memory, not in the server's. They run in prometheus-client's multiprocess mode, writing
+# their samples to files in one folder of the data dir; the server adds those files' sums to
+# its own at scrape time, so one /metrics shows all the processing. (A worker run on its own,
+# elsewhere, keeps its counts to itself.)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def worker_metrics_dir(data_dir: Path) -> Path:
+    return data_dir / "metrics" / "workers"
+
+
+def worker_metrics_env(data_dir: Path) -> dict[str, str]:
+    """The environment for this server's worker processes: a folder emptied at server start
+    (counters start at zero with the server), kept across worker restarts (a restarted
+    worker's earlier counts stay in the sum)."""
+    folder = worker_metrics_dir(data_dir)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return {MULTIPROC_ENV: str(folder)}
+
+
+class _WithWorkers(Collector):
+    """This process's metrics plus the workers' (counters and histograms summed; gauges are
+    this process's, which reads them from the database)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def collect(self) -> Iterable[Metric]:
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        workers = {family.name: family for family in
+                   MultiProcessCollector(None, path=str(self.folder)).collect()  # type: ignore[arg-type]
+                   if family.type != "gauge"}
+        for family in REGISTRY.collect():
+            other = workers.pop(family.name, None)
+            if other is None:
+                yield family
+                continue
+            sums: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+            for sample in [*family.samples, *other.samples]:
+                if sample.name.endswith("_created"):
+                    continue  # a creation time does not add up
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                sums[key] = sums.get(key, 0.0) + sample.value
+            merged = Metric(family.name, family.documentation, family.type, family.unit)
+            for (name, labels), value in sums.items():
+                merged.add_sample(name, dict(labels), value)
+            yield merged
+        yield from workers.values()
+
+
+def exposition(data_dir: Path) -> bytes:
+    """The text /metrics serves: this process's metrics, with its workers' when it has any."""
+    folder = worker_metrics_dir(data_dir)
+    if not folder.is_dir() or not any(folder.glob("*.db")):
+        return generate_latest()
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_WithWorkers(folder))
+    return generate_latest(registry)

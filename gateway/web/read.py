@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import select
 
 from gateway.inbox.store import raw_bytes
@@ -206,7 +206,8 @@ async def metrics_route(request: web.Request) -> web.Response:
             metrics.refresh_from_db(s)
 
     await runtime.run(gauges)
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=metrics.exposition(runtime.settings.data_path),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 _ID = [path_param("id", "interchange id")]
