@@ -4,6 +4,10 @@ One vocabulary for every ``outcome`` label (:data:`OUTCOMES`): never an HTTP cod
 channel's own word. A channel reports what it saw (``received``, ``replayed``, ``201``...) and
 :func:`outcome_word` maps it, so two channels cannot drift apart.
 
+The ``channel`` label is the interchange's channel: in, ``http``, ``as2``, ``sftp``, ``rest``,
+``broker`` and ``api_pull`` (we poll a partner's API); out, the outbox row's (``as2``,
+``sftp``, ``webhook``...) and ``api`` (a partner picks up from /api/v1/outbound).
+
 Where things are counted, and why there:
 
 - Receipt (``edigate_documents_received_total``): by each channel at its door, because a
@@ -46,9 +50,6 @@ from gateway.broker import metrics as _broker_metrics  # noqa: F401
 
 # The words an ``outcome`` label may hold, everywhere.
 OUTCOMES = ("accepted", "partial", "rejected", "quarantined", "duplicate", "error")
-
-# Channels documents arrive or leave on (``api`` is a partner pulling from /api/v1/outbound).
-CHANNELS = ("http", "as2", "sftp", "sftp_push", "rest", "api", "webhook", "broker")
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
