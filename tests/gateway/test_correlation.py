@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
+from gateway.inbox.store import store_outbound
 from gateway.jobs.resume import work_inbox
 from gateway.observability.logging import (
     CorrelatedThreadPool,
@@ -19,9 +22,10 @@ from gateway.observability.logging import (
     correlation,
     current_correlation_id,
 )
-from gateway.storage.models import Interchange
+from gateway.outbound.dispatcher import Dispatcher
+from gateway.storage.models import Interchange, OutboxItem
 from tests.gateway.edi_samples import x12_850
-from tests.gateway.gateway_app import BOLT, app_for, auth, make_runtime
+from tests.gateway.gateway_app import BOLT, add_partner, app_for, auth, make_runtime
 
 
 class Collect(logging.Handler):
@@ -126,3 +130,27 @@ def test_the_filter_stamps_the_id_where_the_record_is_made() -> None:
     # Formatted later, outside the context (as a queue handler would): the id is kept once.
     line = JsonFormatter().format(record)
     assert '"correlation_id": "abc123"' in line and line.count("correlation_id") == 1
+
+
+async def test_a_delivery_logs_under_the_id_of_the_work_that_queued_it(
+        runtime, collected: Collect) -> None:
+    # A webhook partner without a URL: the delivery fails for good and is dead-lettered,
+    # which the dispatcher logs.
+    add_partner(runtime, {"id": "hookless", "name": "hookless", "standard": "api",
+                          "stages": {"*": "api"}, "channels": {"webhook": {}}})
+    now = datetime.now(UTC)
+    with runtime.sessions.begin() as session:
+        out = store_outbound(session, b"{}", partner_id="hookless", channel="webhook", now=now,
+                             correlation_id="c0ffee0000000001")
+        session.flush()
+        session.add(OutboxItem(id=str(uuid.uuid4()), partner_id="hookless",
+                               document_type="purchase_order", channel="webhook",
+                               business_id="PO-9", status="pending", payload=b"{}",
+                               next_attempt_at=now, created_at=now, updated_at=now,
+                               interchange_id=out.id))
+    collected.records.clear()
+    async with Dispatcher(runtime, worker="test") as dispatcher:
+        assert await dispatcher.run_once() == 1
+    dead = [r for r in collected.records if "dead-lettered" in r.getMessage()]
+    assert len(dead) == 1 and dead[0].correlation_id == "c0ffee0000000001"
+    assert current_correlation_id() is None  # the delivery's id stayed in its task
