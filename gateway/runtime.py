@@ -7,6 +7,7 @@ loop never waits on the database (``async`` stays at the edge).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -71,11 +72,14 @@ class Runtime:
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        # In a copy of the caller's context: the thread's log lines carry the request's
+        # correlation id, and whatever the work binds stays with it.
+        return await loop.run_in_executor(self.executor, contextvars.copy_context().run,
+                                          functools.partial(fn, *args, **kwargs))
 
     async def run_processing(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.processing,
+        return await loop.run_in_executor(self.processing, contextvars.copy_context().run,
                                           functools.partial(fn, *args, **kwargs))
 
     def stop_threads(self) -> None:

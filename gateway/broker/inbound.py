@@ -32,6 +32,7 @@ from gateway.broker.messages import AVRO_TYPE, STRUCTURED_TYPE, decode_message, 
 from gateway.broker.publishers import CONNECT_DEADLINE
 from gateway.inbox.spool import spool_bytes
 from gateway.inbox.store import accept, raw_bytes
+from gateway.observability.metrics import outcome_word, received
 from gateway.pipeline.api_events import ingest_events
 from gateway.runtime import Runtime
 
@@ -104,7 +105,8 @@ class InboundConsumer:
 
     async def _handle(self, partner: str, body: bytes, headers: dict[str, str]) -> None:
         result = await self.runtime.run(ingest_message, self.runtime, partner, body, headers)
-        metrics.consumed.labels(partner=partner, outcome=result.outcome).inc()
+        metrics.consumed.labels(partner=partner, outcome=outcome_word(result.outcome)).inc()
+        received(partner, "broker", result.outcome)
         if result.outcome == "rejected":
             log.warning("inbound message from %s rejected (%s): %s", partner, result.status,
                         result.detail, extra={"partner": partner})

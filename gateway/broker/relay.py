@@ -239,11 +239,11 @@ class Relay:
         self.published_total += len(outcome.published)
         metrics.published.labels(destination=dest.name).inc(len(outcome.published))
         if outcome.retry:
-            metrics.failed.labels(destination=dest.name, outcome="retry").inc(len(outcome.retry))
+            metrics.failed.labels(destination=dest.name, outcome="error").inc(len(outcome.retry))
             log.warning("broker destination %s: %d event(s) to retry, first: %s", dest.name,
                         len(outcome.retry), outcome.retry[0][1])
         if outcome.failed:
-            metrics.failed.labels(destination=dest.name, outcome="failed").inc(
+            metrics.failed.labels(destination=dest.name, outcome="rejected").inc(
                 len(outcome.failed))
             log.error("broker destination %s: %d event(s) cannot be published, first: %s",
                       dest.name, len(outcome.failed), outcome.failed[0][1])

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.inbox.spool import SpooledBody, keep, kept_bytes
+from gateway.observability.logging import current_correlation_id, new_correlation_id
 from gateway.storage.models import Interchange
 
 
@@ -47,7 +48,8 @@ def accept(session: Session, body: SpooledBody, *, data_dir: Path, partner_id: s
         id=str(uuid.uuid4()), partner_id=partner_id, direction="in", channel=channel,
         received_at=now, sha256=body.sha256, size=body.size, raw=raw, blob_path=blob_path,
         content_type=content_type[:200], filename=filename[:500], status=status,
-        status_detail=status_detail, correlation_id=correlation_id,
+        status_detail=status_detail,
+        correlation_id=correlation_id or current_correlation_id() or new_correlation_id(),
     )
     try:
         with session.begin_nested():
@@ -69,7 +71,8 @@ def store_outbound(session: Session, raw: bytes, *, partner_id: str, channel: st
         id=str(uuid.uuid4()), partner_id=partner_id, direction="out", channel=channel,
         received_at=now, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), raw=raw,
         content_type=content_type, filename=filename, standard=standard,
-        control_number=control_number, status=status, correlation_id=correlation_id,
+        control_number=control_number, status=status,
+        correlation_id=correlation_id or current_correlation_id() or "",
     )
     session.add(row)
     return row

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select
 
 from gateway.inbox.poison import RetryPolicy, describe, record_failure, set_default_policy
+from gateway.observability.logging import in_new_context
 from gateway.pipeline.process import Prepared, prepare_interchange, process_interchange
 from gateway.runtime import Runtime
 from gateway.storage.models import Interchange
@@ -46,7 +47,7 @@ BATCH = 1
 def process_pending(runtime: Runtime, ids: list[str], *, batch: int = BATCH) -> int:
     done = 0
     for at in range(0, len(ids), batch):
-        done += _process_batch(runtime, ids[at:at + batch])
+        done += in_new_context(_process_batch, runtime, ids[at:at + batch])
     return done
 
 

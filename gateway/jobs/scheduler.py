@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from aiohttp import web
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from gateway.jobs.dispatch import sweep_overdue
 from gateway.jobs.resume import resume_inbox
+from gateway.observability.jobs import CorrelatedJobExecutor
 from gateway.planning.jobs import add_planning_jobs
 from gateway.reconcile.jobs import PullJob, register_reconcile_jobs
 from gateway.web.keys import RUNTIME
@@ -20,7 +20,7 @@ SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
-    scheduler = AsyncIOScheduler(executors={"default": ThreadPoolExecutor(4)},
+    scheduler = AsyncIOScheduler(executors={"default": CorrelatedJobExecutor(4)},
                                  job_defaults={"coalesce": True, "max_instances": 1,
                                                "misfire_grace_time": 30})
     pull: PullJob | None = None

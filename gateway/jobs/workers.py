@@ -19,6 +19,9 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from gateway.observability.metrics import worker_metrics_env
+from gateway.web.keys import RUNTIME
+
 log = logging.getLogger("edigate.workers")
 
 RESTART_DELAY = 1.0
@@ -34,6 +37,7 @@ def workers_ctx(count: int, config_path: str | None
         env = dict(os.environ)
         if config_path:
             env["EDIGATE_CONFIG"] = config_path
+        env.update(worker_metrics_env(app[RUNTIME].settings.data_path))  # /metrics sums them
         stopping = asyncio.Event()
         procs: list[asyncio.subprocess.Process | None] = [None] * count
 

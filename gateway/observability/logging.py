@@ -7,14 +7,16 @@ the channel that received it through translation, events, planning and dispatch.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import contextvars
+import functools
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from gateway.storage.ids import random_hex
 
@@ -45,6 +47,62 @@ def correlation(cid: str | None = None) -> Iterator[str]:
         _correlation_id.reset(token)
 
 
+def bind_correlation(cid: str | None) -> str:
+    """Make ``cid`` (or a new id) the current one for the rest of this context: what a worker
+    does when it takes up an interchange received earlier, so its lines carry the receipt's id.
+    Callers run in a context of their own (:func:`in_new_context`, ``Runtime.run``), so the id
+    does not outlive the work."""
+    value = cid or new_correlation_id()
+    _correlation_id.set(value)
+    return value
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def in_new_context(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``fn`` in a copy of the current context: what it binds stays inside."""
+    return contextvars.copy_context().run(fn, *args, **kwargs)
+
+
+def stored_correlation(session: Any, interchange_id: str | None) -> str | None:
+    """The correlation id stored with an interchange (None: no such row or none stored)."""
+    if not interchange_id:
+        return None
+    from sqlalchemy import select
+
+    from gateway.storage.models import Interchange
+
+    return session.scalar(select(Interchange.correlation_id).where(
+        Interchange.id == interchange_id)) or None
+
+
+class CorrelationFilter(logging.Filter):
+    """Stamp each record with the correlation id current where it was logged (a handler may
+    format it later, in another thread, when the context is gone)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "correlation_id", None) is None:
+            record.correlation_id = _correlation_id.get()
+        return True
+
+
+class CorrelatedThreadPool(concurrent.futures.ThreadPoolExecutor):
+    """A pool whose every task (a scheduled job) runs in a fresh context under a new
+    correlation id, so all lines of one job run share an id and none leaks into the next."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any,  # type: ignore[override]
+               **kwargs: Any) -> concurrent.futures.Future[T]:
+        return super().submit(contextvars.Context().run, functools.partial(_fresh, fn),
+                              *args, **kwargs)
+
+
+def _fresh(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    bind_correlation(None)
+    return fn(*args, **kwargs)
+
+
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
 
@@ -60,7 +118,7 @@ class JsonFormatter(logging.Formatter):
         cid = getattr(record, "correlation_id", None) or _correlation_id.get()
         if cid:
             entry["correlation_id"] = cid
-        entry.update(_extras(record))
+        entry.update({k: v for k, v in _extras(record).items() if k != "correlation_id"})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
@@ -87,6 +145,7 @@ class ConsoleFormatter(logging.Formatter):
 def configure_logging(fmt: str = "console", level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    handler.addFilter(CorrelationFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -26,6 +26,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.observability import metrics
+from gateway.observability.logging import bind_correlation, stored_correlation
 from gateway.outbound.acks import ACKED, mark_sent
 from gateway.outbound.transports import Delivery, deliver
 from gateway.runtime import Runtime
@@ -110,9 +111,8 @@ def record_result(session: Session, item_id: str, *, worker: str, delivery: Deli
         item.last_error = f"{delivery.detail[:3900]} ({reason})"
         log.error("outbox %s for %s dead-lettered: %s", item.id, item.partner_id,
                   item.last_error, extra={"partner": item.partner_id})
-    metrics.delivery_seconds.labels(channel=item.channel).observe(duration / 1000)
-    metrics.documents_out.labels(partner=item.partner_id, channel=item.channel,
-                                 document_type=item.document_type, outcome=outcome).inc()
+    metrics.sent(channel=item.channel, partner=item.partner_id, document_type=item.document_type,
+                 outcome=outcome, size=len(item.payload or b""), seconds=duration / 1000)
     return item.status
 
 
@@ -171,11 +171,14 @@ class Dispatcher:
     async def _deliver_one(self, item_id: str) -> None:
         runtime = self.runtime
 
-        def load() -> tuple[OutboxItem, dict[str, Any]] | None:
+        def load() -> tuple[tuple[OutboxItem, dict[str, Any]] | None, str | None]:
             with runtime.sessions() as session:
-                return _load(session, item_id)
+                found = _load(session, item_id)
+                return found, stored_correlation(session, found[0].interchange_id
+                                                 if found else None)
 
-        loaded = await runtime.run(load)
+        loaded, cid = await runtime.run(load)
+        bind_correlation(cid)  # this task's lines carry the id of the work that queued the row
         if loaded is None:
             return
         item, profile = loaded

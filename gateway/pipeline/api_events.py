@@ -8,6 +8,7 @@ A batch is all or nothing: one invalid event rejects the call with every error l
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from gateway.broker.outbox import enqueue_publication
 from gateway.storage.models import Event, Interchange
 from schemas import default_registry
+from schemas.envelope import TYPE_PREFIX, ce_type, schema_uri
 
 MAX_BATCH = 1000
 
@@ -26,6 +28,15 @@ class ApiOutcome:
     status: int
     body: dict[str, Any]
     event_ids: list[str] = field(default_factory=list)
+
+
+_VERSION_SUFFIX = re.compile(r"\.v[0-9]+$")
+
+
+def type_name(value: str) -> str:
+    """The stored name of an event type given in any accepted spelling: ``order_response``,
+    ``com.edigate.order_response`` or either with ``.v<N>`` all name ``order_response``."""
+    return _VERSION_SUFFIX.sub("", value.strip().removeprefix(TYPE_PREFIX))
 
 
 def partner_source(partner_id: str) -> str:
@@ -125,7 +136,11 @@ def ingest_events(session: Session, row: Interchange, body: bytes, *, partner_id
                             f"event {event_id}: its business key is longer than 200 "
                             "characters or contains a NUL character; nothing was stored")
         envelope = {k: v for k, v in event.items() if k != "data"}
-        envelope.update(partner=partner_id, path="api", interchangeid=row.id)
+        # Stored in the canonical spelling whatever the producer sent (``order_response``,
+        # ``com.edigate.order_response.v1``...), as the EDI path stores it: one type to filter
+        # on and to publish, whichever path an event came by.
+        envelope.update(partner=partner_id, path="api", interchangeid=row.id,
+                        type=ce_type(event_type), dataschema=schema_uri(event_type, version))
         session.add(Event(
             id=event_id, type=event_type, version=version, partner_id=partner_id, path="api",
             source=str(event.get("source", own_source)), subject=str(event.get("subject", key)),

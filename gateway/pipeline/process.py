@@ -24,6 +24,7 @@ from gateway.broker.outbox import enqueue_publication
 from gateway.inbox.poison import RetryPolicy, record_failure
 from gateway.inbox.store import raw_bytes, store_outbound
 from gateway.observability import metrics
+from gateway.observability.logging import bind_correlation
 from gateway.outbound.acks import apply_functional_ack
 from gateway.outbound.routing import RoutingError, edi_channel
 from gateway.pipeline.identity import check_sender, refuse_foreign_receivers
@@ -206,6 +207,7 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
         if existing is None:
             raise LookupError(f"interchange {interchange_id} does not exist")
         return outcome_of(session, existing)
+    bind_correlation(row.correlation_id)
 
     if prepared is not None and (prepared.interchange_id, prepared.sha256) == (row.id,
                                                                                row.sha256):

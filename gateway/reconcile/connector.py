@@ -39,6 +39,7 @@ from tenacity import (
 
 from gateway.inbox.spool import spool_bytes
 from gateway.inbox.store import accept
+from gateway.observability import metrics
 from gateway.pipeline.api_events import ingest_events
 from gateway.runtime import Runtime
 from gateway.storage.models import Partner
@@ -212,4 +213,5 @@ class PullConnector:
                 s.add(state)
             state.cursor, state.updated_at = following, now
             state.last_error = row.status_detail if row.status == "quarantined" else ""
+        metrics.received(partner_id, "api_pull", "duplicate" if accepted.duplicate else "received")
         return count

@@ -89,10 +89,9 @@ async def post_edi(request: web.Request) -> web.Response:
         # Also for a duplicate: if its original was committed but never processed (a crash
         # before the answer), it is processed now; otherwise the claim fails and the stored
         # outcome comes back unchanged.
-        with metrics.processing_seconds.time():
-            return process_received(runtime.sessions, interchange_id,
-                                    data_dir=settings.data_path, now=now,
-                                    policy=RetryPolicy.from_settings(settings))
+        return process_received(runtime.sessions, interchange_id,
+                                data_dir=settings.data_path, now=now,
+                                policy=RetryPolicy.from_settings(settings))
 
     if _respond_async(request):
         # RFC 7240: the bytes are committed; the answer does not wait for translation. The
@@ -119,9 +118,6 @@ async def post_edi(request: web.Request) -> web.Response:
                                   "duplicate": duplicate,
                                   "detail": "accepted; processing will be retried"},
                                  status=202)
-    if not duplicate and outcome.status != "received":
-        metrics.documents_processed.labels(partner=principal.partner_id,
-                                           outcome=outcome.status).inc()
     return _answer(outcome, duplicate=duplicate)
 
 

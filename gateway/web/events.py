@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gateway.inbox.store import accept, raw_bytes
 from gateway.observability import metrics
 from gateway.observability.logging import current_correlation_id
-from gateway.pipeline.api_events import ingest_events
+from gateway.pipeline.api_events import MAX_BATCH, ingest_events
 from gateway.storage.models import IdempotencyKey, Interchange, Partner
 from gateway.web.auth import require_partner
 from gateway.web.body import receive_body
@@ -114,8 +114,6 @@ async def post_events(request: web.Request) -> web.Response:
                                            request_sha256=row.sha256,
                                            status_code=outcome.status, response=outcome.body,
                                            created_at=now))
-            for _ in outcome.event_ids:
-                metrics.events_in.labels(type="api", path="api", partner=partner_id).inc()
             return outcome.status, outcome.body, False
 
     status, body, replayed = await runtime.run(work)
@@ -142,27 +140,87 @@ async def whoami(request: web.Request) -> web.Response:
     return web.json_response(await runtime.run(load))
 
 
+_EVENT = {"$ref": "#/components/schemas/TypedCloudEvent"}
+_BATCH = {"type": "array", "items": _EVENT, "minItems": 1, "maxItems": MAX_BATCH}
+_REPLAYED = {"Idempotent-Replayed": {
+    "description": "'true' when this is the stored answer to an earlier call with the same "
+                   "Idempotency-Key (or the same bytes): same status, same body, no new effect",
+    "schema": {"type": "string", "enum": ["true"]}}}
+_STORED = {"type": "object", "required": ["accepted", "events", "duplicates", "interchange_id"],
+           "properties": {
+               "accepted": {"type": "integer", "minimum": 0,
+                            "description": "events stored by this call"},
+               "events": {"type": "array", "items": {"type": "string"},
+                          "description": "ids of the events stored"},
+               "duplicates": {"type": "array", "items": {"type": "string"},
+                              "description": "ids already stored with the same data: "
+                                             "nothing new"},
+               "interchange_id": {"type": "string",
+                                  "description": "the stored request body (lineage)"}}}
+_PARTNER = {"type": "object", "required": ["id", "name", "standard", "source", "stages"],
+            "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"},
+                "standard": {"type": "string"},
+                "source": {"type": "string", "description": "the source your events carry"},
+                "stages": {"type": "object", "additionalProperties": {"type": "string"}},
+                "interchanges": {"type": "integer", "minimum": 0}}}
+
+EXAMPLE_EVENT: dict[str, Any] = {
+    "specversion": "1.0", "id": "nova-or-0001", "source": "/partners/nova-plastics",
+    "type": "com.edigate.order_response", "dataschemaversion": 2,
+    "time": "2026-12-04T09:30:00Z", "datacontenttype": "application/json",
+    "data": {"order_number": "PO-1001", "response_number": "R-5",
+             "response_date": "2026-12-04", "status": "accepted_with_changes",
+             "lines": [{"line_number": "1", "status": "changed", "buyer_part": "BP-7",
+                        "ordered_quantity": 1200, "confirmed_quantity": 1000, "unit": "EA",
+                        "confirmed_delivery_date": "2026-12-16"}]}}
+_STORED_EXAMPLE = {"accepted": 1, "events": ["nova-or-0001"], "duplicates": [],
+                   "interchange_id": "0193a6c2-5f3e-7c1a-9d2b-4e5f6a7b8c9d"}
+
 OPENAPI = {
     "/api/v1/events": {"post": {
         "summary": "Submit CloudEvents (one object or an array)",
-        "description": "Each event is validated against its registered schema version; a "
-                       "batch is all or nothing. Repeat a call with the same Idempotency-Key "
-                       "(or the same bytes) to get the original answer without a second effect.",
+        "description": "Each event is a CloudEvents 1.0 envelope whose data is validated against "
+                       "the registered schema of its type and version (see /schemas). Its "
+                       "source must be /partners/<your partner id> or below it. The type is "
+                       "stored and published as com.edigate.<event_type>, however it was "
+                       "spelled. A batch is all or nothing.\n\n"
+                       "Idempotency: repeat a call with the same Idempotency-Key (or the same "
+                       "bytes) and the original answer comes back — the same status (201 for "
+                       "a stored batch, or the original 4xx) and body — with the header "
+                       "Idempotent-Replayed: true, and nothing is stored again. The same key "
+                       "with a different body is refused (422).\n\n"
+                       "The same bodies may be sent as application/cloudevents+json (one "
+                       "event) or application/cloudevents-batch+json (an array); only "
+                       "application/json is listed, so that generated clients stay simple.",
         "operationId": "postEvents",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                        "schema": {"type": "string", "maxLength": MAX_KEY}}],
+                        "description": "any string you choose per logical request",
+                        "schema": {"type": "string", "maxLength": MAX_KEY},
+                        "example": "or-PO-1001-R-5"}],
         "requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"oneOf": [{"type": "object"},
-                                                      {"type": "array",
-                                                       "items": {"type": "object"}}]}},
-            "application/cloudevents+json": {"schema": {"type": "object"}}}},
+            "application/json": {
+                "schema": {"oneOf": [_EVENT, _BATCH]},
+                "examples": {"event": {"summary": "one order response",
+                                       "value": EXAMPLE_EVENT},
+                             "batch": {"summary": "a batch (all or nothing)",
+                                       "value": [EXAMPLE_EVENT]}}}}},
         "responses": {
-            "201": json_response("stored", {"type": "object", "properties": {
-                "accepted": {"type": "integer"},
-                "events": {"type": "array", "items": {"type": "string"}}}}),
-            "200": json_response("a replay of an earlier answer"),
+            "201": {"description": "stored (or, with Idempotent-Replayed, the stored answer "
+                                   "to an earlier identical call)",
+                    "headers": _REPLAYED,
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/EventsStored"},
+                        "example": _STORED_EXAMPLE}}},
             **problem_responses(400, 401, 403, 409, 413, 415, 422)}}},
     "/api/v1/partners/me": {"get": {
         "summary": "The partner this token belongs to", "operationId": "whoami",
-        "responses": {"200": json_response("the partner"), **problem_responses(401, 403)}}},
+        "responses": {"200": json_response("the partner", _PARTNER),
+                      **problem_responses(401, 403)}}},
 }
+
+# A stored refusal is replayed like a stored success.
+for _code in ("400", "403", "409", "413", "422"):
+    OPENAPI["/api/v1/events"]["post"]["responses"][_code]["headers"] = _REPLAYED
+
+COMPONENTS = {"EventsStored": _STORED}

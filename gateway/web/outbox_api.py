@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.observability import metrics
 from gateway.storage.models import OutboxAttempt, OutboxItem
 from gateway.storage.repositories import append_audit
 from gateway.web.auth import require_any, require_partner, require_role, visible_partner
@@ -173,6 +174,8 @@ async def pickup_one(request: web.Request) -> web.Response:
     found = await runtime.run(load)
     if found is None:
         raise Problem(404, "not-found", "Not Found", f"no outbound document {ident}")
+    metrics.sent(channel="api", partner=principal.partner_id or "", document_type="edi",
+                 outcome="accepted", size=len(found[0]))
     return web.Response(body=found[0], content_type=found[1])
 
 

@@ -82,11 +82,11 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status == 413:
             limit = request.app[RUNTIME].settings.max_body_bytes
             detail = f"request body exceeds the limit of {limit} bytes"
-        problem = Problem(exc.status, _SLUGS.get(exc.status, "http-error"), exc.reason,
-                          detail)
+        # (not ``problem``: the name the clause above binds is deleted after it)
+        answer = Problem(exc.status, _SLUGS.get(exc.status, "http-error"), exc.reason, detail)
         if exc.status == 405:
-            problem.headers["Allow"] = exc.headers.get("Allow", "")
-        return problem.response()
+            answer.headers["Allow"] = exc.headers.get("Allow", "")
+        return answer.response()
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return Problem(500, "internal-error", "Internal Server Error",

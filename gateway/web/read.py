@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import select
 
 from gateway.inbox.store import raw_bytes
 from gateway.observability import metrics
+from gateway.pipeline.api_events import type_name
 from gateway.storage.models import Event, Interchange, OutboxItem
 from gateway.web.auth import Principal, require_any, visible_partner
 from gateway.web.keys import RUNTIME
@@ -147,7 +148,7 @@ async def list_events(request: web.Request) -> web.Response:
         if partner:
             query = query.where(Event.partner_id == partner)
         if q.get("type"):
-            query = query.where(Event.type == q["type"])
+            query = query.where(Event.type == type_name(q["type"]))
         if path:
             query = query.where(Event.path == path)
         if q.get("business_key"):
@@ -202,15 +203,11 @@ async def metrics_route(request: web.Request) -> web.Response:
 
     def gauges() -> None:
         with runtime.reads() as s:
-            backlog = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status == "received", Interchange.direction == "in"))
-            metrics.inbox_backlog.set(backlog or 0)
-            for status, count in s.execute(select(OutboxItem.status, func.count())
-                                           .group_by(OutboxItem.status)):
-                metrics.outbox_depth.labels(status=status).set(count)
+            metrics.refresh_from_db(s)
 
     await runtime.run(gauges)
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=metrics.exposition(runtime.settings.data_path),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 _ID = [path_param("id", "interchange id")]
@@ -238,7 +235,8 @@ OPENAPI = {
         "summary": "Events with filters (a partner sees only its own)",
         "operationId": "listEvents",
         "parameters": [
-            query_param("type", "event type", {"type": "string"}),
+            query_param("type", "event type, in either spelling: order_response or "
+                        "com.edigate.order_response", {"type": "string"}),
             query_param("partner", "partner id", {"type": "string"}),
             query_param("path", "edi or api", {"enum": ["edi", "api"]}),
             query_param("business_key", "business key", {"type": "string"}),

@@ -539,13 +539,13 @@ def test_received_documents_are_counted_with_their_labels() -> None:
     from gateway.observability import metrics
 
     def value(partner: str) -> float:
-        return REGISTRY.get_sample_value("edigate_documents_in_total", {
-            "partner": partner, "channel": "http", "outcome": "received"}) or 0.0
+        return REGISTRY.get_sample_value("edigate_documents_received_total", {
+            "partner": partner, "channel": "http", "outcome": "accepted"}) or 0.0
 
-    before, anonymous = value("counted-partner"), value("None")
+    before, anonymous = value("counted-partner"), value("")
     metrics.received("counted-partner", "http", "received")
     metrics.received("counted-partner", "http", "received")
     metrics.received(None, "http", "received")
     assert value("counted-partner") == before + 2
-    assert value("None") == anonymous + 1
+    assert value("") == anonymous + 1
 
