@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.search.refs import index_event, references
-from gateway.storage.models import Event, Interchange, OutboxItem
+from gateway.storage.models import Event, Interchange, OutboxItem, Partner
 from gateway.storage.models_planning import PlanAction, PlanRun
 from gateway.storage.models_search import BusinessRef
 from tests.gateway.edi_samples import x12_850
@@ -158,3 +158,35 @@ async def test_every_stored_event_is_indexed_where_it_is_written(client, runtime
             BusinessRef.event_id.is_not(None))))
         stored = set(s.scalars(select(Event.id)))
     assert stored and stored == indexed
+
+
+def test_the_migration_backfills_what_was_stored_before_it(engine) -> None:
+    from sqlalchemy import insert
+
+    from gateway.storage.db import session_factory
+    from gateway.storage.migrate import downgrade, upgrade
+
+    downgrade(engine, "0004")
+    now = datetime.now(UTC)
+    try:
+        with session_factory(engine).begin() as s:
+            s.execute(insert(Event.__table__).values(
+                id="old-desadv", type="despatch_advice", version=3, partner_id=None,
+                path="api", source="/partners/x", subject="S-77", time=now, recorded_at=now,
+                business_key="S-77", message_ref="", envelope={},
+                data=sample("despatch_advice")))
+            s.execute(insert(Partner.__table__).values(
+                id="old-partner", name="Old", standard="x12", version="", profile={},
+                active=True, created_at=now, updated_at=now))
+            s.execute(insert(OutboxItem.__table__).values(
+                id="old-row", partner_id="old-partner", document_type="purchase_order",
+                channel="webhook", business_id="PO-1001", status="sent", data={},
+                control_numbers={}, attempts=0, next_attempt_at=now, last_error="",
+                claimed_by="", created_at=now, updated_at=now, cause_type="", cause_id="",
+                ack_status="none", ack_detail={}))
+    finally:
+        upgrade(engine)
+    with session_factory(engine)() as s:
+        rows = s.execute(select(BusinessRef.kind, BusinessRef.event_id, BusinessRef.outbox_id)
+                         .where(BusinessRef.value == "PO-1001")).all()
+    assert ("po", "old-desadv", None) in rows and ("key", None, "old-row") in rows
