@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.search.paging import BadPage, decode, encode
 from gateway.storage.models import Event, Interchange, OutboxItem
 from gateway.storage.models_planning import PlanAction
 from gateway.storage.models_search import BusinessRef
@@ -95,15 +96,14 @@ def aware(value: datetime) -> datetime:
 
 
 def cursor_of(hit: Hit) -> str:
-    return f"{hit.at.isoformat()}|{hit.id}"
+    return encode(hit.at, hit.id)
 
 
 def _parse_cursor(value: str) -> tuple[datetime, str]:
-    at, _, ident = value.partition("|")
     try:
-        return aware(datetime.fromisoformat(at)), ident
-    except ValueError:
-        raise BadCursor(f"not a cursor of this search: {value!r}") from None
+        return decode(value)
+    except BadPage as exc:
+        raise BadCursor(str(exc)) from None
 
 
 def search(session: Session, q: str, filters: Filters | None = None, *, limit: int = 50,

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from gateway.search.paging import BadPage, decode, newest_first, parse_limit, split
+from gateway.search.paging import CURSOR_SCHEMA, BadPage, decode, newest_first, parse_limit, split
 from gateway.storage.models import OutboxAttempt, OutboxItem
 from gateway.storage.repositories import append_audit
 from gateway.web.auth import require_any, require_partner, require_role, visible_partner
@@ -206,7 +206,7 @@ OPENAPI = {
                        query_param("limit", "page size (a larger one is refused, never cut)",
                                    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
                        query_param("after", "cursor: follow the previous page's next link",
-                                   {"type": "string"})],
+                                   CURSOR_SCHEMA)],
         "responses": {"200": json_response("rows, newest first", {
             "type": "object", "required": ["items", "next"], "properties": {
                 "items": {"type": "array", "items": _ROW},

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from gateway.inbox.store import raw_bytes
 from gateway.observability import metrics
-from gateway.search.paging import BadPage, decode, newest_first, parse_limit, split
+from gateway.search.paging import CURSOR_SCHEMA, BadPage, decode, newest_first, parse_limit, split
 from gateway.storage.models import Event, Interchange, OutboxItem
 from gateway.web.auth import Principal, require_any, visible_partner
 from gateway.web.keys import RUNTIME
@@ -319,7 +319,7 @@ OPENAPI = {
             query_param("limit", "page size (a larger one is refused, never cut)",
                         {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
             query_param("after", "cursor: follow the previous page's next link",
-                        {"type": "string"})],
+                        CURSOR_SCHEMA)],
         "responses": {"200": json_response("a page of interchanges", {
             "type": "object", "required": ["interchanges", "next"], "properties": {
                 "interchanges": {"type": "array", "items": {"type": "object"}},

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.search.paging import BadPage, parse_limit
+from gateway.search.paging import CURSOR_SCHEMA, BadPage, parse_limit
 from gateway.search.query import KINDS, BadCursor, Filters, Page, search
 from gateway.web.auth import Principal, require_any, visible_partner
 from gateway.web.keys import RUNTIME
@@ -110,7 +110,7 @@ OPENAPI = {
             query_param("limit", "page size", {"type": "integer", "minimum": 1,
                                                "maximum": MAX_PAGE}),
             query_param("after", "cursor from the previous page's next link",
-                        {"type": "string"})],
+                        CURSOR_SCHEMA)],
         "responses": {"200": json_response("newest first", {
             "type": "object", "required": ["q", "results", "next"], "properties": {
                 "q": {"type": "string"}, "total": {"type": "integer"},
