@@ -46,7 +46,8 @@ def csrf_token(request: web.Request) -> str:
 async def operator(request: web.Request, minimum: str = "viewer") -> Principal:
     principal = await principal_of(request)
     if principal is None or principal.partner_id is not None:
-        raise web.HTTPSeeOther(f"/login?next={request.path_qs}")
+        # Quoted: a page with filters (?status=x&partner=y) must come back with all of them.
+        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='/')}")
     if not principal.has_role(minimum):
         raise web.HTTPForbidden(text=f"this page needs the {minimum} role")
     return principal
