@@ -174,10 +174,11 @@ def search(session: Session, q: str, filters: Filters | None = None, *, limit: i
         for i in session.scalars(select(Interchange).where(Interchange.id.in_(wanted))):
             kind = "acknowledgment" if i.id in ack_of_ours else "interchange"
             why = ack_of_ours.get(i.id) or interchange_ids[i.id]
+            summary = f"{i.channel} {i.direction}" + (
+                f", control {i.control_number}" if i.control_number else "") + (
+                f": {i.status_detail[:80]}" if i.status_detail else "")
             hits[i.id] = Hit(kind, i.id, aware(i.received_at), i.partner_id or "",
-                             f"{i.standard or i.content_type} {i.direction}", i.status,
-                             f"{i.channel} {i.direction} control {i.control_number or '—'}: "
-                             f"{(i.status_detail or '')[:80]}", [why])
+                             f"{i.standard or 'api'} {i.direction}", i.status, summary, [why])
         # Our acknowledgments of their interchanges (997/999/CONTRL rows) and the events of
         # their acknowledgments of ours.
         inbound = [i for i, h in hits.items() if h.kind == "interchange"]

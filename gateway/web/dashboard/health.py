@@ -84,7 +84,10 @@ def overview_state(session: Session, now: datetime) -> dict[str, Any]:
     dead = _grouped(session, OutboxItem.partner_id, OutboxItem.status == "dead")
     overdue = _grouped(session, OutboxItem.partner_id, OutboxItem.ack_status == "overdue")
     acked = _grouped(session, OutboxItem.partner_id, OutboxItem.ack_status.in_(ACKED))
-    asked = _grouped(session, OutboxItem.partner_id, OutboxItem.ack_status != "none")
+    # Of the acknowledgments that are decided: one still inside its window ("expected") is
+    # neither good nor bad yet.
+    asked = _grouped(session, OutboxItem.partner_id,
+                     OutboxItem.ack_status.in_((*ACKED, "rejected", "overdue")))
     last = {(str(p), str(d)): aware(t) for p, d, t in session.execute(
         select(Interchange.partner_id, Interchange.direction, func.max(Interchange.received_at))
         .group_by(Interchange.partner_id, Interchange.direction)).all()}
