@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-T = TypeVar("T", bound=tuple[Any, ...])
+T = TypeVar("T")
 
 
 class BadPage(ValueError):

@@ -179,8 +179,9 @@ def _alerts(session: Session, now: datetime, dead: int, overdue: int, quarantine
                       f"{(r.last_error or 'no error recorded')[:80]}",
               "href": f"/dashboard/outbox?id={r.id}#row-{r.id}"} for r in rows]))
     if quarantined:
-        rows = session.scalars(select(Interchange).where(Interchange.status == "quarantined")
-                               .order_by(Interchange.received_at.desc()).limit(ALERT_ROWS))
+        held_back = session.scalars(select(Interchange).where(
+            Interchange.status == "quarantined").order_by(Interchange.received_at.desc())
+            .limit(ALERT_ROWS))
         alerts.append(Alert(
             "quarantined", "bad", f"{quarantined} interchange(s) quarantined",
             link("/dashboard/interchanges", status="quarantined"),
@@ -188,7 +189,7 @@ def _alerts(session: Session, now: datetime, dead: int, overdue: int, quarantine
             [{"text": f"{r.partner_id or 'unknown sender'} {when(r.received_at)}: "
                       f"{'POISON ' if r.status_detail.startswith(POISON_PREFIX) else ''}"
                       f"{r.status_detail[:80]}",
-              "href": f"/dashboard/interchanges/{r.id}#replay"} for r in rows]))
+              "href": f"/dashboard/interchanges/{r.id}#replay"} for r in held_back]))
     if overdue:
         rows = session.scalars(select(OutboxItem).where(OutboxItem.ack_status == "overdue")
                                .order_by(OutboxItem.ack_due_at).limit(ALERT_ROWS))

@@ -122,7 +122,7 @@ async def overview(request: web.Request) -> web.Response:
             latest = s.scalars(select(Interchange).order_by(Interchange.received_at.desc())
                                .limit(15)).all()
         return {**state, "interchanges": latest,
-                "traffic_chart": _hourly_traffic([tuple(r) for r in recent], now)}
+                "traffic_chart": _hourly_traffic([(r[0], r[1]) for r in recent], now)}
 
     return render(request, "overview.html", principal=principal, card_labels=CARD_LABELS,
                   **(await runtime.run(load)))
