@@ -52,6 +52,18 @@ def dead_letter(runtime: Runtime, business_id: str) -> str:
     return ident
 
 
+def overdue_ack(runtime: Runtime, business_id: str) -> str:
+    ident = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    with runtime.sessions.begin() as s:
+        s.add(OutboxItem(id=ident, partner_id="bolt-supply", document_type="purchase_order",
+                         channel="sftp", business_id=business_id, status="sent", data={},
+                         control_numbers={}, next_attempt_at=now, created_at=now,
+                         updated_at=now, ack_status="overdue",
+                         ack_due_at=now - timedelta(minutes=30)))
+    return ident
+
+
 def quarantine(runtime: Runtime, when: datetime | None = None, status: str = "quarantined"
                ) -> str:
     ident = str(uuid.uuid4())
@@ -89,7 +101,7 @@ def test_overview_shows_partner_health(gateway: LiveServer, tmp_path: Path) -> N
         context.close()
 
 
-def test_a_dead_letter_and_a_quarantine_alert_within_5s_and_lead_to_their_fix(
+def test_a_dead_letter_an_overdue_ack_and_a_quarantine_alert_within_5s(
         gateway: LiveServer, runtime: Runtime) -> None:
     with open_browser() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -102,10 +114,15 @@ def test_a_dead_letter_and_a_quarantine_alert_within_5s_and_lead_to_their_fix(
         # It happens while the page is open; nobody reloads.
         row_id = dead_letter(runtime, "PO-ALERT-1")
         poisoned = quarantine(runtime)
+        late = overdue_ack(runtime, "PO-LATE-ACK")
         alert = page.locator('#alerts [data-alert="dead"]')
         expect(alert).to_be_visible(timeout=ALERT_WAIT_MS)
         expect(page.locator('#alerts [data-alert="quarantined"]')).to_be_visible(
             timeout=ALERT_WAIT_MS)
+        overdue = page.locator('#alerts [data-alert="overdue"]')
+        expect(overdue).to_be_visible(timeout=ALERT_WAIT_MS)
+        expect(overdue.locator(f'a[href="/dashboard/outbox?id={late}#row-{late}"]')
+               ).to_contain_text("PO-LATE-ACK")
         expect(dead_card).to_have_text(str(before + 1), timeout=ALERT_WAIT_MS)
         expect(page.locator('a[data-card="dead_letters"]')).to_have_class(re.compile("bad"))
 
@@ -123,6 +140,11 @@ def test_a_dead_letter_and_a_quarantine_alert_within_5s_and_lead_to_their_fix(
         expect(page.locator(f"#row-{row_id} .badge").first).to_have_text("pending")
         page.reload()
         expect(page.locator("#flash")).to_have_count(0)  # shown once, nothing resubmitted
+
+        page.goto(gateway.url + "/")
+        with page.expect_navigation():
+            page.locator('#alerts [data-alert="overdue"] li a', has_text="PO-LATE-ACK").click()
+        expect(page.locator(f"#row-{late} form[action$='/resend'] button")).to_be_visible()
 
         page.goto(gateway.url + "/")
         with page.expect_navigation():

@@ -135,3 +135,17 @@ def test_highlight_marks_segment_and_element() -> None:
     assert "".join(c["text"] for c in chunks) == raw.decode()
     assert standard_code({"codes": {"x12_ak4": "7", "edifact": "12"}}, "x12") == "AK403 7"
     assert standard_code({"codes": {"x12_ak4": "7", "edifact": "12"}}, "edifact") == "CONTRL 12"
+
+
+async def test_an_overdue_acknowledgment_can_be_resent_and_nothing_else_can(client,
+                                                                           runtime) -> None:
+    late = _outbox(runtime, "sent", ack="overdue")
+    fine = _outbox(runtime, "sent", ack="expected")
+    client.session.cookie_jar.update_cookies({SESSION_COOKIE: OPERATOR})
+    csrf = await _csrf(client, "/dashboard/outbox")
+    for ident in (late, fine):
+        await client.post(f"/dashboard/outbox/{ident}/resend",
+                          data={"csrf": csrf, "reason": "partner lost it"})
+    with runtime.sessions() as s:
+        assert s.get(OutboxItem, late).status == "pending"
+        assert s.get(OutboxItem, fine).status == "sent"

@@ -29,7 +29,10 @@ ACK_COLOURS = {"expected": GREY, "accepted": GREEN, "accepted_with_errors": AMBE
                "rejected": RED, "overdue": RED}
 # What each action may change, from which statuses.
 ACTIONS = {"retry": (("dead", "failed", "cancelled"), "pending"),
-           "cancel": (("pending", "dead", "failed"), "cancelled")}
+           "cancel": (("pending", "dead", "failed"), "cancelled"),
+           # Sent but its acknowledgment is overdue: send the same bytes again (the dispatcher
+           # expects a new acknowledgment when it sends).
+           "resend": (("sent",), "pending")}
 FILTERS = ("status", "partner", "document_type", "ack", "id")
 
 
@@ -84,7 +87,8 @@ def _apply(runtime: Any, ids: list[str], action: str, actor: str, reason: str) -
     with runtime.sessions.begin() as s:
         for ident in ids:
             row = s.get(OutboxItem, ident)
-            if row is None or row.status not in allowed:
+            if row is None or row.status not in allowed or (
+                    action == "resend" and row.ack_status != "overdue"):
                 refused.append(ident)
                 continue
             row.status, row.updated_at = to, now
@@ -100,7 +104,7 @@ def _back(form: dict[str, str]) -> str:
     return target if target.startswith("/dashboard/outbox") else "/dashboard/outbox"
 
 
-@routes.post("/dashboard/outbox/{id}/{action:(retry|cancel)}")
+@routes.post("/dashboard/outbox/{id}/{action:(retry|cancel|resend)}")
 async def outbox_action(request: web.Request) -> web.Response:
     principal, form = await check_form(request, "operator")
     runtime = request.app[RUNTIME]
