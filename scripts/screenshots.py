@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 OPERATORS = ROOT / "fixtures" / "operators.toml"
 WIDTH, HEIGHT = 1280, 900
+# A long list is cut at this height: the picture shows what a page looks like, the repository
+# does not need every row of it.
+MAX_HEIGHT = 2400
 
 
 def free_port() -> int:
@@ -141,7 +144,10 @@ def shoot(url: str, database: Path, out: Path) -> None:
             if response is None or response.status != 200:
                 raise SystemExit(f"{path} answered {response.status if response else 'nothing'}")
             page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(out / name), full_page=True)
+            height = min(int(page.evaluate("document.documentElement.scrollHeight")),
+                         MAX_HEIGHT)
+            page.screenshot(path=str(out / name), full_page=True,
+                            clip={"x": 0, "y": 0, "width": WIDTH, "height": height})
             print(f"{out / name}: {path}")
         browser.close()
 
