@@ -42,9 +42,14 @@ class Hit:
     status: str
     summary: str
     matched: list[str] = field(default_factory=list)  # "po=4500012345": why it is listed
+    # An event is shown on the page of the interchange that carried it (the raw bytes, the
+    # errors, the acknowledgment); one without falls back to its lineage.
+    interchange_id: str | None = None
 
     @property
     def href(self) -> str:
+        if self.kind == "event" and self.interchange_id:
+            return f"/dashboard/interchanges/{self.interchange_id}"
         return {"event": f"/lineage/{self.id}",
                 "interchange": f"/dashboard/interchanges/{self.id}",
                 "acknowledgment": f"/dashboard/interchanges/{self.id}"
@@ -56,7 +61,8 @@ class Hit:
     def json(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.id, "at": self.at.isoformat(),
                 "partner": self.partner, "type": self.type, "status": self.status,
-                "summary": self.summary, "matched": self.matched, "href": self.href}
+                "summary": self.summary, "matched": self.matched, "href": self.href,
+                "lineage": f"/lineage/{self.id}" if self.kind == "event" else None}
 
 
 @dataclass
@@ -147,7 +153,7 @@ def search(session: Session, q: str, filters: Filters | None = None, *, limit: i
     for e in events:
         hits[e.id] = Hit("event", e.id, aware(e.time), e.partner_id or "", short_type(e.type),
                          e.path, f"{short_type(e.type)} {e.business_key}",
-                         matched.get(e.id, []))
+                         matched.get(e.id, []), e.interchange_id)
         if e.interchange_id:
             interchange_ids.setdefault(e.interchange_id, f"carries event {e.business_key}")
 
@@ -196,7 +202,7 @@ def search(session: Session, q: str, filters: Filters | None = None, *, limit: i
                 hits.setdefault(e.id, Hit(
                     "event", e.id, aware(e.time), e.partner_id or "", short_type(e.type),
                     e.path, f"{short_type(e.type)} {e.business_key}",
-                    [ack_of_ours[e.interchange_id or ""]]))
+                    [ack_of_ours[e.interchange_id or ""]], e.interchange_id))
 
     ordered = sorted((h for h in hits.values() if filters.keep(h)),
                      key=lambda h: (h.at, h.id), reverse=True)

@@ -89,7 +89,8 @@ _HIT = {"type": "object", "required": ["kind", "id", "at", "href"], "properties"
     "kind": {"enum": list(KINDS)}, "id": {"type": "string"},
     "at": {"type": "string", "format": "date-time"}, "partner": {"type": "string"},
     "type": {"type": "string"}, "status": {"type": "string"}, "summary": {"type": "string"},
-    "matched": {"type": "array", "items": {"type": "string"}}, "href": {"type": "string"}}}
+    "matched": {"type": "array", "items": {"type": "string"}}, "href": {"type": "string"},
+    "lineage": {"type": ["string", "null"]}}}
 
 OPENAPI = {
     "/api/v1/search": {"get": {
