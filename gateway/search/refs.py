@@ -122,7 +122,7 @@ def _index_new_rows(session: Session, _context: Any, _instances: Any) -> None:
 def _write_refs(session: Session, _context: Any) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
-        session.connection().execute(insert(BusinessRef.__table__), pending)
+        session.connection().execute(insert(BusinessRef), pending)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
