@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.broker.outbox import enqueue_publication
+from gateway.search.refs import index_event
 from gateway.storage.models import Event, Interchange
 from schemas import default_registry
 from schemas.envelope import TYPE_PREFIX, ce_type, schema_uri
@@ -141,12 +142,13 @@ def ingest_events(session: Session, row: Interchange, body: bytes, *, partner_id
         # on and to publish, whichever path an event came by.
         envelope.update(partner=partner_id, path="api", interchangeid=row.id,
                         type=ce_type(event_type), dataschema=schema_uri(event_type, version))
-        session.add(Event(
+        session.add(new_event := Event(
             id=event_id, type=event_type, version=version, partner_id=partner_id, path="api",
             source=str(event.get("source", own_source)), subject=str(event.get("subject", key)),
             time=_parse_time(event.get("time")) or now, recorded_at=now, business_key=key,
             interchange_id=row.id, envelope=envelope, data=data,
         ))
+        index_event(session, new_event)
         enqueue_publication(session, event_id, now)
         stored.append(event_id)
     return ApiOutcome(201, {"accepted": len(stored), "events": stored,

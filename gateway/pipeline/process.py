@@ -36,6 +36,7 @@ from gateway.pipeline.limits import (
     fit,
 )
 from gateway.pipeline.overlays import overlays_for
+from gateway.search.refs import index_event
 from gateway.storage.models import Event, Interchange, OutboxItem, Partner
 from gateway.storage.repositories import allocate_control_numbers
 from gateway.storage.retry import SCOPES, lock_counters, retry_on_conflict
@@ -295,7 +296,7 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                                  "message": message.message_control},
                 subject=message.event.business_key,
             )
-            session.add(Event(
+            session.add(new_event := Event(
                 id=event_id, type=message.event.event_type, version=message.event.version,
                 partner_id=row.partner_id, path="edi", source=envelope["source"],
                 subject=message.event.business_key, time=now, recorded_at=now,
@@ -303,6 +304,7 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                 message_ref=str(message.message_control), envelope=envelope,
                 data=message.event.data,
             ))
+            index_event(session, new_event)
             enqueue_publication(session, event_id, now)
             event_ids.append(event_id)
             summary["event_id"] = event_id

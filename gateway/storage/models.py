@@ -295,4 +295,5 @@ from gateway.storage import (  # noqa: E402,F401
     models_broker,
     models_planning,
     models_reconciler,
+    models_search,
 )

@@ -29,6 +29,7 @@ from gateway.web import (
     read,
     reconcile_api,
     schemas_api,
+    search_api,
     suppliers_api,
 )
 from gateway.web.dashboard import outbox_pages, plans_pages, reconcile_pages, supplier_pages
@@ -77,7 +78,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     app.cleanup_ctx.append(simulators_ctx)
     app.cleanup_ctx.append(broker_ctx)
     modules = [health, edi, as2, events, read, schemas_api, reconcile_api, plans_api,
-               suppliers_api, outbox_api, admin_api, dashboard_pages, reconcile_pages,
+               suppliers_api, outbox_api, search_api, admin_api, dashboard_pages, reconcile_pages,
                plans_pages, supplier_pages, outbox_pages, asyncapi]
     for module in modules:
         app.add_routes(module.routes)

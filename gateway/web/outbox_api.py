@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from gateway.observability import metrics
+from gateway.search.paging import CURSOR_SCHEMA, BadPage, decode, newest_first, parse_limit, split
 from gateway.storage.models import OutboxAttempt, OutboxItem
 from gateway.storage.repositories import append_audit
 from gateway.web.auth import require_any, require_partner, require_role, visible_partner
@@ -29,6 +30,7 @@ from gateway.web.problems import Problem
 from gateway.web.reasons import read_reason
 
 routes = web.RouteTableDef()
+MAX_PAGE = 1000
 STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
 
 
@@ -37,6 +39,7 @@ def outbox_json(row: OutboxItem) -> dict[str, Any]:
         "id": row.id, "partner": row.partner_id, "document_type": row.document_type,
         "channel": row.channel, "business_id": row.business_id, "status": row.status,
         "attempts": row.attempts, "control_numbers": row.control_numbers,
+        "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
         "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
         "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
         "last_error": row.last_error, "ack_status": row.ack_status,
@@ -56,20 +59,31 @@ async def list_outbox(request: web.Request) -> web.Response:
         raise Problem(400, "bad-filter", "Bad filter",
                       f"status must be one of {', '.join(STATUSES)}")
     try:
-        limit = min(int(request.query.get("limit", "100")), 1000)
-    except ValueError:
-        raise Problem(400, "bad-filter", "Bad filter", "limit must be an integer") from None
+        limit = parse_limit(request.query.get("limit"), default=100, maximum=MAX_PAGE)
+        after = request.query.get("after")
+        if after:
+            decode(after)
+    except BadPage as exc:
+        raise Problem(400, "bad-filter", "Bad filter", str(exc)) from None
+    document_type = request.query.get("document_type")
 
-    def load() -> list[dict[str, Any]]:
-        query = select(OutboxItem).order_by(OutboxItem.created_at.desc()).limit(max(limit, 1))
+    def load() -> tuple[list[dict[str, Any]], str | None]:
+        query = select(OutboxItem)
         if partner:
             query = query.where(OutboxItem.partner_id == partner)
         if status:
             query = query.where(OutboxItem.status == status)
+        if document_type:
+            query = query.where(OutboxItem.document_type == document_type)
+        query = newest_first(query, OutboxItem.created_at, OutboxItem.id, after, limit)
         with runtime.sessions() as s:
-            return [outbox_json(r) for r in s.scalars(query)]
+            rows, cursor = split(list(s.scalars(query)), limit,
+                                 lambda r: (r.created_at, r.id))
+            return [outbox_json(r) for r in rows], cursor
 
-    return web.json_response({"items": await runtime.run(load)})
+    items, cursor = await runtime.run(load)
+    return web.json_response({"items": items, "next": None if cursor is None else str(
+        request.rel_url.update_query(after=cursor))})
 
 
 @routes.get("/api/v1/outbox/{id}")
@@ -191,9 +205,15 @@ OPENAPI = {
         "parameters": [query_param("partner", "partner id", {"type": "string"}),
                        query_param("status", "row status", {"type": "string",
                                                             "enum": list(STATUSES)}),
-                       query_param("limit", "at most this many", {"type": "integer"})],
-        "responses": {"200": json_response("rows", {"type": "object", "properties": {
-            "items": {"type": "array", "items": _ROW}}}), **problem_responses(400, 401)}}},
+                       query_param("document_type", "document type", {"type": "string"}),
+                       query_param("limit", "page size (a larger one is refused, never cut)",
+                                   {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+                       query_param("after", "cursor: follow the previous page's next link",
+                                   CURSOR_SCHEMA)],
+        "responses": {"200": json_response("rows, newest first", {
+            "type": "object", "required": ["items", "next"], "properties": {
+                "items": {"type": "array", "items": _ROW},
+                "next": {"type": ["string", "null"]}}}), **problem_responses(400, 401)}}},
     "/api/v1/outbox/{id}": {"get": {
         "summary": "One outbox row with its delivery attempts", "operationId": "getOutbox",
         "parameters": [path_param("id", "outbox row id")],

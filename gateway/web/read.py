@@ -16,6 +16,7 @@ from sqlalchemy import select
 from gateway.inbox.store import raw_bytes
 from gateway.observability import metrics
 from gateway.pipeline.api_events import type_name
+from gateway.search.paging import CURSOR_SCHEMA, BadPage, decode, newest_first, parse_limit, split
 from gateway.storage.models import Event, Interchange, OutboxItem
 from gateway.web.auth import Principal, require_any, visible_partner
 from gateway.web.keys import RUNTIME
@@ -169,6 +170,53 @@ async def list_events(request: web.Request) -> web.Response:
     return web.json_response(await runtime.run(load))
 
 
+DIRECTIONS = ("in", "out")
+
+
+@routes.get("/api/v1/interchanges")
+async def list_interchanges(request: web.Request) -> web.Response:
+    """Interchanges newest first with filters; ``next`` is the link to the following page."""
+    principal = await require_any(request)
+    runtime = request.app[RUNTIME]
+    q = request.query
+    partner = visible_partner(principal, q.get("partner"))
+    direction = q.get("direction")
+    if direction not in (None, *DIRECTIONS):
+        raise Problem(400, "bad-parameter", "Bad Request",
+                      f"direction: expected in or out, got {direction!r}")
+    since, until = _parse_time(q.get("since"), "since"), _parse_time(q.get("until"), "until")
+    try:
+        limit = parse_limit(q.get("limit"), default=100, maximum=MAX_PAGE)
+        if q.get("after"):
+            decode(q["after"])
+    except BadPage as exc:
+        raise Problem(400, "bad-parameter", "Bad Request", str(exc)) from None
+
+    def load() -> tuple[list[dict[str, Any]], str | None]:
+        query = select(Interchange)
+        for column, value in ((Interchange.partner_id, partner),
+                              (Interchange.direction, direction),
+                              (Interchange.status, q.get("status")),
+                              (Interchange.channel, q.get("channel")),
+                              (Interchange.control_number, q.get("control_number"))):
+            if value:
+                query = query.where(column == value)
+        if since:
+            query = query.where(Interchange.received_at >= since)
+        if until:
+            query = query.where(Interchange.received_at < until)
+        query = newest_first(query, Interchange.received_at, Interchange.id, q.get("after"),
+                             limit)
+        with runtime.reads() as s:
+            rows, cursor = split(list(s.scalars(query)), limit,
+                                 lambda r: (r.received_at, r.id))
+            return [interchange_json(r) for r in rows], cursor
+
+    rows, cursor = await runtime.run(load)
+    return web.json_response({"interchanges": rows, "next": None if cursor is None else str(
+        request.rel_url.update_query(after=cursor))})
+
+
 @routes.get("/lineage/{event_id}")
 async def lineage(request: web.Request) -> web.Response:
     """Event → message → interchange → raw bytes (promise 4)."""
@@ -251,6 +299,28 @@ OPENAPI = {
         "responses": {"200": json_response("a page of events", {
             "type": "object", "required": ["events"], "properties": {
                 "events": {"type": "array", "items": {"type": "object"}},
+                "next": {"type": ["string", "null"]}}}),
+            **problem_responses(400, 401, 403)}}},
+    "/api/v1/interchanges": {"get": {
+        "summary": "Interchanges with filters, newest first (a partner sees only its own)",
+        "operationId": "listInterchanges",
+        "parameters": [
+            query_param("partner", "partner id", {"type": "string"}),
+            query_param("direction", "in or out", {"enum": list(DIRECTIONS)}),
+            query_param("status", "status", {"type": "string"}),
+            query_param("channel", "channel", {"type": "string"}),
+            query_param("control_number", "interchange control number", {"type": "string"}),
+            query_param("since", "ISO 8601 time (inclusive)",
+                        {"type": "string", "format": "date-time"}),
+            query_param("until", "ISO 8601 time (exclusive)",
+                        {"type": "string", "format": "date-time"}),
+            query_param("limit", "page size (a larger one is refused, never cut)",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+            query_param("after", "cursor: follow the previous page's next link",
+                        CURSOR_SCHEMA)],
+        "responses": {"200": json_response("a page of interchanges", {
+            "type": "object", "required": ["interchanges", "next"], "properties": {
+                "interchanges": {"type": "array", "items": {"type": "object"}},
                 "next": {"type": ["string", "null"]}}}),
             **problem_responses(400, 401, 403)}}},
     "/lineage/{event_id}": {"get": {

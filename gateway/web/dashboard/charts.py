@@ -92,7 +92,10 @@ def line_chart(series: Sequence[Series], *, title: str, y_min: float | None = No
 
 
 def bar_chart(bars: Sequence[tuple[str, float]], *, title: str, width: int = 640,
-              height: int = 200, value_format: str = "{:.0f}", chart_id: str = "bars") -> str:
+              height: int = 200, value_format: str = "{:.0f}", chart_id: str = "bars",
+              colours: Sequence[str] | None = None) -> str:
+    """Bars; ``colours`` (one per bar) when the colour carries meaning (accepted green,
+    dead red), the palette otherwise."""
     left, right, top, bottom = 12, 12, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     hi = max((v for _, v in bars), default=1.0) or 1.0
@@ -104,7 +107,9 @@ def bar_chart(bars: Sequence[tuple[str, float]], *, title: str, width: int = 640
         h = plot_h * value / hi
         x = left + i * slot + slot * 0.15
         out.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{slot * 0.7:.1f}" '
-                   f'height="{h:.1f}" fill="{PALETTE[i % len(PALETTE)]}" class="bar" '
+                   f'height="{h:.1f}" '
+                   f'fill="{colours[i] if colours else PALETTE[i % len(PALETTE)]}" '
+                   f'class="bar" '
                    f'data-label="{escape(label)}" data-value="{value}"><title>{escape(label)}: '
                    f'{escape(value_format.format(value))}</title></rect>'
                    f'<text x="{x + slot * 0.35:.1f}" y="{height - 24}" class="axis" '

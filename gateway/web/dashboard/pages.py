@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gateway.inbox.store import raw_bytes
 from gateway.pipeline.replay import REPLAYABLE, ReplayError, replay
+from gateway.search.paging import BadPage, decode, newest_first, split
+from gateway.search.query import KINDS
 from gateway.storage.models import Event, Interchange, OutboxItem, Partner
-from gateway.storage.repositories import authenticate_token, list_partners
+from gateway.storage.repositories import authenticate_token
 from gateway.web.auth import SESSION_COOKIE
 from gateway.web.dashboard.charts import Series, line_chart
-from gateway.web.dashboard.render import HERE, check_form, operator, render
+from gateway.web.dashboard.health import as_json, overview_state
+from gateway.web.dashboard.highlight import highlight, standard_code
+from gateway.web.dashboard.render import HERE, check_form, flash_redirect, operator, render
 from gateway.web.keys import RUNTIME
+from gateway.web.problems import Problem
+from gateway.web.search_api import run_search
 
 routes = web.RouteTableDef()
 routes.static("/static", HERE / "static")
-POISON_PREFIX = "quarantined after "
 STATUSES = ("received", "processed", "partial", "rejected", "quarantined", "queued", "sent")
+PAGE = 100
+# Ten open overviews polling every 2 s cost one computation per second, not five.
+LIVE_TTL = 1.0
+_LIVE: weakref.WeakKeyDictionary[Any, tuple[float, dict[str, Any]]] = \
+    weakref.WeakKeyDictionary()  # database engine -> (computed at, body)
+CARD_LABELS = [("dead_letters", "dead letters"), ("quarantined", "quarantined"),
+               ("poison", "poison (processing failed)"),
+               ("rejected", "rejected"), ("acks_overdue", "acks overdue"),
+               ("outbox_failed", "outbox failed, retrying"),
+               ("outbox_in_flight", "outbox in flight"),
+               ("inbox_backlog", "inbox backlog"), ("retrying", "inbound retrying"),
+               ("plan_held", "plan actions held"), ("documents_24h", "documents (24 h)"),
+               ("events", "events"), ("partners", "partners")]
 
 
 def _safe_next(target: str) -> str:
@@ -101,46 +121,53 @@ async def overview(request: web.Request) -> web.Response:
 
     def load() -> dict[str, Any]:
         with runtime.sessions() as s:
-            per_partner = dict(s.execute(select(Interchange.partner_id, func.count())
-                                         .group_by(Interchange.partner_id)).all())
-            quarantined = dict(s.execute(select(Interchange.partner_id, func.count()).where(
-                Interchange.status.in_(("quarantined", "rejected")))
-                .group_by(Interchange.partner_id)).all())
-            partners = [{
-                "id": p.id, "name": p.name, "standard": p.standard, "version": p.version,
-                "channels": sorted(p.profile.get("channels", {})),
-                "stages": sorted((st.document_type, st.stage) for st in p.stages),
-                "total": per_partner.get(p.id, 0), "quarantined": quarantined.get(p.id, 0),
-            } for p in list_partners(s)]
+            state = overview_state(s, now)
             recent = s.execute(select(Interchange.received_at, Interchange.channel).where(
                 Interchange.direction == "in",
                 Interchange.received_at >= now - timedelta(hours=24))).all()
             latest = s.scalars(select(Interchange).order_by(Interchange.received_at.desc())
                                .limit(15)).all()
-            backlog = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status == "received"))
-            events = s.scalar(select(func.count()).select_from(Event))
-            outbox = s.scalar(select(func.count()).select_from(OutboxItem).where(
-                OutboxItem.status.in_(("pending", "sending"))))
-            bad = sum(quarantined.values())
-            # Poison: processing raised on every attempt (gateway.inbox.poison); retrying: a
-            # failed attempt waits for its next try.
-            poison = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status == "quarantined",
-                Interchange.status_detail.like(f"{POISON_PREFIX}%")))
-            retrying = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status == "received", Interchange.next_attempt_at.is_not(None)))
-        return {
-            "partners": partners, "interchanges": latest,
-            "traffic_chart": _hourly_traffic([tuple(r) for r in recent], now),
-            "cards": [("partners", len(partners)), ("documents (24 h)", len(recent)),
-                      ("events", events), ("inbox backlog", backlog),
-                      ("quarantined / rejected", bad),
-                      ("poison (processing failed)", poison),
-                      ("failed, retrying", retrying), ("outbox in flight", outbox)],
-        }
+        return {**state, "interchanges": latest,
+                "traffic_chart": _hourly_traffic([(r[0], r[1]) for r in recent], now)}
 
-    return render(request, "overview.html", principal=principal, **(await runtime.run(load)))
+    return render(request, "overview.html", principal=principal, card_labels=CARD_LABELS,
+                  **(await runtime.run(load)))
+
+
+@routes.get("/dashboard/overview.json")
+async def overview_json(request: web.Request) -> web.Response:
+    """The overview's numbers for the live refresh (polled every few seconds by the page)."""
+    await operator(request)
+    runtime = request.app[RUNTIME]
+    cached = _LIVE.get(runtime.engine)
+    if cached is not None and time.monotonic() - cached[0] < LIVE_TTL:
+        body = cached[1]
+    else:
+        def load() -> dict[str, Any]:
+            with runtime.reads() as s:
+                return as_json(overview_state(s, datetime.now(UTC)))
+
+        body = await runtime.run(load)
+        _LIVE[runtime.engine] = (time.monotonic(), body)
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+
+def page_links(request: web.Request, cursor: str | None) -> dict[str, str | None]:
+    """Links to the first and the next page; the cursor keeps the filters of the query."""
+    first = str(request.rel_url.with_query(
+        [(k, v) for k, v in request.query.items() if k != "after"]))
+    return {"next": str(request.rel_url.update_query(after=cursor)) if cursor else None,
+            "first": first if request.query.get("after") else None}
+
+
+def cursor_param(request: web.Request) -> str | None:
+    after = request.query.get("after") or None
+    if after:
+        try:
+            decode(after)
+        except BadPage as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+    return after
 
 
 @routes.get("/dashboard/interchanges")
@@ -149,19 +176,26 @@ async def interchanges(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     status = request.query.get("status", "")
     partner = request.query.get("partner", "")
+    direction = request.query.get("direction", "")
+    after = cursor_param(request)
 
     def load() -> dict[str, Any]:
-        query = select(Interchange).order_by(Interchange.received_at.desc()).limit(200)
+        query = select(Interchange)
         if status:
             query = query.where(Interchange.status == status)
         if partner:
             query = query.where(Interchange.partner_id == partner)
+        if direction in ("in", "out"):
+            query = query.where(Interchange.direction == direction)
+        query = newest_first(query, Interchange.received_at, Interchange.id, after, PAGE)
         with runtime.sessions() as s:
-            return {"interchanges": s.scalars(query).all(),
+            rows, cursor = split(list(s.scalars(query)), PAGE, lambda r: (r.received_at, r.id))
+            return {"interchanges": rows, "pages": page_links(request, cursor),
                     "partner_ids": s.scalars(select(Partner.id).order_by(Partner.id)).all()}
 
     return render(request, "interchanges.html", principal=principal, statuses=STATUSES,
-                  status_filter=status, partner=partner, **(await runtime.run(load)))
+                  status_filter=status, partner=partner, direction=direction,
+                  **(await runtime.run(load)))
 
 
 @routes.get("/dashboard/interchanges/{id}")
@@ -182,11 +216,13 @@ async def interchange(request: web.Request) -> web.Response:
                      "text": (a.payload or b"").decode("latin-1")}
                     for a in s.scalars(select(OutboxItem).where(
                         OutboxItem.business_id == f"ack:{row.id}"))]
-            return {"row": row, "errors": errors, "acks": acks,
+            return {"row": row, "acks": acks,
+                    "errors": [{**e, "standard_code": standard_code(e, row.standard)}
+                               for e in errors if isinstance(e, dict)],
                     "events": s.scalars(select(Event).where(Event.interchange_id == ident)
                                         .order_by(Event.id)).all(),
-                    "raw_preview": raw[:8192].decode("latin-1")
-                    + ("\n…" if len(raw) > 8192 else ""),
+                    "raw_chunks": highlight(raw, errors),
+                    "raw_more": len(raw) > 8192,
                     "can_replay": principal.has_role("operator") and row.direction == "in"
                     and row.status in REPLAYABLE}
 
@@ -214,5 +250,19 @@ async def replay_action(request: web.Request) -> web.Response:
     try:
         await runtime.run(act)
     except ReplayError as exc:
-        raise web.HTTPConflict(text=str(exc)) from None
-    raise web.HTTPSeeOther(f"/dashboard/interchanges/{ident}")
+        raise flash_redirect(f"/dashboard/interchanges/{ident}", f"Replay refused: {exc}",
+                             level="bad") from None
+    raise flash_redirect(f"/dashboard/interchanges/{ident}",
+                         f"Interchange {ident[:8]} queued for replay (audited: {reason}).")
+
+
+@routes.get("/dashboard/search")
+async def search_page(request: web.Request) -> web.Response:
+    principal = await operator(request)
+    try:
+        q, page = await run_search(request, principal)
+    except Problem as exc:
+        raise web.HTTPBadRequest(text=exc.detail) from None
+    return render(request, "search.html", principal=principal, search_q=q, page=page,
+                  kinds=KINDS, query=request.query,
+                  pages=page_links(request, page.next))

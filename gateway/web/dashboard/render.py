@@ -6,12 +6,14 @@ import hashlib
 import hmac
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import jinja2
 from aiohttp import web
 
 from gateway.web.auth import SESSION_COOKIE, Principal, principal_of
 from gateway.web.dashboard.charts import bar_chart, line_chart
+from gateway.web.dashboard.health import when
 
 HERE = Path(__file__).resolve().parent
 ENV = jinja2.Environment(
@@ -22,6 +24,8 @@ ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 ENV.globals.update(line_chart=line_chart, bar_chart=bar_chart)
+ENV.filters["when"] = when
+FLASH_COOKIE = "edigate_flash"
 
 # (path, label): feature modules append their pages.
 NAV: list[tuple[str, str]] = [("/", "Overview"), ("/dashboard/interchanges", "Interchanges"),
@@ -42,7 +46,8 @@ def csrf_token(request: web.Request) -> str:
 async def operator(request: web.Request, minimum: str = "viewer") -> Principal:
     principal = await principal_of(request)
     if principal is None or principal.partner_id is not None:
-        raise web.HTTPSeeOther(f"/login?next={request.path_qs}")
+        # Quoted: a page with filters (?status=x&partner=y) must come back with all of them.
+        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='/')}")
     if not principal.has_role(minimum):
         raise web.HTTPForbidden(text=f"this page needs the {minimum} role")
     return principal
@@ -61,12 +66,34 @@ async def check_form(request: web.Request, minimum: str) -> tuple[Principal, dic
     return principal, {k: str(v) for k, v in form.items()}
 
 
+def flash_redirect(location: str, text: str, *, level: str = "ok") -> web.HTTPSeeOther:
+    """Post/redirect/get with a confirmation: the next page shows ``text`` once; a reload of
+    that page resubmits nothing."""
+    response = web.HTTPSeeOther(location)
+    response.set_cookie(FLASH_COOKIE, quote(f"{level}|{text}"[:600]), httponly=True,
+                        samesite="Strict", path="/", max_age=60)
+    return response
+
+
+def _take_flash(request: web.Request) -> dict[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    level, _, text = unquote(raw).partition("|")
+    return {"level": level if level in ("ok", "bad") else "ok", "text": text}
+
+
 def render(request: web.Request, template: str, *, principal: Principal | None,
            status: int = 200, **context: Any) -> web.Response:
+    flash = _take_flash(request)
     html = ENV.get_template(template).render(
-        nav=NAV, path=request.path, principal=principal, csrf=csrf_token(request), **context)
-    return web.Response(text=html, content_type="text/html", status=status,
-                        headers={"Cache-Control": "no-store",
-                                 "Content-Security-Policy": "default-src 'self'; "
-                                 "style-src 'self'; img-src 'self' data:; "
-                                 "frame-ancestors 'none'"})
+        nav=NAV, path=request.path, principal=principal, csrf=csrf_token(request),
+        flash=flash, **context)
+    response = web.Response(text=html, content_type="text/html", status=status,
+                            headers={"Cache-Control": "no-store",
+                                     "Content-Security-Policy": "default-src 'self'; "
+                                     "style-src 'self'; img-src 'self' data:; "
+                                     "frame-ancestors 'none'"})
+    if flash:
+        response.del_cookie(FLASH_COOKIE, path="/")
+    return response

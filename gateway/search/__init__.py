@@ -1,0 +1,1 @@
+"""Search by business number: the reference index and the queries over it."""
