@@ -245,3 +245,22 @@ def test_a_segment_out_of_its_830_position_is_still_refused() -> None:
     [result] = translate(x12(body, message="830", group_id="PS")).messages
     assert result.status == "rejected"
     assert any(e.segment_tag == "XPO" for e in result.errors)
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_the_810_side_loops_stay_on_their_line(version: str) -> None:
+    [result] = translate(x12(B810, message="810", version=version, group_id="IN")).messages
+    data = result.event.data
+    assert [(line["line_number"], line["quantity"], line["buyer_part"])
+            for line in data["lines"]] == [("1", 10, "PART-1"), ("2", 5, "PART-2")]
+    # the line's TXI and ship-from N1 (after ITA, L7, N9/MSG) are not the invoice's
+    assert "tax_amount" not in data
+    assert [p["role"] for p in data["parties"]] == ["ship_to"]
+    assert data["total_amount"] == 45
+
+
+def test_the_856_side_segments_keep_the_item() -> None:
+    [result] = translate(x12(B856, message="856", group_id="SH")).messages
+    [item] = result.event.data["items"]
+    assert (item["order_number"], item["buyer_part"], item["supplier_part"], item["quantity"]) \
+        == ("PO-1001", "PART-1", "SUP-1", 10)
