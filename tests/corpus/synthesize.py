@@ -777,7 +777,7 @@ def synthetic_wider() -> dict[str, dict[str, bytes]]:
     x12_files["synthetic_862_004010_jit.x12"] = x12(ic, after="\r\n").encode("ascii")
 
     # 846 004010: vendor inventory with UIT in the QTY loop and a case GTIN-14.
-    body = [f"BIA*00*DD*OP-INV-2615*20260410", f"N1*SU*ORTEGA PLASTICOS SA DE CV*1*{ORTEGA}",
+    body = ["BIA*00*DD*OP-INV-2615*20260410", f"N1*SU*ORTEGA PLASTICOS SA DE CV*1*{ORTEGA}",
             "LIN**BP*GL-71001*VP*OP-CLIP-22*UP*" + gtin("07123456100")[:12],
             "PID*F****HARNESS CLIP 22MM PA66", "DTM*179*20260409", "QTY*33*25000*EA",
             "UIT*EA*0.31", "QTY*17*5000*EA",
@@ -788,7 +788,8 @@ def synthetic_wider() -> dict[str, dict[str, bytes]]:
     x12_files["synthetic_846_004010.x12"] = x12(ic, after="\n").encode("ascii")
 
     # 855 005010: acknowledgment with changed date and a backorder, ISA11 '^'.
-    body = ["BAK*00*AC*4500124001*20260322****OP-SO-4001*20260323", f"N1*SE*ORTEGA PLASTICOS*1*{ORTEGA}",
+    body = ["BAK*00*AC*4500124001*20260322****OP-SO-4001*20260323",
+            f"N1*SE*ORTEGA PLASTICOS*1*{ORTEGA}",
             "PO1*1*5000*EA*0.31**BP*GL-71001*VP*OP-CLIP-22",
             "ACK*IA*5000*EA*068*20260405**BP*GL-71001*VP*OP-CLIP-22",
             "PO1*2*1800*EA*0.52**BP*GL-71020*VP*OP-GROM-30",
@@ -800,12 +801,13 @@ def synthetic_wider() -> dict[str, dict[str, bytes]]:
     x12_files["synthetic_855_005010.x12"] = x12(ic, after="\n").encode("ascii")
 
     # 860 004010: quantity change and a deleted line (POC with BP/VP/MG).
-    body = ["BCH*04*SA*4500123456**2*20260409", f"N1*BY*GREAT LAKES DRIVETRAIN INC*1*{GREAT_LAKES}",
+    body = ["BCH*04*SA*4500123456**2*20260409",
+            f"N1*BY*GREAT LAKES DRIVETRAIN INC*1*{GREAT_LAKES}",
             "POC*1*QI*1500*300*EA*0.184**BP*GL-10035*VP*CS-M10-35*MG*M10X35-8.8",
             "DTM*002*20260420", "POC*2*DI*0*2500*EA*0.021**BP*GL-10010*VP*CS-W10", "CTT*2"]
-    ic = interchange(isa(GREAT_LAKES, CASCADE, "260409", "1300", "000004712"), [
-        gs("PC", GREAT_LAKES, CASCADE, "20260409", "1300", "4712", "004010",
-           [st_se("860", "0001", body)])], "000004712")
+    ic = interchange(isa(GREAT_LAKES, CASCADE, "260409", "1300", "000004713"), [
+        gs("PC", GREAT_LAKES, CASCADE, "20260409", "1300", "4713", "004010",
+           [st_se("860", "0001", body)])], "000004713")
     x12_files["synthetic_860_004010.x12"] = x12(ic, after="\n").encode("ascii")
 
     # 810 005010: invoice lines with SAC/TXI, an N9/MSG/MTX note and FA1/FA2 accounting.
@@ -826,7 +828,8 @@ def synthetic_wider() -> dict[str, dict[str, bytes]]:
     # (MAN GM), item with SLN.
     body = ["BSN*00*CS-ASN-0412*20260412*1615*0001", "HL*1**S", "TD1*PLT90*1****G*920*LB",
             "TD1*CTN25*40", "TD5*B*2*UPSN*M*UPS FREIGHT", "REF*BM*CS-BOL-0412",
-            "DTM*011*20260412", "PAL*4*5*8*40", f"N1*ST*GREAT LAKES DRIVETRAIN PLANT 2*1*{GREAT_LAKES}",
+            "DTM*011*20260412", "PAL*4*5*8*40",
+            f"N1*ST*GREAT LAKES DRIVETRAIN PLANT 2*1*{GREAT_LAKES}",
             f"N1*SF*CASCADE STAMPING CO*1*{CASCADE}", "YNQ**Y", "HL*2*1*O", "PRF*4500123456",
             "HL*3*2*T", f"MAN*GM*{sscc(9101)}", "HL*4*3*I",
             "LIN**BP*GL-10035*VP*CS-M10-35", "SN1**1200*EA", "SLN*1**I*600*EA",

@@ -176,7 +176,28 @@ B856 = [
     "CTT*3",
 ]
 
+# 846 in the order of the 004010 table: heading DTM before REF, MEA, LM/LQ; PID and MEA before
+# the line's DTM, REF after it.
+B846 = [
+    "BIA*00*DD*INV-7*20260410",
+    "DTM*007*20260410",
+    "REF*IA*VENDOR-1",
+    "MEA*PD*WT*12.5*LB",
+    "N1*SU*SUPPLIER*92*S1",
+    "LM*AG",
+    "LQ*0*STOCK",
+    "LIN**BP*PART-1*VP*SUP-1",
+    "PID*F****BRACKET",
+    "MEA*PD*WT*0.4*LB",
+    "DTM*179*20260409",
+    "REF*LT*LOT-9",
+    "QTY*33*120*EA",
+    "UIT*EA*2.5",
+    "CTT*1",
+]
+
 for version in ("004010", "005010"):
+    CASES[f"846 in the 004010 table order ({version})"] = ("846", version, "IB", B846)
     CASES[f"830 planning schedule ({version})"] = ("830", version, "PS", B830)
     CASES[f"862 shipping schedule ({version})"] = ("862", version, "SS", B862)
     CASES[f"810 IT1 side loops ({version})"] = ("810", version, "IN", B810)
