@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 from tests.translators.edi_builders import PO_850, x12
-from translators import build_acknowledgments, translate
+from translators import build_acknowledgments, refuse_interchange, translate
+from translators.errors import EdiError
 from translators.mapping import engine
 from translators.render import ControlNumbers, RenderProfile, render_document
 from translators.syntax import parse
@@ -162,6 +163,20 @@ def test_our_997_and_999_pass_the_independent_validator(bots: Any, version: str)
     assert {d.kind for d in docs} == ({"997"} if version == "004010" else {"999"})
     for doc in docs:
         assert _independent(bots, doc.data) == []
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_our_ta1_passes_the_independent_validator(bots: Any, version: str) -> None:
+    result = translate(x12(PO_850, version=version))
+    refuse_interchange(result, 0, EdiError(
+        kind="interchange.unknown_receiver", message="receiver BUYER is not one of ours",
+        level="interchange", standard="x12", segment_tag="ISA", bad_value="BUYER"))
+    result.interchanges[0].reply_as = ("ZZ", "EDIGATE")
+    counter = itertools.count(900)
+    [ta1] = build_acknowledgments(result, lambda scope: next(counter), NOW)
+    assert ta1.kind == "TA1"
+    assert _independent(bots, ta1.data) == []
+    assert _independent(bots, ta1.data.replace(b"TA1*", b"TA1*X", 1))  # and it would see
 
 
 @pytest.mark.parametrize("fault", ["unknown segment", "segment out of order", "bad number"])
