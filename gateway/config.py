@@ -546,8 +546,12 @@ def apply_process_settings(settings: Settings) -> None:
     this makes the TOML key ``translators.no_c_accel`` work as well, and an environment value
     of 0 turn them back on.
     """
+    from gateway.pipeline.identity import set_default_receivers
     from translators.mapping import engine
     from translators.validation import fast
+
+    set_default_receivers((settings.x12_qualifier, settings.x12_id),
+                          (settings.edifact_qualifier, settings.edifact_id))
 
     for module in (engine, fast):
         module.accelerate = module._accel is not None and not settings.no_c_accel

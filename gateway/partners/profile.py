@@ -15,10 +15,10 @@ Example::
     qualifier = "14"
     id = "4012345000016"
 
-    [[receivers]]                 # optional: OUR ids this partner addresses (ISA08 / UNB
-    standard = "edifact"          # receiver; x12-gs: GS03). When listed, an interchange
-    qualifier = "ZZZ"             # addressed to anyone else is refused (TA1 009 / CONTRL
-    id = "EDIGATE"                # UCI code 7) and quarantined
+    [[receivers]]                 # OUR ids this partner addresses (ISA08 / UNB receiver;
+    standard = "edifact"          # x12-gs: GS03). An interchange addressed to anyone else
+    qualifier = "ZZZ"             # is refused (TA1 009 / CONTRL UCI code 7) and quarantined;
+    id = "EDIGATE"                # none listed: our identity.* settings (any qualifier)
 
     [stages]                      # strangler stage per document type; "*" for the rest
     "*" = "edi"
@@ -199,8 +199,9 @@ def parse_profile(table: dict[str, Any], where: str = "profile") -> PartnerProfi
     outbound = table.get("outbound", {})
     if not isinstance(outbound, dict):
         raise r.fail("outbound", "expected a table")
-    # Our identities this partner addresses (ISA08 / UNB receiver; "x12-gs" for GS03): when
-    # listed, an interchange addressed to anyone else is refused (TA1 / CONTRL) and quarantined.
+    # Our identities this partner addresses (ISA08 / UNB receiver; "x12-gs" for GS03): an
+    # interchange addressed to anyone else is refused (TA1 / CONTRL) and quarantined; with none
+    # listed, the receiver must be our configured identity (gateway.pipeline.identity).
     receivers = table.get("receivers", [])
     if not isinstance(receivers, list):
         raise r.fail("receivers", "expected an array of tables ([[receivers]])")

@@ -45,12 +45,29 @@ def check_sender(partner: Partner, interchanges: Iterable[object]) -> SenderChec
 
 # A partner profile may list the identities it addresses us by (``[[receivers]]`` with
 # ``standard``, optional ``qualifier``, ``id``); the X12 GS03 application receiver is checked
-# too when ``standard = "x12-gs"`` entries exist. Without any, the receiver is not checked.
+# too when ``standard = "x12-gs"`` entries exist. Without any, the check is still on: the
+# receiver must be our own configured identity (``identity.*`` settings, any qualifier, since
+# partners disagree on ZZ/01/ZZZ or send none), so a misaddressed interchange never passes
+# silently.
 RECEIVER_STANDARDS = ("x12", "edifact", "x12-gs")
+DEFAULT_RECEIVERS: dict[str, set[tuple[str, str]]] = {
+    "x12": {("ZZ", "EDIGATE"), ("", "EDIGATE")},
+    "edifact": {("ZZZ", "EDIGATE"), ("", "EDIGATE")},
+}
+
+
+def set_default_receivers(x12: tuple[str, str], edifact: tuple[str, str]) -> None:
+    """Our own identities, (qualifier, id) per standard, for partners listing no receivers."""
+    DEFAULT_RECEIVERS.clear()
+    for standard, (qualifier, ident) in (("x12", x12), ("edifact", edifact)):
+        DEFAULT_RECEIVERS[standard] = {(qualifier.strip(), ident.strip()), ("", ident.strip())}
 
 
 def receiver_identities(partner: Partner) -> dict[str, set[tuple[str, str]]]:
-    """Our identities this partner may address, by standard: {standard: {(qualifier, id)}}."""
+    """Our identities this partner may address, by standard: {standard: {(qualifier, id)}}.
+    A profile without ``[[receivers]]`` gets our configured identities."""
+    if not (partner.profile or {}).get("receivers"):
+        return {standard: set(ids) for standard, ids in DEFAULT_RECEIVERS.items()}
     out: dict[str, set[tuple[str, str]]] = {}
     for item in (partner.profile or {}).get("receivers", []) or []:
         if not isinstance(item, dict):
@@ -88,8 +105,6 @@ def refuse_foreign_receivers(partner: Partner, result: TranslationResult) -> str
     event, and its acknowledgment is sent in our own name. Returns the reason when every
     interchange was refused ("" otherwise)."""
     ours = receiver_identities(partner)
-    if not ours:
-        return ""
     reasons = []
     for index, info in enumerate(result.interchanges):
         reason = foreign_receiver(info, ours)
@@ -111,5 +126,6 @@ def refuse_foreign_receivers(partner: Partner, result: TranslationResult) -> str
 
 def _our_identity(ours: dict[str, set[tuple[str, str]]], standard: str) -> tuple[str, str] | None:
     """(qualifier, id) to answer a refused interchange in: our first listed identity."""
-    known = sorted(ours.get(standard, set()))
+    # an entry with a qualifier first: the answer's envelope needs one
+    known = sorted(ours.get(standard, set()), key=lambda item: (item[0] == "", item))
     return known[0] if known else None

@@ -634,8 +634,218 @@ def synthetic_edifact() -> dict[str, bytes]:
     return files
 
 
+# ------------------------------------------------------ wider set (message types, directories)
+# Types and directories the copied samples lack, written as automotive and retail partners
+# write them (several identifiers per line, standard side segments, later directories).
+
+
+def synthetic_wider() -> dict[str, dict[str, bytes]]:
+    edifact_files: dict[str, bytes] = {}
+    x12_files: dict[str, bytes] = {}
+    una = "UNA:+.? "  # edi() adds the terminator
+    spring, washer = gtin("401987600104"), gtin("401987600111")
+
+    # ORDRSP D10A (plain UN, no association code): two lines accepted, one changed with a new
+    # date, one rejected; DTM 203 and 102; PIA with supplier and buyer numbers.
+    body = ["BGM+231+KF-OR-26-0311+4", "DTM+137:202604071015:203", "RFF+ON:NW4500711",
+            "DTM+171:20260406:102", f"NAD+BY+{BUYER}::9", f"NAD+SU+{KESSLER}::9",
+            f"LIN+1+5+{spring}:SRV", "PIA+1+KF-4411:SA+NW-88213:BP", "QTY+21:500:PCE",
+            "DTM+2:20260420:102",
+            f"LIN+2+3+{washer}:SRV", "PIA+1+KF-4420:SA+NW-88220:BP", "QTY+21:1000:PCE",
+            "DTM+2:20260427:102", "FTX+AAI+++Neuer Liefertermin wegen Werkzeugwechsel",
+            "LIN+3+7", "PIA+5+KF-9001:SA+NW-99001:BP", "QTY+21:0:PCE",
+            "UNS+S", "CNT+2:3"]
+    edifact_files["synthetic_ordrsp_d10a.edi"] = edi(
+        [una, unb("UNOC:3", KESSLER, BUYER, "260407:1016", "KF0000311"),
+         *unh_unt("1", "ORDRSP:D:10A:UN", body), "UNZ+1+KF0000311"], after="\r\n"
+    ).encode("latin-1")
+
+    # INVOIC D01B EAN011: LIN with a GTIN, PIA with three composites (supplier, buyer, batch),
+    # IMD, invoiced and delivered quantities, tax per line, totals.
+    body = ["BGM+380+OK-F-26-04410+9", "DTM+137:20260412:102", "DTM+35:20260410:102",
+            "RFF+ON:NW4500310", "RFF+DQ:OK-ASN-55110", f"NAD+SU+{OOSTKAMP}::9",
+            "RFF+VA:BE0456789123", f"NAD+BY+{BUYER}::9", "RFF+VA:DE129876543",
+            f"NAD+DP+{PLANT}::9", "CUX+2:EUR:4", "PAT+1++5:3:D:30",
+            f"LIN+1++{gtin('541234561002')}:SRV", "PIA+1+OK-CLIP-22:SA+NW-71001:BP+L26-0401:NB",
+            "IMD+F++:::Kabelclip 22 mm PA66", "QTY+47:500:PCE", "QTY+46:500:PCE",
+            "MOA+203:155.00", "PRI+AAA:0.31", "TAX+7+VAT+++:::21+S",
+            f"LIN+2++{gtin('541234561019')}:SRV", "PIA+1+OK-GROM-30:SA+NW-71020:BP",
+            "QTY+47:200:PCE", "MOA+203:104.00", "PRI+AAA:0.52", "TAX+7+VAT+++:::21+S",
+            "UNS+S", "CNT+2:2", "MOA+77:313.39", "MOA+79:259.00", "MOA+124:54.39",
+            "TAX+7+VAT+++:::21+S", "MOA+124:54.39"]
+    edifact_files["synthetic_invoic_d01b_ean011.edi"] = edi(
+        [una, unb("UNOC:3", OOSTKAMP, BUYER, "260412:1400", "OK0000612"),
+         *unh_unt("OK4410", "INVOIC:D:01B:UN:EAN011", body), "UNZ+1+OK0000612"], after="\n"
+    ).encode("latin-1")
+
+    # DELJIT D04A: a JIT call in two sequences, call-off times with 203, LIN with the buyer's
+    # item (IN) and a PIA, dock reference.
+    body = ["BGM+242+NW-JIT-260408-01+9", "DTM+137:202604080545:203", "RFF+AAN:LAB-7",
+            f"NAD+MI+{BUYER}::9", f"NAD+SU+{KESSLER}::9", f"NAD+ST+{PLANT}::9",
+            "SEQ++1", "DTM+2:202604081400:203",
+            "LIN+1++NW-88213:IN", "PIA+1+KF-4411:SA+C:EC", "RFF+ON:NW4500711",
+            "LOC+11+TOR 3", "QTY+1:120:PCE", "SCC+1", "DTM+2:202604081400:203",
+            "SEQ++2", "DTM+2:202604082200:203",
+            "LIN+2++NW-88220:IN", "PIA+1+KF-4420:SA", "QTY+1:400:PCE", "SCC+1",
+            "DTM+2:202604082200:203"]
+    edifact_files["synthetic_deljit_d04a.edi"] = edi(
+        [una, unb("UNOC:3", BUYER, KESSLER, "260408:0545", "NWJ000408"),
+         *unh_unt("J1", "DELJIT:D:04A:UN", body), "UNZ+1+NWJ000408"], after="\n"
+    ).encode("latin-1")
+
+    # DELFOR D97A (GIS groups, SCC before its QTY/DTM): cumulative received, a firm week and
+    # a forecast month per line, the ship-to inside the group.
+    body = ["BGM+241+NW-LAB-2614+5", "DTM+137:20260406:102", "DTM+158:20260406:102",
+            "DTM+159:20260630:102", f"NAD+MI+{BUYER}::9", f"NAD+SU+{TATRA}::9", "GIS+37",
+            f"NAD+ST+{PLANT}::9", "LIN+1++NW-30120:IN", "PIA+1+TO-ODL-120:SA",
+            "RFF+ON:NW4501000", "QTY+70:4200:PCE", "DTM+51:20260101:102",
+            "SCC+1", "QTY+1:120:PCE", "DTM+2:20260413:102", "QTY+1:140:PCE",
+            "DTM+2:20260420:102", "SCC+4", "QTY+1:600:PCE", "DTM+2:202605:610",
+            "LIN+2++NW-30121:IN", "PIA+1+TO-ODL-121:SA", "SCC+4", "QTY+1:60:PCE",
+            "DTM+2:202616:616"]
+    edifact_files["synthetic_delfor_d97a.edi"] = edi(
+        [una, unb("UNOC:3", BUYER, TATRA, "260406:0600", "NWF002614"),
+         *unh_unt("F2614", "DELFOR:D:97A:UN", body), "UNZ+1+NWF002614"], after="\r\n"
+    ).encode("latin-1")
+
+    # DESADV D07A: a pallet with SSCC holding one line, PIA with a batch, transport details.
+    body = ["BGM+351+LU-GR-26-0907+9", "DTM+137:20260409:102", "DTM+11:202604091130:203",
+            "RFF+ON:NW4500420", f"NAD+SU+{LUSITANA}::9", f"NAD+DP+{PLANT}::9",
+            "TDT+20++30++LUSOTRANS:172:ZZZ", "CPS+1", "PAC+1++PX", "PCI+33E",
+            f"GIN+BJ+{sscc(4711)}", f"LIN+1++{gtin('560123450102')}:SRV",
+            "PIA+1+FL-CAB-16:SA+NW-66016:BP+B2604-17:NB", "QTY+12:250:MTR",
+            "RFF+ON:NW4500420", "CNT+2:1"]
+    edifact_files["synthetic_desadv_d07a.edi"] = edi(
+        [una, unb("UNOC:3", LUSITANA, BUYER, "260409:1131", "LU0000907"),
+         *unh_unt("D907", "DESADV:D:07A:UN", body), "UNZ+1+LU0000907"], after="\n"
+    ).encode("latin-1")
+
+    # INVRPT D01B: stock per line and location (INV + QTY), one GTIN, one buyer number.
+    body = ["BGM+35+KF-LB-2615+9", "DTM+137:20260410:102", "DTM+366:20260409:102",
+            f"NAD+SU+{KESSLER}::9", f"NAD+BY+{BUYER}::9",
+            f"LIN+1++{spring}:SRV", "PIA+1+KF-4411:SA+NW-88213:BP",
+            "INV+1++11", "QTY+145:12000:PCE", "LOC+18+KONSI-GUETERSLOH",
+            "INV+2++11", "QTY+1:500:PCE", "LOC+18+KONSI-GUETERSLOH",
+            "LIN+2", "PIA+5+NW-88220:BP+KF-4420:SA", "INV+1++11", "QTY+145:30000:PCE"]
+    edifact_files["synthetic_invrpt_d01b.edi"] = edi(
+        [una, unb("UNOC:3", KESSLER, BUYER, "260410:0800", "KF0000415"),
+         *unh_unt("IR15", "INVRPT:D:01B:UN:EAN008", body), "UNZ+1+KF0000415"], after="\n"
+    ).encode("latin-1")
+
+    # ORDCHG D01B: a quantity change and a cancelled line, LIN action codes 3 and 2.
+    body = ["BGM+230+NW4500711-2+5", "DTM+137:20260409:102", "RFF+ON:NW4500711",
+            f"NAD+BY+{BUYER}::9", f"NAD+SU+{KESSLER}::9",
+            f"LIN+1+3+{spring}:SRV", "PIA+1+KF-4411:SA+NW-88213:BP", "QTY+21:650:PCE",
+            "DTM+2:20260420:102", f"LIN+2+2+{washer}:SRV", "PIA+1+KF-4420:SA+NW-88220:BP",
+            "QTY+21:0:PCE", "UNS+S"]
+    edifact_files["synthetic_ordchg_d01b.edi"] = edi(
+        [una, unb("UNOC:3", BUYER, KESSLER, "260409:1200", "NWC000711"),
+         *unh_unt("C711", "ORDCHG:D:01B:UN:EAN008", body), "UNZ+1+NWC000711"], after="\n"
+    ).encode("latin-1")
+
+    # 830 005010 (ISA 00501, repetition '^'): heading XPO, a line with BP/VP/PO/EC, PRS, two
+    # ATH, the FST loop and an SDP loop, SHP with the cumulative.
+    body = ["BFR*05*GL-REL-2615*GL-BPO-77*DL*A*20260413*20260712*20260410",
+            "XPO*4500123456", "REF*IA*" + CASCADE, "DTM*097*20260410",
+            f"N1*ST*GREAT LAKES DRIVETRAIN PLANT 2*1*{GREAT_LAKES}",
+            f"N1*SU*CASCADE STAMPING CO*1*{CASCADE}",
+            "LIN**BP*GL-22014*VP*CS-BRK-14*PO*4500123456*EC*C", "UIT*EA",
+            "PID*F****MOTOR BRACKET 14GA STAMPED", "PRS*2", "REF*DK*DOCK 4",
+            "PER*EX*DANA OKAFOR*TE*4195550142", "ATH*FI**1600**20260413",
+            "ATH*MT**3200**20260413", "FST*400*C*W*20260413", "FST*400*C*W*20260420",
+            "FST*450*D*W*20260427", "SDP*Y*F", "FST*1800*D*M*20260501*20260531",
+            "SHP*01*380*050*20260408", "REF*SI*CS-SH-0408",
+            "SHP*02*15380*051*20260101**20260408", "CTT*1*3050"]
+    ic = interchange(isa(GREAT_LAKES, CASCADE, "260410", "0615", "000006152",
+                         version="00501", repetition="^"), [
+        gs("PS", GREAT_LAKES, CASCADE, "20260410", "0615", "6152", "005010",
+           [st_se("830", "0001", body)])], "000006152")
+    x12_files["synthetic_830_005010_repetition.x12"] = x12(ic, after="\n").encode("ascii")
+
+    # 862 004010: JIT shipping schedule, two lines, FST with JIT times and a REF.
+    body = ["BSS*05*GL-SS-260414*20260414*DL*20260415*20260417*GL-REL-2615",
+            "DTM*002*20260415", f"N1*ST*GREAT LAKES DRIVETRAIN PLANT 2*1*{GREAT_LAKES}",
+            f"N1*SU*PIEDMONT FASTENER CORP*1*{PIEDMONT}",
+            "LIN**BP*GL-30008*VP*PF-NUT-M8*PO*4500123500", "UIT*EA", "REF*DK*DOCK 2",
+            "FST*6000*C*D*20260415**002*0600", "JIT*3000*0600", "JIT*3000*1400*LINE 2",
+            "FST*6000*C*D*20260416", "SHP*01*6000*050*20260413",
+            "LIN**BP*GL-30009*VP*PF-WSH-M8", "UIT*EA", "FST*6000*C*D*20260416",
+            "CTT*2*18000"]
+    ic = interchange(isa(GREAT_LAKES, PIEDMONT, "260414", "0500", "000000862"), [
+        gs("SS", GREAT_LAKES, PIEDMONT, "20260414", "0500", "862", "004010",
+           [st_se("862", "0001", body)])], "000000862")
+    x12_files["synthetic_862_004010_jit.x12"] = x12(ic, after="\r\n").encode("ascii")
+
+    # 846 004010: vendor inventory with UIT in the QTY loop and a case GTIN-14.
+    body = ["BIA*00*DD*OP-INV-2615*20260410", f"N1*SU*ORTEGA PLASTICOS SA DE CV*1*{ORTEGA}",
+            "LIN**BP*GL-71001*VP*OP-CLIP-22*UP*" + gtin("07123456100")[:12],
+            "PID*F****HARNESS CLIP 22MM PA66", "DTM*179*20260409", "QTY*33*25000*EA",
+            "UIT*EA*0.31", "QTY*17*5000*EA",
+            "LIN**VP*OP-GROM-30*UK*" + gtin("1071234561002"), "QTY*33*8000*EA", "CTT*2"]
+    ic = interchange(isa(ORTEGA, GREAT_LAKES, "260410", "2300", "000000846"), [
+        gs("IB", ORTEGA, GREAT_LAKES, "20260410", "2300", "846", "004010",
+           [st_se("846", "8460", body)])], "000000846")
+    x12_files["synthetic_846_004010.x12"] = x12(ic, after="\n").encode("ascii")
+
+    # 855 005010: acknowledgment with changed date and a backorder, ISA11 '^'.
+    body = ["BAK*00*AC*4500124001*20260322****OP-SO-4001*20260323",
+            f"N1*SE*ORTEGA PLASTICOS*1*{ORTEGA}",
+            "PO1*1*5000*EA*0.31**BP*GL-71001*VP*OP-CLIP-22",
+            "ACK*IA*5000*EA*068*20260405**BP*GL-71001*VP*OP-CLIP-22",
+            "PO1*2*1800*EA*0.52**BP*GL-71020*VP*OP-GROM-30",
+            "ACK*IB*1000*EA*068*20260410", "ACK*IA*800*EA*068*20260405", "CTT*2"]
+    ic = interchange(isa(ORTEGA, GREAT_LAKES, "260323", "1000", "000000855", version="00501",
+                         repetition="^"), [
+        gs("PR", ORTEGA, GREAT_LAKES, "20260323", "1000", "855", "005010",
+           [st_se("855", "8550", body)])], "000000855")
+    x12_files["synthetic_855_005010.x12"] = x12(ic, after="\n").encode("ascii")
+
+    # 860 004010: quantity change and a deleted line (POC with BP/VP/MG).
+    body = ["BCH*04*SA*4500123456**2*20260409",
+            f"N1*BY*GREAT LAKES DRIVETRAIN INC*1*{GREAT_LAKES}",
+            "POC*1*QI*1500*300*EA*0.184**BP*GL-10035*VP*CS-M10-35*MG*M10X35-8.8",
+            "DTM*002*20260420", "POC*2*DI*0*2500*EA*0.021**BP*GL-10010*VP*CS-W10", "CTT*2"]
+    ic = interchange(isa(GREAT_LAKES, CASCADE, "260409", "1300", "000004713"), [
+        gs("PC", GREAT_LAKES, CASCADE, "20260409", "1300", "4713", "004010",
+           [st_se("860", "0001", body)])], "000004713")
+    x12_files["synthetic_860_004010.x12"] = x12(ic, after="\n").encode("ascii")
+
+    # 810 005010: invoice lines with SAC/TXI, an N9/MSG/MTX note and FA1/FA2 accounting.
+    body = ["BIG*20260415*CS-INV-7781**4500123456", "CUR*SE*USD",
+            f"N1*RE*CASCADE STAMPING CO*1*{CASCADE}",
+            f"N1*BT*GREAT LAKES DRIVETRAIN INC*1*{GREAT_LAKES}", "ITD*01*3*2**10**30",
+            "IT1*1*1200*EA*0.184**BP*GL-10035*VP*CS-M10-35", "PID*F****HEX FLANGE BOLT M10X35",
+            "SAC*C*D240***1500", "TXI*ST*13.44*6", "N9*L1*LINE NOTE", "MSG*PARTIAL SHIPMENT",
+            "MTX*GEN*REMAINDER SHIPS 20260422", "FA1*DZ", "FA2*18*GL-4400-220",
+            "IT1*2*400*EA*1.37**BP*GL-22014*VP*CS-BRK-14", "TDS*80208", "CTT*2"]
+    ic = interchange(isa(CASCADE, GREAT_LAKES, "260415", "1500", "000007781", version="00501",
+                         repetition="^"), [
+        gs("IN", CASCADE, GREAT_LAKES, "20260415", "1500", "7781", "005010",
+           [st_se("810", "0001", body)])], "000007781")
+    x12_files["synthetic_810_005010_side_loops.x12"] = x12(ic, after="\n").encode("ascii")
+
+    # 856 005010: shipment with two TD1, PAL and YNQ at shipment level, pallet HL with its SSCC
+    # (MAN GM), item with SLN.
+    body = ["BSN*00*CS-ASN-0412*20260412*1615*0001", "HL*1**S", "TD1*PLT90*1****G*920*LB",
+            "TD1*CTN25*40", "TD5*B*2*UPSN*M*UPS FREIGHT", "REF*BM*CS-BOL-0412",
+            "DTM*011*20260412", "PAL*4*5*8*40",
+            f"N1*ST*GREAT LAKES DRIVETRAIN PLANT 2*1*{GREAT_LAKES}",
+            f"N1*SF*CASCADE STAMPING CO*1*{CASCADE}", "YNQ**Y", "HL*2*1*O", "PRF*4500123456",
+            "HL*3*2*T", f"MAN*GM*{sscc(9101)}", "HL*4*3*I",
+            "LIN**BP*GL-10035*VP*CS-M10-35", "SN1**1200*EA", "SLN*1**I*600*EA",
+            "SLN*2**I*600*EA", "CTT*4"]
+    ic = interchange(isa(CASCADE, GREAT_LAKES, "260412", "1616", "000004120", version="00501",
+                         repetition="^"), [
+        gs("SH", CASCADE, GREAT_LAKES, "20260412", "1616", "4120", "005010",
+           [st_se("856", "0001", body)])], "000004120")
+    x12_files["synthetic_856_005010_pallets.x12"] = x12(ic, after="\n").encode("ascii")
+    return {"edifact": edifact_files, "x12": x12_files}
+
+
 def main() -> None:
-    for folder, files in (("x12", synthetic_x12()), ("edifact", synthetic_edifact())):
+    wider = synthetic_wider()
+    for folder, files in (("x12", synthetic_x12()), ("edifact", synthetic_edifact()),
+                          ("x12", wider["x12"]), ("edifact", wider["edifact"])):
         for name, data in files.items():
             (HERE / folder / name).write_bytes(data)
 

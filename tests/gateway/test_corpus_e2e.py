@@ -1,8 +1,9 @@
 """Every EDI file of the corpus (tests/corpus, plus the extra corpus when present) through
 POST /edi on a live server.
 
-Each file gets its own partner (the file's envelope sender as identity, its own token), so the
-gateway's identity and control-number rules apply exactly as in production. For every file:
+Each file gets its own partner (the file's envelope sender as identity, its own token, the
+file's envelope receivers as the [[receivers]] it addresses us by), so the gateway's identity,
+receiver and control-number rules apply exactly as in production. For every file:
 the answer is a clear status, the events it produced pass their JSON Schema and lead back to
 the exact bytes, and an acknowledgment is stored for everything that is not itself one.
 """
@@ -23,6 +24,24 @@ FILES = ALL_CORPUS_FILES
 # Known faults the corpus found, each strict: the test fails as soon as the fault is fixed, so
 # the entry has to go with the fix.
 ACK_TYPES = {"997", "999", "CONTRL", "TA1"}
+# The wider synthetic set (types and directories the copied samples lack): standard-conformant
+# documents, so each must come out processed whole, one event per message, no error at all.
+WIDER = {
+    "edifact/synthetic_delfor_d97a.edi",
+    "edifact/synthetic_deljit_d04a.edi",
+    "edifact/synthetic_desadv_d07a.edi",
+    "edifact/synthetic_invoic_d01b_ean011.edi",
+    "edifact/synthetic_invrpt_d01b.edi",
+    "edifact/synthetic_ordchg_d01b.edi",
+    "edifact/synthetic_ordrsp_d10a.edi",
+    "x12/synthetic_810_005010_side_loops.x12",
+    "x12/synthetic_830_005010_repetition.x12",
+    "x12/synthetic_846_004010.x12",
+    "x12/synthetic_855_005010.x12",
+    "x12/synthetic_856_005010_pallets.x12",
+    "x12/synthetic_860_004010.x12",
+    "x12/synthetic_862_004010_jit.x12",
+}
 
 
 def _token(index: int) -> str:
@@ -34,6 +53,13 @@ def _identities(path: Path) -> set[tuple[str, str, str]]:
 
     return {(i.standard, i.sender_qualifier, i.sender_id)
             for i in parse(path.read_bytes()).interchanges}
+
+
+def _receivers(paths: list[Path]) -> set[tuple[str, str, str]]:
+    from translators.syntax import parse
+
+    return {(i.standard, i.receiver_qualifier, i.receiver_id)
+            for path in paths for i in parse(path.read_bytes()).interchanges}
 
 
 def _partners() -> tuple[dict[Path, int], list[set[tuple[str, str, str]]]]:
@@ -57,6 +83,8 @@ OWNER, IDENTITIES = _partners()
 
 
 def _profile(index: int, identities: set[tuple[str, str, str]]) -> str:
+    """A partner sending as ``identities`` that addresses us by the receivers its files name
+    (the receiver check is on by default; without them every file would be refused)."""
     standard = sorted(identities)[0][0]
     lines = [f'id = "corpus-{index:03d}"', f'name = "corpus sender {index}"',
              f'standard = "{standard}"', "", "[channels.http]", "", "[[tokens]]",
@@ -64,6 +92,10 @@ def _profile(index: int, identities: set[tuple[str, str, str]]) -> str:
     for std, qualifier, sender in sorted(identities):
         lines += ["[[identities]]", f'standard = "{std}"',
                   f"qualifier = {json.dumps(qualifier)}", f"id = {json.dumps(sender)}", ""]
+    for std, qualifier, receiver in sorted(_receivers([p for p, n in OWNER.items()
+                                                       if n == index])):
+        lines += ["[[receivers]]", f'standard = "{std}"',
+                  f"qualifier = {json.dumps(qualifier)}", f"id = {json.dumps(receiver)}", ""]
     return "\n".join(lines)
 
 
@@ -111,6 +143,13 @@ def test_corpus_file_end_to_end(live: LiveServer, path: Path) -> None:
         # second file with other bytes is flagged, never merged into the first.
         assert answer["outcome"] == "quarantined" and "control number" in answer["detail"]
     assert answer["outcome"] in ("processed", "partial", "rejected", "quarantined"), answer
+    # the receiver check is on: every file reaches a partner that lists its receivers
+    assert "not one of our identities" not in answer.get("detail", ""), answer
+    if corpus_id(path) in WIDER:
+        assert status == 200 and answer["outcome"] == "processed", answer
+        assert len(answer["events"]) == len(answer["messages"]), answer
+        assert all(m["status"] == "accepted" and m["errors"] == 0
+                   for m in answer["messages"]), answer
     ident = answer["interchange_id"]
 
     code, stored = _call(live, "GET", f"/interchanges/{ident}/raw", token)

@@ -85,4 +85,18 @@ EXPECTED: dict[str, Row] = {
     "x12/synthetic_997_nak.x12": (1, 1, 1, ["997"], ["000001902"], ["19020001"], set()),
     "x12/synthetic_duplicate_interchange.x12": (2, 2, 2, ["850"], ["000000264", "000000264"], ["0001", "0001"], {"interchange.duplicate_control"}),  # noqa: E501
     "x12/synthetic_mailbag.x12": (4, 4, 5, ["850", "855", "856", "997"], ["000001902", "000000553", "000000265", "000003022"], ["19020001", "5530", "0001", "0002", "0001"], set()),  # noqa: E501
+    "edifact/synthetic_delfor_d97a.edi": (1, 0, 1, ["DELFOR"], ["NWF002614"], ["F2614"], set()),
+    "edifact/synthetic_deljit_d04a.edi": (1, 0, 1, ["DELJIT"], ["NWJ000408"], ["J1"], set()),
+    "edifact/synthetic_desadv_d07a.edi": (1, 0, 1, ["DESADV"], ["LU0000907"], ["D907"], set()),
+    "edifact/synthetic_invoic_d01b_ean011.edi": (1, 0, 1, ["INVOIC"], ["OK0000612"], ["OK4410"], set()),  # noqa: E501
+    "edifact/synthetic_invrpt_d01b.edi": (1, 0, 1, ["INVRPT"], ["KF0000415"], ["IR15"], set()),
+    "edifact/synthetic_ordchg_d01b.edi": (1, 0, 1, ["ORDCHG"], ["NWC000711"], ["C711"], set()),
+    "edifact/synthetic_ordrsp_d10a.edi": (1, 0, 1, ["ORDRSP"], ["KF0000311"], ["1"], set()),
+    "x12/synthetic_810_005010_side_loops.x12": (1, 1, 1, ["810"], ["000007781"], ["0001"], set()),
+    "x12/synthetic_830_005010_repetition.x12": (1, 1, 1, ["830"], ["000006152"], ["0001"], set()),
+    "x12/synthetic_846_004010.x12": (1, 1, 1, ["846"], ["000000846"], ["8460"], set()),
+    "x12/synthetic_855_005010.x12": (1, 1, 1, ["855"], ["000000855"], ["8550"], set()),
+    "x12/synthetic_856_005010_pallets.x12": (1, 1, 1, ["856"], ["000004120"], ["0001"], set()),
+    "x12/synthetic_860_004010.x12": (1, 1, 1, ["860"], ["000004713"], ["0001"], set()),
+    "x12/synthetic_862_004010_jit.x12": (1, 1, 1, ["862"], ["000000862"], ["0001"], set()),
 }

@@ -62,3 +62,27 @@ def test_an_interchange_addressed_to_us_is_answered_as_before() -> None:
     assert [d.kind for d in docs] == ["997"]
     (ack,) = parse(docs[0].data).interchanges
     assert ack.sender_id == "SUPPLIER"  # the receiver it named
+
+
+def test_a_refused_005010_interchange_gets_a_ta1_in_our_name_with_the_partner_delimiters() -> None:
+    data = x12(PO_850, version="005010").replace(b"*", b"^").replace(b"^^^00501^", b"^|^00501^")
+    assert b"ISA^" in data  # '^' elements, '|' repetitions: the TA1 must keep them apart
+    result, docs = _refused(data, "x12")
+    assert [d.kind for d in docs] == ["TA1"]
+    (ta1,) = parse(docs[0].data).interchanges
+    assert (ta1.sender_id, ta1.receiver_id) == ("EDIGATE", "BUYER")
+    segment = next(s for s in ta1.extras if s.tag == "TA1")
+    assert (segment.get(4), segment.get(5)) == ("R", "009")
+    assert result.messages[0].event is None
+
+
+def test_an_edifact_interchange_with_groups_is_refused_as_a_whole() -> None:
+    group = b"UNG+ORDERS+BUYER+SUPPLIER+260304:0506+G1+UN+D:96A'"
+    data = edifact(ORDERS).replace(b"UNH+", group + b"UNH+", 1)
+    data = data.replace(b"UNZ+", b"UNE+1+G1'UNZ+", 1)
+    result, docs = _refused(data, "edifact")
+    assert [m.status for m in result.messages] == ["rejected"]
+    (contrl,) = docs
+    segments = parse(contrl.data).interchanges[0].groups[0].messages[0].segments
+    uci = next(s for s in segments if s.tag == "UCI")
+    assert (uci.get(4), uci.get(5)) == ("4", "7")

@@ -144,7 +144,8 @@ def order_changes(draw: st.DrawFn, standard: str) -> dict[str, Any]:
 
 
 @st.composite
-def delivery_schedules(draw: st.DrawFn, standard: str, schedule_type: str) -> dict[str, Any]:
+def delivery_schedules(draw: st.DrawFn, standard: str, schedule_type: str,
+                       version: str = "") -> dict[str, Any]:
     alphabet = X12_TEXT if standard == "x12" else EDIFACT_TEXT
     start, end = sorted(draw(st.lists(DATES, min_size=2, max_size=2)))
     data: dict[str, Any] = {
@@ -170,6 +171,9 @@ def delivery_schedules(draw: st.DrawFn, standard: str, schedule_type: str) -> di
             _optional(draw, period, "commitment", st.sampled_from(["firm", "planned",
                                                                    "forecast"]))
             if standard == "x12":  # FST02 is mandatory: X12 always states the commitment
+                period.setdefault("commitment", "forecast")
+            elif schedule_type == "forecast" and version == "D01B":
+                # from D96B a DELFOR period sits in an SCC group (SCC mandatory): stated too
                 period.setdefault("commitment", "forecast")
             periods.append(period)
         item["periods"] = periods
@@ -245,6 +249,6 @@ def test_order_change_round_trip(standard: str, version: str, data: st.DataObjec
 @given(data=st.data())
 def test_delivery_schedule_round_trip(standard: str, version: str, schedule_type: str,
                                       data: st.DataObject) -> None:
-    payload = data.draw(delivery_schedules(standard, schedule_type))
+    payload = data.draw(delivery_schedules(standard, schedule_type, version))
     event = _back("delivery_schedule", payload, standard, version)
     assert event.data == payload

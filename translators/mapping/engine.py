@@ -1649,6 +1649,11 @@ def _get(source: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def _derive(data: dict[str, Any], op: dict[str, Any]) -> None:
+    if "within" in op:  # the operation on each item of a list (a line's own child lists)
+        inner = {k: v for k, v in op.items() if k != "within"}
+        for item in data.get(op["within"], []):
+            _derive(item, inner)
+        return
     kind = op["op"]
     if kind == "project":  # a flat list with a subset of fields
         source = data.get(op["source"], [])

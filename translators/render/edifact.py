@@ -162,10 +162,21 @@ def _schedule(w: _Writer, data: dict[str, Any], now: datetime, *, firm: bool,
             out.append(seg("RFF", ["ON", text(item["order_number"])]))
         if item.get("cumulative_received") is not None:
             out.append(w.qty("70", item["cumulative_received"], item.get("unit")))
+        commitment = None
         for period in item.get("periods", []):
-            out.append(w.qty("1", required(period, "quantity", "period"), item.get("unit")))
-            if period.get("commitment"):
-                out.append(seg("SCC", code("edifact/commitment", period["commitment"])))
+            if firm or sections:  # DELJIT, and DELFOR up to D96A: QTY, SCC, DTM
+                out.append(w.qty("1", required(period, "quantity", "period"), item.get("unit")))
+                if period.get("commitment"):
+                    out.append(seg("SCC", code("edifact/commitment", period["commitment"])))
+            else:
+                # From D96B the DELFOR SCC group comes first and holds the QTY/DTM groups of
+                # its periods: one SCC per run of periods of the same commitment (none given:
+                # forecast, what a DELFOR states).
+                level = code("edifact/commitment", period.get("commitment") or "forecast")
+                if level != commitment:
+                    out.append(seg("SCC", level))
+                    commitment = level
+                out.append(w.qty("1", required(period, "quantity", "period"), item.get("unit")))
             start = required(period, "start", "period")
             if period.get("end"):
                 out.append(w.dtm_range("2", start, period["end"]))
