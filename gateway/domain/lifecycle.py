@@ -22,6 +22,7 @@ from gateway.domain.states import (
     Entity,
     InterchangeStatus,
     OutboxStatus,
+    can_transition,
     transition,
 )
 from gateway.storage.models import Interchange, OutboxItem, PartnerStage
@@ -59,8 +60,9 @@ def move_ack(item: OutboxItem, new: AckStatus) -> None:
     item.ack_status = transition(Entity.ACK, item.ack_status, new)
 
 
-def outbound_status(outbox: str, ack: str) -> InterchangeStatus:
-    """What an outbound interchange is, given its outbox row and acknowledgment."""
+def outbound_status(outbox: str, ack: str, current: str | None = None) -> InterchangeStatus:
+    """What an outbound interchange is, given its outbox row and acknowledgment (and, as the
+    outbox does not know of pick-ups, what it is now)."""
     if outbox == OutboxStatus.CANCELLED:
         return InterchangeStatus.CANCELLED
     if ack in ACK_VERDICTS:
@@ -72,6 +74,8 @@ def outbound_status(outbox: str, ack: str) -> InterchangeStatus:
         return InterchangeStatus.FAILED
     if ack == AckStatus.OVERDUE:
         return InterchangeStatus.OVERDUE
+    if current == InterchangeStatus.PICKED_UP:
+        return InterchangeStatus.PICKED_UP
     return InterchangeStatus.SENT
 
 
@@ -113,6 +117,13 @@ def check_flush(session: Session, _context: Any = None, _instances: Any = None) 
             stored = session.get(Interchange, item.interchange_id)
             if stored is None or stored.direction != "out":
                 continue
-            derived = outbound_status(item.status, item.ack_status or AckStatus.NONE)
+            derived = outbound_status(item.status, item.ack_status or AckStatus.NONE,
+                                      stored.status)
             if stored.status != derived:
                 stored.status = transition(Entity.OUTBOUND_INTERCHANGE, stored.status, derived)
+
+
+def note_picked_up(row: Interchange) -> None:
+    """The partner fetched an outbound interchange; after its verdict that changes nothing."""
+    if can_transition(Entity.OUTBOUND_INTERCHANGE, row.status, InterchangeStatus.PICKED_UP):
+        row.status = InterchangeStatus.PICKED_UP

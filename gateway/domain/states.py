@@ -36,6 +36,7 @@ class InterchangeStatus(StrEnum):
     # Outbound: follows its outbox row and the partner's acknowledgment.
     QUEUED = "queued"
     SENT = "sent"
+    PICKED_UP = "picked_up"  # the partner fetched it from its mailbox (SFTP)
     ACCEPTED = "accepted"
     ACCEPTED_WITH_ERRORS = "accepted_with_errors"
     OVERDUE = "overdue"
@@ -127,9 +128,10 @@ _ACK_VERDICTS = frozenset({_IS.ACCEPTED, _IS.ACCEPTED_WITH_ERRORS, _IS.REJECTED}
 OUTBOUND_INTERCHANGE: Mapping[StrEnum, frozenset[StrEnum]] = {
     # An acknowledgment can overtake our own record of the delivery.
     _IS.QUEUED: frozenset({_IS.SENT, _IS.FAILED, _IS.CANCELLED} | _ACK_VERDICTS),
-    _IS.SENT: frozenset({_IS.OVERDUE, _IS.QUEUED} | _ACK_VERDICTS),
+    _IS.SENT: frozenset({_IS.PICKED_UP, _IS.OVERDUE, _IS.QUEUED} | _ACK_VERDICTS),
+    _IS.PICKED_UP: frozenset({_IS.OVERDUE, _IS.QUEUED} | _ACK_VERDICTS),
     # Overdue: resent (queued), or the verdict arrives late.
-    _IS.OVERDUE: frozenset({_IS.QUEUED, _IS.SENT} | _ACK_VERDICTS),
+    _IS.OVERDUE: frozenset({_IS.QUEUED, _IS.SENT, _IS.PICKED_UP} | _ACK_VERDICTS),
     _IS.ACCEPTED: frozenset(),
     _IS.ACCEPTED_WITH_ERRORS: frozenset(),
     # An operator may retry a rejected document (the outbox row goes back to pending).

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 from gateway.storage.types import NaiveDatetimeError
 
 
+@overload
+def api_timestamp(value: datetime) -> str: ...
+@overload
+def api_timestamp(value: None) -> None: ...
 def api_timestamp(value: datetime | None) -> str | None:
     """An API timestamp: ISO 8601 in UTC with milliseconds and ``Z``, e.g.
     ``2026-12-07T23:15:03.123Z`` — the same text for the same moment, whichever database it

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.domain.causes import acknowledgments_of
 from gateway.inbox.poison import RetryPolicy, failed_attempt
 from gateway.pipeline.process import Outcome, process_interchange
 from gateway.storage.models import Interchange, OutboxItem
@@ -45,7 +46,7 @@ def replay(session: Session, interchange_id: str, *, actor: str, reason: str, da
                           f"{', '.join(REPLAYABLE)}")
     before = row.status
     acked_before = session.scalars(select(OutboxItem.id).where(
-        OutboxItem.business_id == f"ack:{interchange_id}").limit(1)).first() is not None
+        acknowledgments_of(interchange_id)).limit(1)).first() is not None
 
     def send_acks(status: str) -> bool:
         return resend_ack or not acked_before or status != before

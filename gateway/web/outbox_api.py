@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.domain.timestamps import api_timestamp
 from gateway.storage.models import OutboxAttempt, OutboxItem
 from gateway.storage.repositories import append_audit
 from gateway.web.auth import require_any, require_partner, require_role, visible_partner
@@ -36,10 +37,10 @@ def outbox_json(row: OutboxItem) -> dict[str, Any]:
         "id": row.id, "partner": row.partner_id, "document_type": row.document_type,
         "channel": row.channel, "business_id": row.business_id, "status": row.status,
         "attempts": row.attempts, "control_numbers": row.control_numbers,
-        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-        "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+        "next_attempt_at": api_timestamp(row.next_attempt_at),
+        "delivered_at": api_timestamp(row.delivered_at),
         "last_error": row.last_error, "ack_status": row.ack_status,
-        "ack_due_at": row.ack_due_at.isoformat() if row.ack_due_at else None,
+        "ack_due_at": api_timestamp(row.ack_due_at),
         "ack_detail": row.ack_detail, "interchange_id": row.interchange_id,
         "cause": {"type": row.cause_type, "id": row.cause_id},
     }
@@ -85,7 +86,7 @@ async def get_outbox(request: web.Request) -> web.Response:
             attempts = s.scalars(select(OutboxAttempt).where(OutboxAttempt.outbox_id == ident)
                                  .order_by(OutboxAttempt.id)).all()
             return {**outbox_json(row), "attempts_log": [
-                {"at": a.at.isoformat(), "worker": a.worker, "outcome": a.outcome,
+                {"at": api_timestamp(a.at), "worker": a.worker, "outcome": a.outcome,
                  "http_status": a.http_status, "duration_ms": a.duration_ms, "error": a.error}
                 for a in attempts]}
 
@@ -164,7 +165,7 @@ async def pickup_one(request: web.Request) -> web.Response:
             if row is None or row.partner_id != principal.partner_id or row.channel != "http":
                 return None
             detail = dict(row.ack_detail or {})
-            detail.setdefault("picked_up_at", now.isoformat())
+            detail.setdefault("picked_up_at", api_timestamp(now))
             row.ack_detail = detail
             kind = "application/edi-x12" if (row.payload or b"")[:3] == b"ISA" \
                 else "application/edifact"

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
+from gateway.domain.causes import acknowledgments_of
 from gateway.inbox.store import raw_bytes
 from gateway.pipeline.replay import REPLAYABLE, ReplayError, replay
 from gateway.storage.models import Event, Interchange, OutboxItem, Partner
@@ -181,7 +182,7 @@ async def interchange(request: web.Request) -> web.Response:
             acks = [{"kind": a.data.get("kind", ""), "status": a.status,
                      "text": (a.payload or b"").decode("latin-1")}
                     for a in s.scalars(select(OutboxItem).where(
-                        OutboxItem.business_id == f"ack:{row.id}"))]
+                        acknowledgments_of(row.id)))]
             return {"row": row, "errors": errors, "acks": acks,
                     "events": s.scalars(select(Event).where(Event.interchange_id == ident)
                                         .order_by(Event.id)).all(),

@@ -8,7 +8,7 @@ Existing data is brought in line first:
 - acknowledgment rows named their inbound interchange only inside ``business_id``
   (``ack:<id>``): they get ``cause_type = 'interchange'`` and ``cause_id = <id>``;
 - outbound interchanges stayed ``queued`` forever: each now says what its outbox row and
-  acknowledgment say (queued, sent, accepted, accepted_with_errors, rejected, overdue, failed,
+  acknowledgment say (queued, sent, picked_up, accepted, accepted_with_errors, rejected, overdue, failed,
   cancelled), the rule of gateway.domain.lifecycle.outbound_status.
 
 SQLite alters tables in batch mode (a copy of the table); a later batch migration of these
@@ -29,7 +29,7 @@ branch_labels = None
 depends_on = None
 
 INBOUND = ("received", "processed", "partial", "rejected", "quarantined")
-OUTBOUND = ("queued", "sent", "accepted", "accepted_with_errors", "rejected", "overdue",
+OUTBOUND = ("queued", "sent", "picked_up", "accepted", "accepted_with_errors", "rejected", "overdue",
             "failed", "cancelled")
 OUTBOX = ("pending", "sending", "sent", "failed", "dead", "cancelled")
 ACK = ("none", "expected", "accepted", "accepted_with_errors", "rejected", "overdue")
@@ -65,6 +65,7 @@ OUTBOUND_FROM_OUTBOX = """
         WHEN o.status IN ('pending', 'sending') THEN 'queued'
         WHEN o.status IN ('dead', 'failed') THEN 'failed'
         WHEN o.ack_status = 'overdue' THEN 'overdue'
+        WHEN interchanges.status = 'picked_up' THEN 'picked_up'
         ELSE 'sent'
     END
     FROM outbox o WHERE o.interchange_id = interchanges.id
