@@ -210,11 +210,14 @@ class InvalidTransition(ValueError):
 
     def __init__(self, entity: Entity, current: str | None, new: str) -> None:
         self.entity, self.current, self.new = entity, current, new
-        allowed = sorted(TABLES[entity].get(current, ())) if current is not None else []
-        super().__init__(f"{entity}: {current!r} -> {new!r} is not allowed"
-                         + (f" (from {current!r}: {', '.join(allowed)})" if allowed
-                            else f" ({current!r} is final)" if current in TABLES[entity]
-                            else ""))
+        table = TABLES[entity]
+        was = "a new row" if current is None else f"'{current}'"
+        if current is not None and current in table:
+            allowed = ", ".join(sorted(str(s) for s in table[current]))
+            why = f" (from '{current}': {allowed})" if allowed else f" ('{current}' is final)"
+        else:
+            why = f" ('{new}' is not a {entity} status)" if new not in table else ""
+        super().__init__(f"{entity}: {was} -> '{new}' is not allowed{why}")
 
 
 def can_transition(entity: Entity, current: str | None, new: str) -> bool:
