@@ -110,12 +110,15 @@ class PublicationStatus(StrEnum):
     FAILED = "failed"
 
 
+# status -> the statuses it may become (StrEnum members are the strings they stand for).
+Table = Mapping[str, frozenset[str]]
+
 _IS = InterchangeStatus
 _OS = OutboxStatus
 _AS = AckStatus
 _PS = PlanActionStatus
 
-INBOUND_INTERCHANGE: Mapping[StrEnum, frozenset[StrEnum]] = {
+INBOUND_INTERCHANGE: Table = {
     _IS.RECEIVED: frozenset({_IS.PROCESSED, _IS.PARTIAL, _IS.REJECTED, _IS.QUARANTINED}),
     # A replay (operator or channel re-delivery) processes the stored bytes again.
     _IS.PROCESSED: frozenset({_IS.RECEIVED}),
@@ -125,7 +128,7 @@ INBOUND_INTERCHANGE: Mapping[StrEnum, frozenset[StrEnum]] = {
 }
 
 _ACK_VERDICTS = frozenset({_IS.ACCEPTED, _IS.ACCEPTED_WITH_ERRORS, _IS.REJECTED})
-OUTBOUND_INTERCHANGE: Mapping[StrEnum, frozenset[StrEnum]] = {
+OUTBOUND_INTERCHANGE: Table = {
     # An acknowledgment can overtake our own record of the delivery.
     _IS.QUEUED: frozenset({_IS.SENT, _IS.FAILED, _IS.CANCELLED} | _ACK_VERDICTS),
     _IS.SENT: frozenset({_IS.PICKED_UP, _IS.OVERDUE, _IS.QUEUED} | _ACK_VERDICTS),
@@ -140,7 +143,7 @@ OUTBOUND_INTERCHANGE: Mapping[StrEnum, frozenset[StrEnum]] = {
     _IS.CANCELLED: frozenset({_IS.QUEUED}),
 }
 
-OUTBOX: Mapping[StrEnum, frozenset[StrEnum]] = {
+OUTBOX: Table = {
     # pending -> sent without sending: an acknowledgment proved the partner has it.
     _OS.PENDING: frozenset({_OS.SENDING, _OS.SENT, _OS.FAILED, _OS.CANCELLED}),
     _OS.SENDING: frozenset({_OS.SENT, _OS.PENDING, _OS.FAILED, _OS.DEAD}),
@@ -152,7 +155,7 @@ OUTBOX: Mapping[StrEnum, frozenset[StrEnum]] = {
     _OS.CANCELLED: frozenset({_OS.PENDING}),
 }
 
-ACK: Mapping[StrEnum, frozenset[StrEnum]] = {
+ACK: Table = {
     _AS.NONE: frozenset({_AS.EXPECTED, _AS.ACCEPTED, _AS.ACCEPTED_WITH_ERRORS, _AS.REJECTED}),
     _AS.EXPECTED: frozenset({_AS.ACCEPTED, _AS.ACCEPTED_WITH_ERRORS, _AS.REJECTED,
                              _AS.OVERDUE}),
@@ -164,7 +167,7 @@ ACK: Mapping[StrEnum, frozenset[StrEnum]] = {
     _AS.REJECTED: frozenset(),
 }
 
-PLAN_ACTION: Mapping[StrEnum, frozenset[StrEnum]] = {
+PLAN_ACTION: Table = {
     # held -> failed: approved and refused by the outbox in one transaction.
     _PS.HELD: frozenset({_PS.APPROVED, _PS.REJECTED, _PS.SUPERSEDED, _PS.FAILED}),
     # Queued at once; failed when rendering or routing refuses it.
@@ -176,14 +179,14 @@ PLAN_ACTION: Mapping[StrEnum, frozenset[StrEnum]] = {
     _PS.SUPERSEDED: frozenset(),
 }
 
-STAGE: Mapping[StrEnum, frozenset[StrEnum]] = {
+STAGE: Table = {
     # One step at a time: promotion up, rollback down.
     Stage.EDI: frozenset({Stage.DUAL}),
     Stage.DUAL: frozenset({Stage.API, Stage.EDI}),
     Stage.API: frozenset({Stage.DUAL}),
 }
 
-TABLES: Mapping[Entity, Mapping[StrEnum, frozenset[StrEnum]]] = {
+TABLES: Mapping[Entity, Table] = {
     Entity.INBOUND_INTERCHANGE: INBOUND_INTERCHANGE,
     Entity.OUTBOUND_INTERCHANGE: OUTBOUND_INTERCHANGE,
     Entity.OUTBOX: OUTBOX,

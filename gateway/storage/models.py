@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from gateway.domain.states import AckStatus
 from gateway.storage.checks import checks
 from gateway.storage.types import UTCDateTime
 
@@ -238,7 +239,7 @@ class OutboxItem(Base):
     cause_id: Mapped[str] = mapped_column(String(64), default="")
     # Acknowledgment tracking (gateway.domain.states.AckStatus); the partner's error detail
     # lands in ack_detail.
-    ack_status: Mapped[str] = mapped_column(String(24), default="none")
+    ack_status: Mapped[str] = mapped_column(String(24), default=AckStatus.NONE)
     ack_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ack_detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.domain.states import OutboxStatus, values
 from gateway.domain.timestamps import api_timestamp
 from gateway.storage.models import OutboxAttempt, OutboxItem
 from gateway.storage.repositories import append_audit
@@ -29,7 +30,7 @@ from gateway.web.problems import Problem
 from gateway.web.reasons import read_reason
 
 routes = web.RouteTableDef()
-STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+STATUSES = values(OutboxStatus)
 
 
 def outbox_json(row: OutboxItem) -> dict[str, Any]:
@@ -114,7 +115,7 @@ async def _change(request: web.Request, *, allowed: tuple[str, ...], to: str) ->
                               f"row is {row.status}; only {', '.join(allowed)} can become {to}")
             row.status = to
             row.updated_at = now
-            if to == "pending":
+            if to == OutboxStatus.PENDING:
                 row.attempts = 0
                 row.next_attempt_at = now
             append_audit(s, at=now, actor=principal.actor, action=f"outbox.{to}",
@@ -126,12 +127,14 @@ async def _change(request: web.Request, *, allowed: tuple[str, ...], to: str) ->
 
 @routes.post("/api/v1/outbox/{id}/retry")
 async def retry(request: web.Request) -> web.Response:
-    return await _change(request, allowed=("dead", "failed", "cancelled"), to="pending")
+    return await _change(request, allowed=(OutboxStatus.DEAD, OutboxStatus.FAILED,
+                                              OutboxStatus.CANCELLED), to=OutboxStatus.PENDING)
 
 
 @routes.post("/api/v1/outbox/{id}/cancel")
 async def cancel(request: web.Request) -> web.Response:
-    return await _change(request, allowed=("pending", "dead", "failed"), to="cancelled")
+    return await _change(request, allowed=(OutboxStatus.PENDING, OutboxStatus.DEAD,
+                                              OutboxStatus.FAILED), to=OutboxStatus.CANCELLED)
 
 
 @routes.get("/api/v1/outbound")
@@ -143,7 +146,7 @@ async def pickup_list(request: web.Request) -> web.Response:
         with runtime.sessions() as s:
             rows = s.scalars(select(OutboxItem).where(
                 OutboxItem.partner_id == principal.partner_id, OutboxItem.channel == "http",
-                OutboxItem.status == "sent").order_by(OutboxItem.created_at)).all()
+                OutboxItem.status == OutboxStatus.SENT).order_by(OutboxItem.created_at)).all()
             return [{"id": r.id, "document_type": r.document_type,
                      "business_id": r.business_id, "control_numbers": r.control_numbers,
                      "picked_up": bool((r.ack_detail or {}).get("picked_up_at")),

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.domain.states import PlanRunStatus
 from gateway.domain.timestamps import api_timestamp
 from gateway.planning.approvals import DecisionError, approve, queue, reject
 from gateway.planning.config import PlanningConfig
@@ -180,7 +181,7 @@ def current_json(r: PlanRun) -> dict[str, Any]:
 
 
 def latest_adopted(session: Any) -> PlanRun | None:
-    return session.scalars(select(PlanRun).where(PlanRun.status == "adopted")
+    return session.scalars(select(PlanRun).where(PlanRun.status == PlanRunStatus.ADOPTED)
                            .order_by(PlanRun.created_at.desc(), PlanRun.id).limit(1)).first()
 
 

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
 
 from gateway.domain.causes import acknowledgments_of
+from gateway.domain.states import InterchangeStatus
 from gateway.domain.timestamps import api_timestamp
 from gateway.inbox.store import raw_bytes
 from gateway.observability import metrics
@@ -205,7 +206,7 @@ async def metrics_route(request: web.Request) -> web.Response:
     def gauges() -> None:
         with runtime.reads() as s:
             backlog = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status == "received", Interchange.direction == "in"))
+                Interchange.status == InterchangeStatus.RECEIVED, Interchange.direction == "in"))
             metrics.inbox_backlog.set(backlog or 0)
             for status, count in s.execute(select(OutboxItem.status, func.count())
                                            .group_by(OutboxItem.status)):

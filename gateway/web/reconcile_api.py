@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.domain.states import Stage
 from gateway.domain.timestamps import api_timestamp
 from gateway.reconcile import stages
 from gateway.reconcile.service import (
@@ -283,7 +284,7 @@ async def report(request: web.Request) -> web.Response:
             for row in sorted(found.stages, key=lambda r: r.document_type):
                 try:
                     decision = stages.shadow_check(s, partner, row.document_type, now=now) \
-                        if row.stage == "api" else stages.preview(s, partner,
+                        if row.stage == Stage.API else stages.preview(s, partner,
                                                                   row.document_type, now=now)
                     gates[row.document_type] = {"stage": row.stage, **decision.to_dict()}
                 except (StageError, ReconcileError) as exc:

@@ -136,3 +136,35 @@ def test_no_naive_datetime_is_made_anywhere_in_the_gateway() -> None:
     assert found == []
     assert NAIVE.search("x = datetime.now()") and NAIVE.search("datetime.fromtimestamp(t)")
     assert not NAIVE.search("datetime.now(UTC)")
+
+
+STATUS_WORDS = "|".join(sorted({str(v) for enum in (InterchangeStatus, OutboxStatus, AckStatus,
+                                                    PlanActionStatus, Stage) for v in enum}))
+# A status compared with, or set to, a bare string (the enums' members are what code uses).
+BARE = re.compile(rf"\b(status|stage|ack_status)\s*(==|!=|=)\s*\"({STATUS_WORDS})\""
+                  rf"|\b(status|stage)\.in_\(\(\"|\bstage\s+in\s+\(\"")
+# Statuses of other vocabularies that happen to share a word: AS2 messages and MDNs (their own
+# columns), the translators' verdict on a message (not a stored status), and the line status
+# a simulated supplier writes into its order response.
+OTHER_VOCABULARIES = (
+    'gateway/simulate/supplier.py: status = "accepted" if confirmed == quantity',
+    'gateway/simulate/supplier.py: changed |= status != "accepted"',
+    "gateway/channels/as2/",
+    "gateway/pipeline/process.py: rejected = [m for m in result.messages if m.status == ",
+    'gateway/inbox/poison.py: dataclasses.replace(m, status="rejected")',
+)
+
+
+def test_no_bare_status_literal_outside_the_enums() -> None:
+    found = []
+    for path in sorted(GATEWAY.rglob("*.py")):
+        rel = str(path.relative_to(GATEWAY.parent))
+        if rel.startswith(("gateway/domain/", "gateway/storage/migrations/")):
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            where = f"{rel}: {line.strip()}"
+            if BARE.search(line) and not any(where.startswith(o) for o in OTHER_VOCABULARIES):
+                found.append(f"{rel}:{n}: {line.strip()}")
+    assert found == []
+    assert BARE.search('row.status = "queued"') and BARE.search('if stage == "dual":')
+    assert not BARE.search("row.status = OutboxStatus.SENT")

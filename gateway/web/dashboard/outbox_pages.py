@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
+from gateway.domain.states import OutboxStatus
 from gateway.storage.models import OutboxItem
 from gateway.storage.repositories import append_audit
 from gateway.web.dashboard.charts import bar_chart
@@ -57,9 +58,10 @@ async def outbox_action(request: web.Request) -> web.Response:
     reason = form.get("reason", "").strip()
     if not reason:
         raise web.HTTPBadRequest(text="a reason is required (it goes to the audit log)")
-    allowed = ("dead", "failed", "cancelled") if action == "retry" else ("pending", "dead",
-                                                                          "failed")
-    to = "pending" if action == "retry" else "cancelled"
+    allowed = ((OutboxStatus.DEAD, OutboxStatus.FAILED, OutboxStatus.CANCELLED)
+               if action == "retry" else
+               (OutboxStatus.PENDING, OutboxStatus.DEAD, OutboxStatus.FAILED))
+    to = OutboxStatus.PENDING if action == "retry" else OutboxStatus.CANCELLED
     now = datetime.now(UTC)
 
     def act() -> str | None:

@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from gateway.domain.causes import acknowledgments_of
+from gateway.domain.states import InterchangeStatus, OutboxStatus, values
 from gateway.inbox.store import raw_bytes
 from gateway.pipeline.replay import REPLAYABLE, ReplayError, replay
 from gateway.storage.models import Event, Interchange, OutboxItem, Partner
@@ -22,7 +23,7 @@ from gateway.web.keys import RUNTIME
 routes = web.RouteTableDef()
 routes.static("/static", HERE / "static")
 POISON_PREFIX = "quarantined after "
-STATUSES = ("received", "processed", "partial", "rejected", "quarantined", "queued", "sent")
+STATUSES = values(InterchangeStatus)
 
 
 def _safe_next(target: str) -> str:
@@ -105,7 +106,7 @@ async def overview(request: web.Request) -> web.Response:
             per_partner = dict(s.execute(select(Interchange.partner_id, func.count())
                                          .group_by(Interchange.partner_id)).all())
             quarantined = dict(s.execute(select(Interchange.partner_id, func.count()).where(
-                Interchange.status.in_(("quarantined", "rejected")))
+                Interchange.status.in_((InterchangeStatus.QUARANTINED, InterchangeStatus.REJECTED)))
                 .group_by(Interchange.partner_id)).all())
             partners = [{
                 "id": p.id, "name": p.name, "standard": p.standard, "version": p.version,
@@ -119,18 +120,19 @@ async def overview(request: web.Request) -> web.Response:
             latest = s.scalars(select(Interchange).order_by(Interchange.received_at.desc())
                                .limit(15)).all()
             backlog = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status == "received"))
+                Interchange.status == InterchangeStatus.RECEIVED))
             events = s.scalar(select(func.count()).select_from(Event))
             outbox = s.scalar(select(func.count()).select_from(OutboxItem).where(
-                OutboxItem.status.in_(("pending", "sending"))))
+                OutboxItem.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))))
             bad = sum(quarantined.values())
             # Poison: processing raised on every attempt (gateway.inbox.poison); retrying: a
             # failed attempt waits for its next try.
             poison = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status == "quarantined",
+                Interchange.status == InterchangeStatus.QUARANTINED,
                 Interchange.status_detail.like(f"{POISON_PREFIX}%")))
             retrying = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status == "received", Interchange.next_attempt_at.is_not(None)))
+                Interchange.status == InterchangeStatus.RECEIVED,
+                Interchange.next_attempt_at.is_not(None)))
         return {
             "partners": partners, "interchanges": latest,
             "traffic_chart": _hourly_traffic([tuple(r) for r in recent], now),
