@@ -104,6 +104,35 @@ class ReconcileRunStatus(StrEnum):
     FAILED = "failed"
 
 
+class As2InboundStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    REJECTED = "rejected"  # not AS2, not for us, an unknown sender or a reused Message-ID
+    FAILED = "failed"  # could not be opened (decryption, signature)
+    DUPLICATE = "duplicate"
+
+
+class As2OutboundStatus(StrEnum):
+    BUILT = "built"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class MdnStatus(StrEnum):
+    """The MDN of an AS2 message: for ours, the partner's verdict; for theirs, our answer."""
+
+    NONE = "none"
+    PENDING = "pending"
+    PROCESSED = "processed"
+    WARNING = "warning"
+    ERROR = "error"
+    FAILED = "failed"
+    INVALID = "invalid"
+    SENT = "sent"
+    SEND_FAILED = "send_failed"
+
+
 class PublicationStatus(StrEnum):
     PENDING = "pending"
     PUBLISHED = "published"

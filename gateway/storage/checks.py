@@ -15,7 +15,10 @@ from gateway.domain.states import (
     INBOUND_STATUSES,
     OUTBOUND_STATUSES,
     AckStatus,
+    As2InboundStatus,
+    As2OutboundStatus,
     CauseType,
+    MdnStatus,
     OutboxStatus,
     PlanActionStatus,
     PlanRunStatus,
@@ -30,15 +33,17 @@ def one_of(column: str, allowed: Iterable[str]) -> str:
     return f"{column} IN ({quoted})"
 
 
-def interchange_status_sql() -> str:
-    # Inbound and outbound interchanges share the column but not the life cycle.
-    return (f"(direction = 'in' AND {one_of('status', INBOUND_STATUSES)}) OR "
-            f"(direction = 'out' AND {one_of('status', OUTBOUND_STATUSES)})")
+def by_direction(inbound: Iterable[str], outbound: Iterable[str]) -> str:
+    # Both directions share the column but not the life cycle.
+    return (f"(direction = 'in' AND {one_of('status', inbound)}) OR "
+            f"(direction = 'out' AND {one_of('status', outbound)})")
 
 
 # table -> {constraint name: SQL}; the naming convention makes them ck_<table>_<name>.
 CHECKS: dict[str, dict[str, str]] = {
-    "interchanges": {"status": interchange_status_sql()},
+    "interchanges": {"status": by_direction(INBOUND_STATUSES, OUTBOUND_STATUSES)},
+    "as2_messages": {"status": by_direction(As2InboundStatus, As2OutboundStatus),
+                     "mdn_status": one_of("mdn_status", MdnStatus)},
     "outbox": {"status": one_of("status", OutboxStatus),
                "ack_status": one_of("ack_status", AckStatus),
                "cause_type": one_of("cause_type", CauseType)},

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gateway.storage.checks import checks
 from gateway.storage.models import Base
 from gateway.storage.types import UTCDateTime
 
@@ -61,6 +62,7 @@ class As2Message(Base):
     __table_args__ = (
         Index("ix_as2_messages_lookup", "partner_id", "direction", "message_id"),
         Index("ix_as2_messages_mdn", "direction", "mdn_status"),
+        *checks("as2_messages"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -69,7 +71,7 @@ class As2Message(Base):
     partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
     as2_from: Mapped[str] = mapped_column(String(128), default="")
     as2_to: Mapped[str] = mapped_column(String(128), default="")
-    # in: received | processed | failed | duplicate ; out: built | sending | sent | failed
+    # gateway.domain.states.As2InboundStatus / As2OutboundStatus, by direction
     status: Mapped[str] = mapped_column(String(16))
     status_detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -91,7 +93,7 @@ class As2Message(Base):
     # none | sync | async
     mdn_mode: Mapped[str] = mapped_column(String(8), default="none")
     mdn_url: Mapped[str] = mapped_column(String(500), default="")
-    # pending | processed | warning | error | failed | invalid | none | sent | send_failed
+    # gateway.domain.states.MdnStatus
     mdn_status: Mapped[str] = mapped_column(String(16), default="none")
     mdn_disposition: Mapped[str] = mapped_column(String(300), default="")
     mdn_message_id: Mapped[str] = mapped_column(String(255), default="")

@@ -20,9 +20,12 @@ from gateway.domain.states import (
     STAGE,
     TABLES,
     AckStatus,
+    As2InboundStatus,
+    As2OutboundStatus,
     Entity,
     InterchangeStatus,
     InvalidTransition,
+    MdnStatus,
     OutboxStatus,
     PlanActionStatus,
     Stage,
@@ -138,18 +141,20 @@ def test_no_naive_datetime_is_made_anywhere_in_the_gateway() -> None:
     assert not NAIVE.search("datetime.now(UTC)")
 
 
-STATUS_WORDS = "|".join(sorted({str(v) for enum in (InterchangeStatus, OutboxStatus, AckStatus,
-                                                    PlanActionStatus, Stage) for v in enum}))
+STATUS_WORDS = "|".join(sorted({str(v) for enum in (
+    InterchangeStatus, OutboxStatus, AckStatus, PlanActionStatus, Stage, As2InboundStatus,
+    As2OutboundStatus, MdnStatus) for v in enum}))
 # A status compared with, or set to, a bare string (the enums' members are what code uses).
 BARE = re.compile(rf"\b(status|stage|ack_status)\s*(==|!=|=)\s*\"({STATUS_WORDS})\""
                   rf"|\b(status|stage)\.in_\(\(\"|\bstage\s+in\s+\(\"")
-# Statuses of other vocabularies that happen to share a word: AS2 messages and MDNs (their own
-# columns), the translators' verdict on a message (not a stored status), and the line status
-# a simulated supplier writes into its order response.
+# Other vocabularies that happen to share a word: an MDN's disposition (RFC 8098 text), the
+# translators' verdict on a message (not a stored status), and the line status a simulated
+# supplier writes into its order response.
 OTHER_VOCABULARIES = (
+    "gateway/channels/as2/mdn.py: return self.status == \"processed\"",
+    "gateway/channels/as2/outbound.py: if disposition.status == \"processed\"",
     'gateway/simulate/supplier.py: status = "accepted" if confirmed == quantity',
     'gateway/simulate/supplier.py: changed |= status != "accepted"',
-    "gateway/channels/as2/",
     "gateway/pipeline/process.py: rejected = [m for m in result.messages if m.status == ",
     'gateway/inbox/poison.py: dataclasses.replace(m, status="rejected")',
 )

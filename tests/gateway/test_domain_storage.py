@@ -15,8 +15,11 @@ from gateway.domain.states import (
     INBOUND_STATUSES,
     OUTBOUND_STATUSES,
     AckStatus,
+    As2InboundStatus,
+    As2OutboundStatus,
     CauseType,
     InvalidTransition,
+    MdnStatus,
     OutboxStatus,
     PlanActionStatus,
     PlanRunStatus,
@@ -42,6 +45,11 @@ EXPECTED = {
     ("partner_stages", "stage"): values(Stage),
     ("reconcile_runs", "status"): values(ReconcileRunStatus),
     ("event_publications", "status"): values(PublicationStatus),
+    ("as2_messages", "mdn_status"): values(MdnStatus),
+}
+BY_DIRECTION = {
+    "interchanges": (INBOUND_STATUSES, OUTBOUND_STATUSES),
+    "as2_messages": (values(As2InboundStatus), values(As2OutboundStatus)),
 }
 
 
@@ -55,14 +63,15 @@ def _db_checks(engine: Engine, table: str) -> dict[str, str]:
 
 def test_every_status_column_has_a_check_with_exactly_the_enum_values(engine: Engine) -> None:
     assert {(t, n) for t, checks in CHECKS.items() for n in checks} == {
-        *EXPECTED, ("interchanges", "status")}
+        *EXPECTED, *((table, "status") for table in BY_DIRECTION)}
     for (table, name), allowed in EXPECTED.items():
         sql = _db_checks(engine, table)[f"ck_{table}_{name}"]
         assert set(_quoted(sql)) == set(allowed), (table, name, sql)
-    sql = _db_checks(engine, "interchanges")["ck_interchanges_status"]
-    inbound, outbound = re.split(r"\bOR\b", sql, maxsplit=1)
-    assert set(_quoted(inbound)) == {"in", *INBOUND_STATUSES}
-    assert set(_quoted(outbound)) == {"out", *OUTBOUND_STATUSES}
+    for table, (inbound_values, outbound_values) in BY_DIRECTION.items():
+        sql = _db_checks(engine, table)[f"ck_{table}_status"]
+        inbound, outbound = re.split(r"\bOR\b", sql, maxsplit=1)
+        assert set(_quoted(inbound)) == {"in", *inbound_values}, sql
+        assert set(_quoted(outbound)) == {"out", *outbound_values}, sql
 
 
 def _interchange(direction: str, status: str) -> dict[str, object]:

@@ -39,15 +39,25 @@ PLAN_RUN = ("adopted", "kept")
 STAGE = ("edi", "dual", "api")
 RECONCILE_RUN = ("ok", "failed")
 PUBLICATION = ("pending", "published", "failed")
+AS2_IN = ("received", "processed", "rejected", "failed", "duplicate")
+AS2_OUT = ("built", "sending", "sent", "failed")
+MDN = ("none", "pending", "processed", "warning", "error", "failed", "invalid", "sent",
+       "send_failed")
 
 
 def _in(column: str, allowed: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in allowed)})"
 
 
+def _by_direction(inbound: tuple[str, ...], outbound: tuple[str, ...]) -> str:
+    return (f"(direction = 'in' AND {_in('status', inbound)}) OR "
+            f"(direction = 'out' AND {_in('status', outbound)})")
+
+
 CHECKS: dict[str, dict[str, str]] = {
-    "interchanges": {"status": f"(direction = 'in' AND {_in('status', INBOUND)}) OR "
-                               f"(direction = 'out' AND {_in('status', OUTBOUND)})"},
+    "interchanges": {"status": _by_direction(INBOUND, OUTBOUND)},
+    "as2_messages": {"status": _by_direction(AS2_IN, AS2_OUT),
+                     "mdn_status": _in("mdn_status", MDN)},
     "outbox": {"status": _in("status", OUTBOX), "ack_status": _in("ack_status", ACK),
                "cause_type": _in("cause_type", CAUSE)},
     "plan_actions": {"status": _in("status", PLAN_ACTION)},
