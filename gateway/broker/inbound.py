@@ -30,6 +30,7 @@ from gateway.broker import metrics
 from gateway.broker.destination import NATS, Destination
 from gateway.broker.messages import AVRO_TYPE, STRUCTURED_TYPE, decode_message, subject_token
 from gateway.broker.publishers import CONNECT_DEADLINE
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.spool import spool_bytes
 from gateway.inbox.store import accept, raw_bytes
 from gateway.observability.metrics import outcome_word, received
@@ -67,12 +68,13 @@ def ingest_message(runtime: Runtime, partner_id: str, body: bytes,
         accepted = accept(session, spooled, data_dir=settings.data_path, partner_id=partner_id,
                           channel=CHANNEL, now=now, content_type=content_type)
         row = accepted.interchange
-        if accepted.duplicate and row.status != "received":
+        if accepted.duplicate and row.status != InterchangeStatus.RECEIVED:
             return InboundResult("duplicate", int((row.error_report or {})
                                                   .get("http_status", 200)))
         outcome = ingest_events(session, row, raw_bytes(row, settings.data_path),
                                 partner_id=partner_id, now=now)
-        row.status = "processed" if outcome.status < 400 else "quarantined"
+        row.status = (InterchangeStatus.PROCESSED if outcome.status < 400
+                      else InterchangeStatus.QUARANTINED)
         row.status_detail = "" if outcome.status < 400 else str(outcome.body.get("detail", ""))
         row.processed_at = now
         row.error_report = {"http_status": outcome.status, "response": outcome.body}

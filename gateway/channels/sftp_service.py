@@ -24,6 +24,8 @@ from gateway.channels.sftp import (
     recover_staging,
     start_sftp_server,
 )
+from gateway.domain.lifecycle import note_picked_up
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.spool import spool_bytes
 from gateway.inbox.store import accept
 from gateway.observability import metrics
@@ -111,7 +113,7 @@ class GatewaySftp:
             with runtime.sessions.begin() as s:
                 accept(s, spooled, data_dir=runtime.settings.data_path,
                        partner_id=partner.partner_id, channel="sftp", now=now,
-                       filename=filename, status="quarantined",
+                       filename=filename, status=InterchangeStatus.QUARANTINED,
                        status_detail=f"incomplete SFTP upload: {reason}")
 
         try:
@@ -130,7 +132,7 @@ class GatewaySftp:
                     Interchange.partner_id == partner.partner_id,
                     Interchange.direction == "out", Interchange.filename == filename)).first()
                 if row is not None:
-                    row.status = "picked_up"
+                    note_picked_up(row)
                 append_audit(s, at=now, actor=f"partner:{partner.partner_id}",
                              action="sftp.pickup", subject_type="file", subject_id=filename)
 

@@ -29,6 +29,7 @@ from sqlalchemy import Engine, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.spool import SpooledBody, keep
 from gateway.inbox.store import Accepted, accept
 from gateway.storage.db import ReceiptsAhead
@@ -263,7 +264,7 @@ class InboxCommitter:
                     "channel": receipt.channel, "received_at": receipt.now,
                     "sha256": receipt.body.sha256, "size": receipt.body.size, "raw": raw,
                     "blob_path": blob_path, "content_type": receipt.content_type[:200],
-                    "filename": receipt.filename[:500], "status": "received",
+                    "filename": receipt.filename[:500], "status": InterchangeStatus.RECEIVED,
                     "status_detail": "", "correlation_id": receipt.correlation_id,
                     "attempts": 0, "standard": "", "sender_id": "", "receiver_id": "",
                     "control_number": "",

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.store import raw_bytes
 from gateway.observability import metrics
 from gateway.storage.models import Interchange, Partner
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("edigate.inbox")
 
-QUARANTINED = "quarantined"
+QUARANTINED = InterchangeStatus.QUARANTINED
 # How many failures are listed in the report (the count itself is kept in full).
 KEEP_FAILURES = 10
 ERROR_CHARS = 500
@@ -121,7 +122,7 @@ def record_failure(sessions: sessionmaker[Session], interchange_id: str, exc: Ba
         row = _lock(session, interchange_id)
         if row is None:
             raise exc
-        if row.status != "received" or row.direction != "in":
+        if row.status != InterchangeStatus.RECEIVED or row.direction != "in":
             return outcome_of(session, row)
         return failed_attempt(session, row, exc, data_dir=data_dir, now=now, policy=policy)
 
@@ -158,8 +159,8 @@ def failed_attempt(session: Session, row: Interchange, exc: BaseException, *, da
     else:
         log.warning("processing interchange %s failed again (attempt %d): %s", row.id,
                     row.attempts, error, extra={"partner": row.partner_id})
-    return Outcome(interchange_id=row.id, status="received", detail=row.status_detail,
-                   http_status=202, error_report=stored.get("report"))
+    return Outcome(interchange_id=row.id, status=InterchangeStatus.RECEIVED,
+                   detail=row.status_detail, http_status=202, error_report=stored.get("report"))
 
 
 def quarantine(session: Session, row: Interchange, error: str, stored: dict[str, Any], *,

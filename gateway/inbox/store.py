@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.spool import SpooledBody, keep, kept_bytes
 from gateway.observability.logging import current_correlation_id, new_correlation_id
 from gateway.storage.models import Interchange
@@ -37,7 +38,7 @@ def find_same_bytes(session: Session, partner_id: str | None, sha256: str) -> In
 
 def accept(session: Session, body: SpooledBody, *, data_dir: Path, partner_id: str | None,
            channel: str, now: datetime, content_type: str = "", filename: str = "",
-           correlation_id: str = "", status: str = "received",
+           correlation_id: str = "", status: str = InterchangeStatus.RECEIVED,
            status_detail: str = "") -> Accepted:
     existing = find_same_bytes(session, partner_id, body.sha256)
     if existing is not None:
@@ -65,7 +66,7 @@ def accept(session: Session, body: SpooledBody, *, data_dir: Path, partner_id: s
 def store_outbound(session: Session, raw: bytes, *, partner_id: str, channel: str,
                    now: datetime, content_type: str = "", filename: str = "",
                    correlation_id: str = "", standard: str = "",
-                   control_number: str = "", status: str = "queued") -> Interchange:
+                   control_number: str = "", status: str = InterchangeStatus.QUEUED) -> Interchange:
     """Keep the exact bytes of something we send (an acknowledgment, an order)."""
     row = Interchange(
         id=str(uuid.uuid4()), partner_id=partner_id, direction="out", channel=channel,

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from gateway.domain.states import OutboxStatus, values
 from gateway.observability import metrics
 from gateway.outbound.acks import flag_overdue
 from gateway.outbound.dispatcher import Dispatcher, outbox_depth
 from gateway.runtime import Runtime
 from gateway.web.keys import RUNTIME
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+OUTBOX_STATUSES = values(OutboxStatus)
 
 
 def sweep_overdue(runtime: Runtime, now: datetime | None = None) -> tuple[int, int]:

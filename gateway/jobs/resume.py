@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.poison import RetryPolicy, describe, record_failure, set_default_policy
 from gateway.observability.logging import in_new_context
 from gateway.pipeline.process import Prepared, prepare_interchange, process_interchange
@@ -31,7 +32,7 @@ def pending_interchanges(runtime: Runtime, *, older_than: timedelta, limit: int 
     reader = runtime.engine.execution_options(sqlite_read_only=True)
     with runtime.sessions(bind=reader) as s:
         return list(s.scalars(select(Interchange.id).where(
-            Interchange.direction == "in", Interchange.status == "received",
+            Interchange.direction == "in", Interchange.status == InterchangeStatus.RECEIVED,
             Interchange.received_at <= cutoff,
             or_(Interchange.next_attempt_at.is_(None), Interchange.next_attempt_at <= now),
         ).order_by(Interchange.received_at).limit(limit)))
@@ -103,7 +104,7 @@ def _process_batch(runtime: Runtime, ids: list[str]) -> int:
             log.error("recording the failure of interchange %s failed: %s; the next run "
                       "retries it", interchange_id, describe(again))
             continue
-        if outcome.status != "received":
+        if outcome.status != InterchangeStatus.RECEIVED:
             done += 1
     return done
 

@@ -126,7 +126,7 @@ class JsonFormatter(logging.Formatter):
 
 class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        stamp = datetime.fromtimestamp(record.created, UTC).astimezone().strftime("%H:%M:%S")
         cid = getattr(record, "correlation_id", None) or _correlation_id.get()
         extras = _extras(record)
         extras.pop("correlation_id", None)

@@ -17,14 +17,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.domain.lifecycle import move, move_ack
+from gateway.domain.states import ACK_VERDICTS, ACK_WAITING, AckStatus, OutboxStatus
 from gateway.outbound.enqueue import ack_window
 from gateway.outbound.routing import EDI_KINDS
 from gateway.storage.models import OutboxItem, Partner
 
-WAITING = ("expected", "overdue")
+WAITING = ACK_WAITING
 MAX_OVERDUE_RESENDS_DEFAULT = 1
 # A functional acknowledgment's verdict is in: the document is settled one way or the other.
-ACKED = ("accepted", "accepted_with_errors", "rejected")
+ACKED = ACK_VERDICTS
 
 
 def expects_ack(item: OutboxItem) -> bool:
@@ -32,8 +34,9 @@ def expects_ack(item: OutboxItem) -> bool:
 
 
 def mark_sent(item: OutboxItem, profile: dict[str, Any], now: datetime) -> None:
-    if expects_ack(item) and (item.ack_status or "none") in ("none", "overdue"):
-        item.ack_status = "expected"
+    if expects_ack(item) and (item.ack_status or AckStatus.NONE) in (AckStatus.NONE,
+                                                                      AckStatus.OVERDUE):
+        move_ack(item, AckStatus.EXPECTED)
         item.ack_due_at = now + ack_window(profile)
 
 
@@ -54,8 +57,10 @@ def apply_functional_ack(session: Session, partner_id: str, data: dict[str, Any]
     """Match one inbound functional_ack payload to the documents it acknowledges."""
     ack_type = str(data.get("ack_type", ""))
     rows = session.scalars(select(OutboxItem).where(
-        OutboxItem.partner_id == partner_id, OutboxItem.ack_status.in_((*WAITING, "none")),
-        OutboxItem.status.in_(("sent", "sending", "pending")))).all()
+        OutboxItem.partner_id == partner_id,
+        OutboxItem.ack_status.in_((*WAITING, AckStatus.NONE)),
+        OutboxItem.status.in_((OutboxStatus.SENT, OutboxStatus.SENDING,
+                               OutboxStatus.PENDING)))).all()
     matched: list[OutboxItem] = []
     for item in rows:
         if not expects_ack(item):
@@ -68,7 +73,7 @@ def apply_functional_ack(session: Session, partner_id: str, data: dict[str, Any]
         if not hit:
             continue
         status, errors = _status_of(data, item)
-        if ack_type == "TA1" and status != "rejected":
+        if ack_type == "TA1" and status != AckStatus.REJECTED:
             # An interchange-level receipt, not the verdict on the document: the 997/999 is
             # still to come and may reject it, so the row keeps waiting for that.
             item.ack_detail = {**(item.ack_detail or {}), "ta1": {
@@ -76,24 +81,26 @@ def apply_functional_ack(session: Session, partner_id: str, data: dict[str, Any]
             item.updated_at = now
             matched.append(item)
             continue
-        item.ack_status = status if status in ACKED else "accepted_with_errors"
-        if status == "partially_accepted":
-            item.ack_status = "accepted_with_errors"
+        # Anything but a clean accept or reject (partially accepted, an unknown code) is an
+        # acceptance the partner had something to say about.
+        move_ack(item, AckStatus(status) if status in ACKED
+                 else AckStatus.ACCEPTED_WITH_ERRORS)
         item.acked_at = now
         item.ack_due_at = None
         item.ack_interchange_id = ack_interchange_id
         item.ack_detail = {**{k: v for k, v in (item.ack_detail or {}).items()
                               if k in ("overdue_resends", "ta1")},
                            "ack_type": ack_type, "status": status, "errors": errors}
-        if item.ack_status == "rejected":
+        if item.ack_status == AckStatus.REJECTED:
             item.last_error = f"rejected by the partner's {ack_type}: " + "; ".join(
                 str(e.get("description") or e.get("code")) for e in errors)[:2000]
         # A row still ``sending`` (the partner answered before our dispatcher recorded the
         # delivery) stays with the dispatcher: it owns the claim, records its attempt and then
         # applies this verdict (dispatcher.record_result). A ``pending`` one, waiting for a
         # retry after, say, an MDN timeout, was received after all.
-        if item.status != "sending":
-            item.status = "failed" if item.ack_status == "rejected" else "sent"
+        if item.status != OutboxStatus.SENDING:
+            move(item, OutboxStatus.FAILED if item.ack_status == AckStatus.REJECTED
+                 else OutboxStatus.SENT)
             item.delivered_at = item.delivered_at or now
         item.updated_at = now
         matched.append(item)
@@ -104,19 +111,19 @@ def flag_overdue(session: Session, now: datetime) -> tuple[int, int]:
     """Mark documents whose acknowledgment is late; queue a resend where the profile asks.
     Returns (flagged, resent)."""
     rows = session.scalars(select(OutboxItem).where(
-        OutboxItem.ack_status == "expected", OutboxItem.ack_due_at < now)).all()
+        OutboxItem.ack_status == AckStatus.EXPECTED, OutboxItem.ack_due_at < now)).all()
     flagged = resent = 0
     for item in rows:
         partner = session.get(Partner, item.partner_id)
         outbound = (partner.profile if partner else {}).get("outbound", {})
-        item.ack_status = "overdue"
+        move_ack(item, AckStatus.OVERDUE)
         item.updated_at = now
         flagged += 1
         resends = int((item.ack_detail or {}).get("overdue_resends", 0))
         limit = int(outbound.get("max_overdue_resends", MAX_OVERDUE_RESENDS_DEFAULT))
         if outbound.get("resend_overdue") and resends < limit:
             item.ack_detail = {**(item.ack_detail or {}), "overdue_resends": resends + 1}
-            item.status = "pending"
+            move(item, OutboxStatus.PENDING)
             item.next_attempt_at = now
             # A resend is a new delivery with its own attempts (the log keeps the old ones).
             item.attempts = 0

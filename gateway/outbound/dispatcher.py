@@ -25,6 +25,8 @@ import tenacity
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from gateway.domain.lifecycle import move
+from gateway.domain.states import AckStatus, Entity, OutboxStatus, sources_of
 from gateway.observability import metrics
 from gateway.observability.logging import bind_correlation, stored_correlation
 from gateway.outbound.acks import ACKED, mark_sent
@@ -54,15 +56,22 @@ def default_worker_id() -> str:
 def claim_due(session: Session, *, worker: str, now: datetime, lease: timedelta,
               limit: int) -> list[str]:
     query = (select(OutboxItem.id)
-             .where(or_(and_(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now),
-                        and_(OutboxItem.status == "sending", OutboxItem.claimed_until < now)))
+             .where(or_(and_(OutboxItem.status == OutboxStatus.PENDING,
+                             OutboxItem.next_attempt_at <= now),
+                        and_(OutboxItem.status == OutboxStatus.SENDING,
+                             OutboxItem.claimed_until < now)))
              .order_by(OutboxItem.next_attempt_at, OutboxItem.created_at).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.scalars(query).all())
     if ids:
-        session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids))
-                        .values(status="sending", claimed_by=worker,
+        # A bulk UPDATE passes no flush check: the WHERE holds it to the outbox table
+        # (pending -> sending, or a lapsed sending claimed again).
+        session.execute(update(OutboxItem).where(
+                            OutboxItem.id.in_(ids),
+                            OutboxItem.status.in_(sources_of(Entity.OUTBOX,
+                                                             OutboxStatus.SENDING)))
+                        .values(status=OutboxStatus.SENDING, claimed_by=worker,
                                 claimed_until=now + lease, updated_at=now),
                         execution_options={"synchronize_session": False})
     return ids
@@ -75,6 +84,9 @@ def record_result(session: Session, item_id: str, *, worker: str, delivery: Deli
                        with_for_update=session.get_bind().dialect.name == "postgresql")
     if item is None:
         return "missing"
+    # Read before any change: a query's autoflush would otherwise write a half-made change
+    # (sent, acknowledgment still overdue) and the outbound interchange would follow it.
+    partner = session.get(Partner, item.partner_id)
     duration = int((now - started).total_seconds() * 1000)
     outcome = "delivered" if delivery.ok else ("retry" if delivery.retryable else "failed")
     session.add(OutboxAttempt(outbox_id=item.id, at=now, worker=worker, channel=item.channel,
@@ -82,7 +94,7 @@ def record_result(session: Session, item_id: str, *, worker: str, delivery: Deli
                               http_status=delivery.http_status, error="" if delivery.ok
                               else delivery.detail[:4000],
                               details={"detail": delivery.detail, **delivery.extra}))
-    if item.status != "sending" or item.claimed_by != worker:
+    if item.status != OutboxStatus.SENDING or item.claimed_by != worker:
         # Our lease ran out and someone else owns the row now; the attempt is on record.
         return "lease-lost"
     item.attempts += 1
@@ -93,19 +105,18 @@ def record_result(session: Session, item_id: str, *, worker: str, delivery: Deli
         # Delivered; or the partner's 997/CONTRL for exactly this document arrived while we
         # were delivering it, which proves receipt whatever this attempt saw.
         item.delivered_at = now if delivery.ok else (item.delivered_at or now)
-        if item.ack_status == "rejected":
-            item.status = "failed"  # last_error holds the partner's verdict
+        if item.ack_status == AckStatus.REJECTED:
+            move(item, OutboxStatus.FAILED)  # last_error holds the partner's verdict
         else:
-            item.status = "sent"
+            move(item, OutboxStatus.SENT)
             item.last_error = ""
-        partner = session.get(Partner, item.partner_id)
         mark_sent(item, partner.profile if partner else {}, now)
     elif delivery.retryable and item.attempts < max_attempts:
-        item.status = "pending"
+        move(item, OutboxStatus.PENDING)
         item.last_error = delivery.detail[:4000]
         item.next_attempt_at = now + backoff_after(item.attempts)
     else:
-        item.status = "dead"
+        move(item, OutboxStatus.DEAD)
         reason = (f"after the last of {max_attempts} attempts" if delivery.retryable
                   else "not retryable")
         item.last_error = f"{delivery.detail[:3900]} ({reason})"

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
+from gateway.domain.states import AckStatus, CauseType, OutboxStatus
 from gateway.inbox.store import store_outbound
 from gateway.outbound.routing import EDI_KINDS, routes_for
 from gateway.storage.models import OutboxItem, Partner
@@ -124,7 +125,7 @@ def webhook_body(partner: Partner, document_type: str, business_id: str,
 
 def enqueue_document(session: Session, partner: Partner, document_type: str, business_id: str,
                      data: dict[str, Any], *, now: datetime, ours: OurIdentity,
-                     cause_type: str = "", cause_id: str = "",
+                     cause_type: CauseType = CauseType.NONE, cause_id: str = "",
                      stage: str | None = None) -> list[OutboxItem]:
     """One outbox row per delivery channel the partner's stage calls for. Idempotent: the same
     (partner, document type, business id) returns the rows already queued."""
@@ -148,18 +149,18 @@ def enqueue_document(session: Session, partner: Partner, document_type: str, bus
             session.flush()
             row = OutboxItem(
                 id=row_id, partner_id=partner.id, document_type=document_type, channel=channel,
-                business_id=business_id, status="pending", payload=raw, data=data,
+                business_id=business_id, status=OutboxStatus.PENDING, payload=raw, data=data,
                 control_numbers=control, next_attempt_at=now, created_at=now, updated_at=now,
                 interchange_id=stored.id, cause_type=cause_type, cause_id=cause_id,
-                ack_status="none")
+                ack_status=AckStatus.NONE)
         else:
             body = webhook_body(partner, document_type, business_id, data, now=now,
                                 event_id=row_id)
             row = OutboxItem(
                 id=row_id, partner_id=partner.id, document_type=document_type, channel=channel,
-                business_id=business_id, status="pending", payload=body, data=data,
+                business_id=business_id, status=OutboxStatus.PENDING, payload=body, data=data,
                 control_numbers={}, next_attempt_at=now, created_at=now, updated_at=now,
-                cause_type=cause_type, cause_id=cause_id, ack_status="none")
+                cause_type=cause_type, cause_id=cause_id, ack_status=AckStatus.NONE)
         session.add(row)
         rows.append(row)
     return rows

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.domain.states import Stage
+
 # Preference when a partner has several EDI channels: AS2 gives a signed receipt (MDN), a hosted
 # SFTP mailbox is pulled by the partner, a remote SFTP server is pushed to, HTTP last.
 EDI_CHANNELS = ("as2", "sftp_push", "sftp", "http")
@@ -36,14 +38,14 @@ def edi_channel(profile: dict[str, Any]) -> str:
 
 def routes_for(profile: dict[str, Any], stage: str) -> list[str]:
     """Delivery channels for one document, in order."""
-    if stage == "edi":
+    if stage == Stage.EDI:
         return [edi_channel(profile)]
     webhook = profile.get("channels", {}).get("webhook", {})
-    if stage == "api":
+    if stage == Stage.API:
         if not webhook.get("url"):
             raise RoutingError("stage is 'api' but the partner profile has no channels.webhook.url")
         return ["webhook"]
-    if stage == "dual":
+    if stage == Stage.DUAL:
         routes = [edi_channel(profile)]
         if webhook.get("url"):
             routes.append("webhook")

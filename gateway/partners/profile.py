@@ -44,9 +44,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.domain.states import Stage, values
+
 STANDARDS = ("edifact", "x12", "api")
 IDENTITY_STANDARDS = ("edifact", "x12", "x12-gs")
-STAGES = ("edi", "dual", "api")
+STAGES = values(Stage)
 CHANNELS = ("http", "as2", "sftp", "rest", "webhook", "api_pull")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

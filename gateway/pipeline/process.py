@@ -21,6 +21,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.broker.outbox import enqueue_publication
+from gateway.domain.causes import acknowledging, acknowledgments_of
+from gateway.domain.states import InterchangeStatus, OutboxStatus
 from gateway.inbox.poison import RetryPolicy, record_failure
 from gateway.inbox.store import raw_bytes, store_outbound
 from gateway.observability import metrics
@@ -49,10 +51,10 @@ log = logging.getLogger("edigate.pipeline")
 # Fixed namespace so the same message of the same interchange always gets the same event id.
 EVENT_NAMESPACE = uuid.UUID("6f1c2a56-0d2e-4a8e-9b8a-4f7e1f0c9d11")
 
-STATUS_PROCESSED = "processed"
-STATUS_PARTIAL = "partial"
-STATUS_REJECTED = "rejected"
-STATUS_QUARANTINED = "quarantined"
+STATUS_PROCESSED = InterchangeStatus.PROCESSED
+STATUS_PARTIAL = InterchangeStatus.PARTIAL
+STATUS_REJECTED = InterchangeStatus.REJECTED
+STATUS_QUARANTINED = InterchangeStatus.QUARANTINED
 
 
 @dataclass
@@ -93,11 +95,11 @@ def _claim(session: Session, interchange_id: str) -> Interchange | None:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     row = session.scalars(query).first()
-    if row is None or row.status != "received":
+    if row is None or row.status != InterchangeStatus.RECEIVED:
         return None
     claimed = session.execute(
         update(Interchange)
-        .where(Interchange.id == interchange_id, Interchange.status == "received")
+        .where(Interchange.id == interchange_id, Interchange.status == InterchangeStatus.RECEIVED)
         .values(attempts=Interchange.attempts + 1),
         execution_options={"synchronize_session": False},
     ).rowcount
@@ -109,7 +111,7 @@ def outcome_of(session: Session, interchange: Interchange) -> Outcome:
     events = session.scalars(select(Event.id).where(Event.interchange_id == interchange.id)
                              .order_by(Event.id)).all()
     acks = session.scalars(select(OutboxItem.interchange_id).where(
-        OutboxItem.business_id == f"ack:{interchange.id}")).all()
+        acknowledgments_of(interchange.id))).all()
     report = interchange.error_report or {}
     return Outcome(
         interchange_id=interchange.id, status=interchange.status,
@@ -126,7 +128,7 @@ def _http_status(status: str, report: dict[str, Any]) -> int:
         return int(report.get("http_status", 422))
     if status == STATUS_REJECTED:
         return 422
-    if status == "received":
+    if status == InterchangeStatus.RECEIVED:
         return 202
     return 200
 
@@ -163,7 +165,7 @@ def prepare_interchange(engine: Engine, interchange_id: str, *,
     reader = engine.execution_options(sqlite_read_only=True)
     with Session(reader) as session:
         row = session.get(Interchange, interchange_id)
-        if row is None or row.status != "received":
+        if row is None or row.status != InterchangeStatus.RECEIVED:
             return None
         partner = session.get(Partner, row.partner_id) if row.partner_id else None
         raw = raw_bytes(row, data_dir)
@@ -383,10 +385,10 @@ def _queue_acknowledgments(session: Session, row: Interchange, partner: Partner,
         session.add(OutboxItem(
             id=str(uuid.uuid4()), partner_id=partner.id, document_type=f"ack:{doc.kind}",
             channel=channel, business_id=f"ack:{row.id}",
-            status="pending" if channel != "http" else "sent",
+            status=OutboxStatus.PENDING if channel != "http" else OutboxStatus.SENT,
             payload=doc.data, data={"kind": doc.kind, "acknowledges": row.id},
             control_numbers=dict(doc.control_numbers), next_attempt_at=now, created_at=now,
-            updated_at=now, interchange_id=out.id,
+            updated_at=now, interchange_id=out.id, **acknowledging(row.id),
         ))
         ids.append(out.id)
     return ids

@@ -20,12 +20,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.domain.causes import acknowledgments_of
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.poison import RetryPolicy, failed_attempt
 from gateway.pipeline.process import Outcome, process_interchange
 from gateway.storage.models import Interchange, OutboxItem
 from gateway.storage.repositories import append_audit
 
-REPLAYABLE = ("quarantined", "rejected", "partial", "received")
+REPLAYABLE = (InterchangeStatus.QUARANTINED, InterchangeStatus.REJECTED, InterchangeStatus.PARTIAL,
+              InterchangeStatus.RECEIVED)
 
 
 class ReplayError(ValueError):
@@ -45,12 +48,12 @@ def replay(session: Session, interchange_id: str, *, actor: str, reason: str, da
                           f"{', '.join(REPLAYABLE)}")
     before = row.status
     acked_before = session.scalars(select(OutboxItem.id).where(
-        OutboxItem.business_id == f"ack:{interchange_id}").limit(1)).first() is not None
+        acknowledgments_of(interchange_id)).limit(1)).first() is not None
 
     def send_acks(status: str) -> bool:
         return resend_ack or not acked_before or status != before
 
-    row.status = "received"
+    row.status = InterchangeStatus.RECEIVED
     session.flush()
     append_audit(session, at=now, actor=actor, action="interchange.replay",
                  subject_type="interchange", subject_id=interchange_id, reason=reason,
@@ -62,10 +65,10 @@ def replay(session: Session, interchange_id: str, *, actor: str, reason: str, da
     except Exception as exc:
         row = session.get(Interchange, interchange_id)
         assert row is not None
-        row.status = "received"
+        row.status = InterchangeStatus.RECEIVED
         outcome = failed_attempt(session, row, exc, data_dir=data_dir, now=now,
                                  policy=RetryPolicy(), final=True,
-                                 acknowledge=send_acks("quarantined"))
+                                 acknowledge=send_acks(InterchangeStatus.QUARANTINED))
     outcome.replay_note = _ack_note(outcome, before=before, acked_before=acked_before,
                                     resend_ack=resend_ack)
     return outcome

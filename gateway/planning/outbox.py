@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
+from gateway.domain.states import CauseType
 from gateway.observability import metrics
 from gateway.outbound.enqueue import OurIdentity, enqueue_document
 from gateway.storage.models import Partner
@@ -43,7 +44,7 @@ def enqueuer(ours: OurIdentity, *, sleep: Callable[[float], None] = time.sleep) 
                 with session.begin_nested():
                     rows = enqueue_document(
                         session, partner, action.document_type, action.business_id,
-                        action.data, now=now, ours=ours, cause_type="plan_action",
+                        action.data, now=now, ours=ours, cause_type=CauseType.PLAN_ACTION,
                         cause_id=action.id)
                     session.flush()
                 break

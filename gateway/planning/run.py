@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.domain.states import PlanRunStatus
 from gateway.planning.config import PlanningConfig
 from gateway.planning.documents import (
     Calendar,
@@ -100,7 +101,7 @@ def store_run(
     kept = result.source in ("previous", "none") and not result.report.has_solution
     run = PlanRun(
         id=str(uuid.uuid4()), created_at=now, trigger=trigger, actor=actor,
-        status="kept" if kept else "adopted", source=result.source,
+        status=PlanRunStatus.KEPT if kept else PlanRunStatus.ADOPTED, source=result.source,
         horizon_start=state.start, periods=state.periods, period_days=state.period_days,
         parameters={**result.parameters, "planning": _config_dict(config)},
         result=_json_safe({k: v for k, v in plan_to_dict(result).items()

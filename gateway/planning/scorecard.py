@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import AckStatus
 from gateway.storage.models import Event, OutboxItem
 from gateway.storage.models_planning import SENT_STATUSES, PlanAction
 
@@ -153,11 +154,11 @@ def load_scorecard(session: Session, today: date) -> list[dict[str, Any]]:
                                            float(item.get("quantity") or 0), arrives))
     acks: dict[str, tuple[int, int]] = {}
     rows = session.execute(select(OutboxItem.partner_id, OutboxItem.ack_status, func.count())
-                           .where(OutboxItem.ack_status != "none")
+                           .where(OutboxItem.ack_status != AckStatus.NONE)
                            .group_by(OutboxItem.partner_id, OutboxItem.ack_status)).all()
     for partner, status, count in rows:
         expected, accepted = acks.get(partner, (0, 0))
         acks[partner] = (expected + count,
-                         accepted + (count if status in ("accepted",
-                                                         "accepted_with_errors") else 0))
+                         accepted + (count if status in (AckStatus.ACCEPTED,
+                                                         AckStatus.ACCEPTED_WITH_ERRORS) else 0))
     return [s.to_json() for s in score(ordered, shipped, today, acks)]

@@ -37,6 +37,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.spool import spool_bytes
 from gateway.inbox.store import accept
 from gateway.observability import metrics
@@ -198,7 +199,8 @@ class PullConnector:
             row = accepted.interchange
             if not accepted.duplicate:
                 outcome = ingest_events(s, row, raw, partner_id=partner_id, now=now)
-                row.status = "processed" if outcome.status < 400 else "quarantined"
+                row.status = (InterchangeStatus.PROCESSED if outcome.status < 400
+                              else InterchangeStatus.QUARANTINED)
                 row.status_detail = "" if outcome.status < 400 else \
                     str(outcome.body.get("detail", ""))
                 row.processed_at = now
@@ -212,6 +214,7 @@ class PullConnector:
                 state = PullCursor(partner_id=partner_id, cursor=following, updated_at=now)
                 s.add(state)
             state.cursor, state.updated_at = following, now
-            state.last_error = row.status_detail if row.status == "quarantined" else ""
+            state.last_error = (row.status_detail
+                                if row.status == InterchangeStatus.QUARANTINED else "")
         metrics.received(partner_id, "api_pull", "duplicate" if accepted.duplicate else "received")
         return count

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import Stage
 from gateway.reconcile.connector import PullConnector, PullError, PullSettings, RateLimiter
 from gateway.reconcile.service import (
     ReconcileError,
@@ -80,7 +81,7 @@ def release_lease(session: Session, name: str, *, holder: str, now: datetime) ->
 
 def dual_partners(session: Session) -> list[str]:
     return sorted(set(session.scalars(select(PartnerStage.partner_id)
-                                      .where(PartnerStage.stage == "dual"))))
+                                      .where(PartnerStage.stage == Stage.DUAL))))
 
 
 def reconcile_partner(session: Session, partner_id: str, *, now: datetime,

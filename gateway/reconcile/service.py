@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import ReconcileRunStatus, Stage
 from gateway.storage.models import AuditEntry, Event, Partner
 from gateway.storage.models_reconciler import ReconcileDaily, ReconcileResult, ReconcileRun
 from gateway.storage.repositories import append_audit, stage_of
@@ -127,7 +128,7 @@ def reconciled_types(session: Session, partner_id: str, types: Sequence[str], *,
                      shadow: bool = False) -> list[str]:
     """The types in ``dual``; with ``shadow``, also those in ``api`` (their EDI copy kept
     running as a shadow after cut-over, so a regression shows)."""
-    stages = ("dual", "api") if shadow else ("dual",)
+    stages = (Stage.DUAL, Stage.API) if shadow else (Stage.DUAL,)
     edi_only = set(packaged_defaults().get("edi_only_types", ()))
     return sorted(t for t in set(types) if t not in edi_only
                   and stage_of(session, partner_id, t) in stages)
@@ -163,7 +164,7 @@ def run_reconciliation(session: Session, partner_id: str, window: Window, *, as_
         types = [t for t in types if t == document_type]
     run = ReconcileRun(id=str(uuid.uuid4()), partner_id=partner_id, window_start=window.start,
                        window_end=window.end, as_of=as_of, started_at=as_of, trigger=trigger,
-                       actor=actor, status="ok", config={"types": types})
+                       actor=actor, status=ReconcileRunStatus.OK, config={"types": types})
     session.add(run)
     stats = Statistics()
     events = 0
@@ -280,7 +281,7 @@ def open_results(session: Session, partner_id: str | None = None,
     found: list[ReconcileResult] = []
     for pid in partners:
         latest = session.scalars(select(ReconcileRun.id).where(
-            ReconcileRun.partner_id == pid, ReconcileRun.status == "ok")
+            ReconcileRun.partner_id == pid, ReconcileRun.status == ReconcileRunStatus.OK)
             .order_by(ReconcileRun.started_at.desc()).limit(1)).first()
         if latest:
             found.extend(session.scalars(select(ReconcileResult).where(

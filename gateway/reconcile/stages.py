@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import Stage
 from gateway.reconcile.service import (
     ReconcileError,
     daily_stats,
@@ -98,7 +99,7 @@ def promote(session: Session, partner_id: str, document_type: str, *, actor: str
     stage = stage_of(session, partner_id, document_type)
     gate = partner_config(partner, session).gate_for(document_type)
     run_id = None
-    if stage == "dual":
+    if stage == Stage.DUAL:
         start, end = gate_window(now.date(), gate)
         run = run_reconciliation(session, partner_id, day_window(start, end), as_of=now,
                                  trigger="gate", actor=actor, document_type=document_type)
@@ -140,7 +141,7 @@ def shadow_check(session: Session, partner_id: str, document_type: str, *,
     partner = _partner(session, partner_id)
     gate = partner_config(partner, session).gate_for(document_type)
     rows = _rows(session, partner_id, document_type, *gate_window(now.date(), gate))
-    return decide_promotion("dual", rows, today=now.date(), gate=gate, partner_id=partner_id,
+    return decide_promotion(Stage.DUAL, rows, today=now.date(), gate=gate, partner_id=partner_id,
                             document_type=document_type)
 
 
@@ -155,7 +156,7 @@ def auto_promote(session: Session, partner_id: str, *, now: datetime) -> list[St
     config = partner_config(partner, session)
     changes = []
     for row in sorted(partner.stages, key=lambda r: r.document_type):
-        if row.stage != "dual" or not config.gate_for(row.document_type).auto_promote:
+        if row.stage != Stage.DUAL or not config.gate_for(row.document_type).auto_promote:
             continue
         if not preview(session, partner_id, row.document_type, now=now).allowed:
             continue

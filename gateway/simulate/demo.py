@@ -27,6 +27,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from gateway.config import Settings
+from gateway.domain.states import InterchangeStatus, OutboxStatus, Stage
 from gateway.partners.profile import load_profiles
 from gateway.runtime import Runtime
 from gateway.simulate.engine import FIXTURE_PARTNERS, Simulation
@@ -218,7 +219,7 @@ class Story:
         if supplier is None:
             return
         supplier.s.stages[document_type] = stage
-        if stage == "api":
+        if stage == Stage.API:
             supplier.s.shadow.add(document_type)
         else:
             supplier.s.shadow.discard(document_type)
@@ -281,7 +282,7 @@ class Story:
                 partner = s.get(Partner, partner_id)
                 if partner is None:
                     continue
-                if stage == "api":
+                if stage == Stage.API:
                     decision = stages.shadow_check(s, partner_id, doc, now=now)
                     if decision.allowed:
                         continue
@@ -336,7 +337,7 @@ class Story:
                 for doc in sorted({r.document_type for r in rows}):
                     stage = stage_of(s, partner_id, doc)
                     m.stages[doc] = stage
-                    if stage == "api":
+                    if stage == Stage.API:
                         decision = stages.shadow_check(s, partner_id, doc, now=now)
                         verdict = "in api; shadow " + ("agrees" if decision.allowed else
                                                        "disagrees: " + "; ".join(
@@ -398,10 +399,11 @@ async def _drain(runtime: Runtime, poller: _Poller | None = None,
         now = datetime.now(UTC)
         with runtime.sessions() as s:
             inbox = s.scalar(select(func.count()).select_from(Interchange).where(
-                Interchange.status.in_(("received", "processing")))) or 0
+                Interchange.status == InterchangeStatus.RECEIVED)) or 0
             outbox = s.scalar(select(func.count()).select_from(OutboxItem).where(
-                (OutboxItem.status == "sending") | ((OutboxItem.status == "pending")
-                                                     & (OutboxItem.next_attempt_at <= now))))
+                (OutboxItem.status == OutboxStatus.SENDING)
+                | ((OutboxItem.status == OutboxStatus.PENDING)
+                   & (OutboxItem.next_attempt_at <= now))))
             return int(inbox) + int(outbox or 0)
 
     loop = asyncio.get_running_loop()

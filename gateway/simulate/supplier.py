@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
+from gateway.domain.states import Stage
 from gateway.simulate.channels import ChannelError, RestApi
 from gateway.simulate.documents import Dialect, build_document
 from gateway.simulate.network import Network, Scenario
@@ -81,7 +82,7 @@ class SupplierSetup:
     def stage_for(self, document_type: str) -> str:
         if self.standard == "api":
             return "api"
-        return self.stages.get(document_type, self.stages.get("*", "edi"))
+        return self.stages.get(document_type, self.stages.get("*", Stage.EDI))
 
 
 @dataclass(order=True)
@@ -329,8 +330,8 @@ class Supplier:
         data = {k: v for k, v in data.items() if not k.startswith("_")}
         stage = self.s.stage_for(doc_type)
         api_only = doc_type == "supplier_capacity"
-        shadow = stage == "api" and (doc_type in self.s.shadow or "*" in self.s.shadow)
-        if (stage in ("edi", "dual") or shadow) and not api_only and \
+        shadow = stage == Stage.API and (doc_type in self.s.shadow or "*" in self.s.shadow)
+        if (stage in (Stage.EDI, Stage.DUAL) or shadow) and not api_only and \
                 self.s.dialect is not None:
             corrupt = self.rng.random() < self.scenario.rate("malformed", self.s.partner_id)
             raw = build_document(doc_type, data, dialect=self.s.dialect,
@@ -338,9 +339,9 @@ class Supplier:
                                      "isa" if self.s.standard == "x12" else "unb"),
                                  now=self._when(day), corrupt=corrupt)
             await self._send_edi(doc_type, raw, day)
-        if (stage == "api" and not shadow) or api_only or self.s.dialect is None:
+        if (stage == Stage.API and not shadow) or api_only or self.s.dialect is None:
             await self._post_api(doc_type, data, day)
-        elif stage == "dual" or shadow:
+        elif stage == Stage.DUAL or shadow:
             self._dual_copy(doc_type, data, day)
 
     def _dual_copy(self, doc_type: str, data: dict[str, Any], day: float) -> None:

@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.domain.lifecycle import check_flush
+
 
 class DatabaseError(RuntimeError):
     """The database cannot be used; the message says which and why, in one line."""
@@ -213,7 +215,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that hold every status change to the domain's tables before writing it."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", check_flush)
+    return factory
 
 
 def ping(engine: Engine) -> None:

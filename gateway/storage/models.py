@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +22,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from gateway.domain.states import AckStatus
+from gateway.storage.checks import checks
+from gateway.storage.types import UTCDateTime
 
 # Stable constraint names: Alembic can then alter them on both databases.
 NAMING = {
@@ -49,8 +52,8 @@ class Partner(Base):
     version: Mapped[str] = mapped_column(String(16), default="")
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     identities: Mapped[list[PartnerIdentity]] = relationship(
         back_populates="partner", cascade="all, delete-orphan", lazy="selectin"
@@ -82,13 +85,14 @@ class PartnerStage(Base):
 
     __tablename__ = "partner_stages"
     __table_args__ = (UniqueConstraint("partner_id", "document_type",
-                                       name="uq_partner_stages_doc"),)
+                                       name="uq_partner_stages_doc"),
+                      *checks("partner_stages"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     document_type: Mapped[str] = mapped_column(String(64))
-    stage: Mapped[str] = mapped_column(String(8))  # edi | dual | api
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stage: Mapped[str] = mapped_column(String(8))  # gateway.domain.states.Stage
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     changed_by: Mapped[str] = mapped_column(String(200), default="")
 
     partner: Mapped[Partner] = relationship(back_populates="stages")
@@ -113,10 +117,10 @@ class Credential(Base):
     token_prefix: Mapped[str | None] = mapped_column(String(16), index=True)
     secret_hash: Mapped[str | None] = mapped_column(String(256))
     public_data: Mapped[str | None] = mapped_column(Text)
-    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Interchange(Base):
@@ -128,6 +132,7 @@ class Interchange(Base):
         Index("ix_interchanges_status", "status", "received_at"),
         # Same partner, same bytes = same interchange: the resend is answered, not stored.
         UniqueConstraint("partner_id", "direction", "sha256", name="uq_interchanges_bytes"),
+        *checks("interchanges"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -136,7 +141,7 @@ class Interchange(Base):
     partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"))
     direction: Mapped[str] = mapped_column(String(4))  # in | out
     channel: Mapped[str] = mapped_column(String(16))  # http | as2 | sftp | rest | webhook
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -147,15 +152,16 @@ class Interchange(Base):
     sender_id: Mapped[str] = mapped_column(String(64), default="")
     receiver_id: Mapped[str] = mapped_column(String(64), default="")
     control_number: Mapped[str] = mapped_column(String(32), default="")
-    status: Mapped[str] = mapped_column(String(16))
+    # gateway.domain.states.InterchangeStatus; inbound and outbound have their own tables.
+    status: Mapped[str] = mapped_column(String(24))
     status_detail: Mapped[str] = mapped_column(Text, default="")
     duplicate_of: Mapped[str | None] = mapped_column(String(36))
     correlation_id: Mapped[str] = mapped_column(String(32), default="")
     error_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # After a failed processing attempt: not before this time (exponential backoff).
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Event(Base):
@@ -174,8 +180,8 @@ class Event(Base):
     path: Mapped[str] = mapped_column(String(4))  # edi | api
     source: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(200), default="")
-    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    time: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     business_key: Mapped[str] = mapped_column(String(200), default="")
     interchange_id: Mapped[str | None] = mapped_column(ForeignKey("interchanges.id"),
                                                        index=True)
@@ -196,7 +202,7 @@ class IdempotencyKey(Base):
     request_sha256: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class OutboxItem(Base):
@@ -204,35 +210,38 @@ class OutboxItem(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
-                      Index("ix_outbox_ack", "ack_status", "ack_due_at"))
+                      Index("ix_outbox_ack", "ack_status", "ack_due_at"),
+                      Index("ix_outbox_cause", "cause_type", "cause_id"),
+                      *checks("outbox"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
     document_type: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
     business_id: Mapped[str] = mapped_column(String(200), default="")
-    # pending | sending | sent | acked | failed | dead | cancelled
+    # gateway.domain.states.OutboxStatus
     status: Mapped[str] = mapped_column(String(16))
     payload: Mapped[bytes | None] = mapped_column(LargeBinary)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     control_numbers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     interchange_id: Mapped[str | None] = mapped_column(ForeignKey("interchanges.id"))
-    # What caused it (a plan run, an inbound interchange): promise 4, traceability.
+    # What caused it (a plan action; for an acknowledgment, the inbound interchange it
+    # answers): promise 4, traceability. cause_type is a gateway.domain.states.CauseType.
     cause_type: Mapped[str] = mapped_column(String(32), default="")
     cause_id: Mapped[str] = mapped_column(String(64), default="")
-    # Acknowledgment tracking: none | expected | accepted | accepted_with_errors | rejected
-    # | overdue; the partner's error detail lands in ack_detail.
-    ack_status: Mapped[str] = mapped_column(String(24), default="none")
-    ack_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Acknowledgment tracking (gateway.domain.states.AckStatus); the partner's error detail
+    # lands in ack_detail.
+    ack_status: Mapped[str] = mapped_column(String(24), default=AckStatus.NONE)
+    ack_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ack_detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ack_interchange_id: Mapped[str | None] = mapped_column(String(36))
 
@@ -248,7 +257,7 @@ class OutboxAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     outbox_id: Mapped[str] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"),
                                            index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     worker: Mapped[str] = mapped_column(String(64), default="")
     channel: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | failed
@@ -267,7 +276,7 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str] = mapped_column(String(64))

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -28,7 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gateway.storage.checks import checks
 from gateway.storage.models import Base
+from gateway.storage.types import UTCDateTime
 
 
 class As2Certificate(Base):
@@ -47,13 +48,13 @@ class As2Certificate(Base):
     subject: Mapped[str] = mapped_column(String(500), default="")
     issuer: Mapped[str] = mapped_column(String(500), default="")
     serial: Mapped[str] = mapped_column(String(80), default="")
-    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime())
     cert_pem: Mapped[str] = mapped_column(Text)
     key_path: Mapped[str | None] = mapped_column(String(500))
     label: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class As2Message(Base):
@@ -61,6 +62,7 @@ class As2Message(Base):
     __table_args__ = (
         Index("ix_as2_messages_lookup", "partner_id", "direction", "message_id"),
         Index("ix_as2_messages_mdn", "direction", "mdn_status"),
+        *checks("as2_messages"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -69,11 +71,11 @@ class As2Message(Base):
     partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
     as2_from: Mapped[str] = mapped_column(String(128), default="")
     as2_to: Mapped[str] = mapped_column(String(128), default="")
-    # in: received | processed | failed | duplicate ; out: built | sending | sent | failed
+    # gateway.domain.states.As2InboundStatus / As2OutboundStatus, by direction
     status: Mapped[str] = mapped_column(String(16))
     status_detail: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The exact request (in) or the exact message (out): headers and body.
     headers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -91,11 +93,11 @@ class As2Message(Base):
     # none | sync | async
     mdn_mode: Mapped[str] = mapped_column(String(8), default="none")
     mdn_url: Mapped[str] = mapped_column(String(500), default="")
-    # pending | processed | warning | error | failed | invalid | none | sent | send_failed
+    # gateway.domain.states.MdnStatus
     mdn_status: Mapped[str] = mapped_column(String(16), default="none")
     mdn_disposition: Mapped[str] = mapped_column(String(300), default="")
     mdn_message_id: Mapped[str] = mapped_column(String(255), default="")
     mdn_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
-    mdn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mdn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -10,23 +10,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gateway.domain.states import PublicationStatus
+from gateway.storage.checks import checks
 from gateway.storage.models import Base
+from gateway.storage.types import UTCDateTime
 
 # pending -> published (the broker acknowledged it) | failed (cannot be encoded: never
 # publishable, kept for the operator; the partner's later events go on).
-PENDING = "pending"
-PUBLISHED = "published"
-FAILED = "failed"
+PENDING = PublicationStatus.PENDING
+PUBLISHED = PublicationStatus.PUBLISHED
+FAILED = PublicationStatus.FAILED
 
 
 class EventPublication(Base):
     """An event owed to the configured broker."""
 
     __tablename__ = "event_publications"
-    __table_args__ = (Index("ix_event_publications_status_seq", "status", "seq"),)
+    __table_args__ = (Index("ix_event_publications_status_seq", "status", "seq"),
+                      *checks("event_publications"))
 
     # Insertion order: events of one partner are published in this order.
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
@@ -35,11 +39,11 @@ class EventPublication(Base):
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Where and when it went: the destination's name, the broker's receipt (JetStream stream
     # sequence, or "confirmed" for RabbitMQ) and whether the broker saw it as a duplicate.
     destination: Mapped[str] = mapped_column(String(64), default="")
     broker_ref: Mapped[str] = mapped_column(String(64), default="")
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

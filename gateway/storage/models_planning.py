@@ -14,18 +14,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gateway.domain.states import PlanActionStatus
+from gateway.storage.checks import checks
 from gateway.storage.models import Base
+from gateway.storage.types import UTCDateTime
 
-# PlanAction.status values.
-HELD = "held"  # waits in the approval queue
-APPROVED = "approved"  # approved by an operator and queued in the outbox
-RELEASED = "released"  # passed the guardrails and queued in the outbox
-REJECTED = "rejected"  # turned down by an operator; never sent
-SUPERSEDED = "superseded"  # a newer plan run replaced it before anyone decided
-FAILED = "failed"  # could not be queued (rendering or routing failed); may be approved again
+# PlanAction.status values (the enum's members, under the names the planning code uses).
+HELD = PlanActionStatus.HELD
+APPROVED = PlanActionStatus.APPROVED
+RELEASED = PlanActionStatus.RELEASED
+REJECTED = PlanActionStatus.REJECTED
+SUPERSEDED = PlanActionStatus.SUPERSEDED
+FAILED = PlanActionStatus.FAILED
 SENT_STATUSES = (APPROVED, RELEASED)
 
 
@@ -33,10 +36,10 @@ class PlanRun(Base):
     """One planning run: when, why, with which parameters, and what it decided."""
 
     __tablename__ = "plan_runs"
-    __table_args__ = (Index("ix_plan_runs_created", "created_at"),)
+    __table_args__ = (Index("ix_plan_runs_created", "created_at"), *checks("plan_runs"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     trigger: Mapped[str] = mapped_column(String(32))  # schedule | event | api | cli
     actor: Mapped[str] = mapped_column(String(200), default="")
     # adopted (a new plan) | kept (the previous plan stays: infeasible or failed solve)
@@ -104,12 +107,13 @@ class PlanAction(Base):
 
     __tablename__ = "plan_actions"
     __table_args__ = (Index("ix_plan_actions_status", "status", "created_at"),
-                      Index("ix_plan_actions_order", "supplier_id", "order_number"))
+                      Index("ix_plan_actions_order", "supplier_id", "order_number"),
+                      *checks("plan_actions"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("plan_runs.id", ondelete="CASCADE"),
                                         index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     supplier_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
     kind: Mapped[str] = mapped_column(String(16))  # new | change | cancel | firm | forecast
     document_type: Mapped[str] = mapped_column(String(64))
@@ -124,7 +128,7 @@ class PlanAction(Base):
     lines: Mapped[list[Any]] = mapped_column(JSON, default=list)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the event payload
     decided_by: Mapped[str] = mapped_column(String(200), default="")
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     outbox_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
 

@@ -12,25 +12,28 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gateway.storage.checks import checks
 from gateway.storage.models import Base
+from gateway.storage.types import UTCDateTime
 
 
 class ReconcileRun(Base):
     """One reconciliation of one partner over a window: when, why, what it found."""
 
     __tablename__ = "reconcile_runs"
-    __table_args__ = (Index("ix_reconcile_runs_partner_started", "partner_id", "started_at"),)
+    __table_args__ = (Index("ix_reconcile_runs_partner_started", "partner_id", "started_at"),
+                      *checks("reconcile_runs"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     trigger: Mapped[str] = mapped_column(String(32))  # schedule | window-close | api | cli | gate
     actor: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(16))  # ok | failed
@@ -83,7 +86,7 @@ class ReconcileDaily(Base):
     decided: Mapped[int] = mapped_column(Integer, default=0)
     agreement: Mapped[float | None] = mapped_column(Float)
     run_id: Mapped[str] = mapped_column(String(36))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class JobLease(Base):
@@ -93,8 +96,8 @@ class JobLease(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PullCursor(Base):
@@ -105,5 +108,5 @@ class PullCursor(Base):
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"),
                                             primary_key=True)
     cursor: Mapped[str] = mapped_column(String(200), default="0")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")

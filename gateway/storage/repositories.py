@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import Stage
 from gateway.partners.profile import PartnerProfile, hash_token, token_prefix
 from gateway.storage.models import (
     AuditEntry,
@@ -92,7 +93,7 @@ def find_partner_by_identity(session: Session, standard: str, identifier: str,
 def stage_of(session: Session, partner_id: str, document_type: str) -> str:
     stages = {s.document_type: s.stage for s in session.scalars(
         select(PartnerStage).where(PartnerStage.partner_id == partner_id))}
-    return stages.get(document_type, stages.get("*", "edi"))
+    return stages.get(document_type, stages.get("*", Stage.EDI))
 
 
 def issue_token(session: Session, *, token: str, now: datetime, partner_id: str | None,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.committer import Receipt
 from gateway.inbox.poison import RetryPolicy
 from gateway.observability import metrics
@@ -103,7 +104,8 @@ async def post_edi(request: web.Request) -> web.Response:
             _BACKGROUND.add(task)
             task.add_done_callback(_BACKGROUND.discard)
         return web.json_response(
-            {"interchange_id": interchange_id, "status": "received", "outcome": "received",
+            {"interchange_id": interchange_id, "status": InterchangeStatus.RECEIVED,
+             "outcome": "received",
              "duplicate": duplicate,
              "links": {"self": f"/interchanges/{interchange_id}",
                        "ack": f"/interchanges/{interchange_id}/ack"}},
@@ -114,7 +116,8 @@ async def post_edi(request: web.Request) -> web.Response:
     except Exception:
         # Committed but not processed: the resume job retries it; the partner's bytes are safe.
         request.app.logger.exception("processing of %s failed; will resume", interchange_id)
-        return web.json_response({"interchange_id": interchange_id, "status": "received",
+        return web.json_response({"interchange_id": interchange_id,
+                                  "status": InterchangeStatus.RECEIVED,
                                   "duplicate": duplicate,
                                   "detail": "accepted; processing will be retried"},
                                  status=202)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.store import accept, raw_bytes
 from gateway.observability import metrics
 from gateway.observability.logging import current_correlation_id
@@ -100,12 +101,13 @@ async def post_events(request: web.Request) -> web.Response:
                               content_type=request.content_type,
                               correlation_id=current_correlation_id() or "")
             row = accepted.interchange
-            if accepted.duplicate and row.status != "received":
+            if accepted.duplicate and row.status != InterchangeStatus.RECEIVED:
                 stored = (row.error_report or {}).get("response", {})
                 return int((row.error_report or {}).get("http_status", 200)), stored, True
             outcome = ingest_events(session, row, raw_bytes(row, settings.data_path),
                                     partner_id=partner_id, now=now)
-            row.status = "processed" if outcome.status < 400 else "quarantined"
+            row.status = (InterchangeStatus.PROCESSED if outcome.status < 400
+                          else InterchangeStatus.QUARANTINED)
             row.status_detail = "" if outcome.status < 400 else outcome.body.get("detail", "")
             row.processed_at = now
             row.error_report = {"http_status": outcome.status, "response": outcome.body}

@@ -13,6 +13,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.domain.states import OutboxStatus, values
+from gateway.domain.timestamps import api_timestamp
 from gateway.observability import metrics
 from gateway.search.paging import CURSOR_SCHEMA, BadPage, decode, newest_first, parse_limit, split
 from gateway.storage.models import OutboxAttempt, OutboxItem
@@ -31,7 +33,7 @@ from gateway.web.reasons import read_reason
 
 routes = web.RouteTableDef()
 MAX_PAGE = 1000
-STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+STATUSES = values(OutboxStatus)
 
 
 def outbox_json(row: OutboxItem) -> dict[str, Any]:
@@ -39,11 +41,11 @@ def outbox_json(row: OutboxItem) -> dict[str, Any]:
         "id": row.id, "partner": row.partner_id, "document_type": row.document_type,
         "channel": row.channel, "business_id": row.business_id, "status": row.status,
         "attempts": row.attempts, "control_numbers": row.control_numbers,
-        "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
-        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-        "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+        "created_at": api_timestamp(row.created_at), "updated_at": api_timestamp(row.updated_at),
+        "next_attempt_at": api_timestamp(row.next_attempt_at),
+        "delivered_at": api_timestamp(row.delivered_at),
         "last_error": row.last_error, "ack_status": row.ack_status,
-        "ack_due_at": row.ack_due_at.isoformat() if row.ack_due_at else None,
+        "ack_due_at": api_timestamp(row.ack_due_at),
         "ack_detail": row.ack_detail, "interchange_id": row.interchange_id,
         "cause": {"type": row.cause_type, "id": row.cause_id},
     }
@@ -100,7 +102,7 @@ async def get_outbox(request: web.Request) -> web.Response:
             attempts = s.scalars(select(OutboxAttempt).where(OutboxAttempt.outbox_id == ident)
                                  .order_by(OutboxAttempt.id)).all()
             return {**outbox_json(row), "attempts_log": [
-                {"at": a.at.isoformat(), "worker": a.worker, "outcome": a.outcome,
+                {"at": api_timestamp(a.at), "worker": a.worker, "outcome": a.outcome,
                  "http_status": a.http_status, "duration_ms": a.duration_ms, "error": a.error}
                 for a in attempts]}
 
@@ -128,7 +130,7 @@ async def _change(request: web.Request, *, allowed: tuple[str, ...], to: str) ->
                               f"row is {row.status}; only {', '.join(allowed)} can become {to}")
             row.status = to
             row.updated_at = now
-            if to == "pending":
+            if to == OutboxStatus.PENDING:
                 row.attempts = 0
                 row.next_attempt_at = now
             append_audit(s, at=now, actor=principal.actor, action=f"outbox.{to}",
@@ -140,12 +142,14 @@ async def _change(request: web.Request, *, allowed: tuple[str, ...], to: str) ->
 
 @routes.post("/api/v1/outbox/{id}/retry")
 async def retry(request: web.Request) -> web.Response:
-    return await _change(request, allowed=("dead", "failed", "cancelled"), to="pending")
+    return await _change(request, allowed=(OutboxStatus.DEAD, OutboxStatus.FAILED,
+                                              OutboxStatus.CANCELLED), to=OutboxStatus.PENDING)
 
 
 @routes.post("/api/v1/outbox/{id}/cancel")
 async def cancel(request: web.Request) -> web.Response:
-    return await _change(request, allowed=("pending", "dead", "failed"), to="cancelled")
+    return await _change(request, allowed=(OutboxStatus.PENDING, OutboxStatus.DEAD,
+                                              OutboxStatus.FAILED), to=OutboxStatus.CANCELLED)
 
 
 @routes.get("/api/v1/outbound")
@@ -157,7 +161,7 @@ async def pickup_list(request: web.Request) -> web.Response:
         with runtime.sessions() as s:
             rows = s.scalars(select(OutboxItem).where(
                 OutboxItem.partner_id == principal.partner_id, OutboxItem.channel == "http",
-                OutboxItem.status == "sent").order_by(OutboxItem.created_at)).all()
+                OutboxItem.status == OutboxStatus.SENT).order_by(OutboxItem.created_at)).all()
             return [{"id": r.id, "document_type": r.document_type,
                      "business_id": r.business_id, "control_numbers": r.control_numbers,
                      "picked_up": bool((r.ack_detail or {}).get("picked_up_at")),
@@ -179,7 +183,7 @@ async def pickup_one(request: web.Request) -> web.Response:
             if row is None or row.partner_id != principal.partner_id or row.channel != "http":
                 return None
             detail = dict(row.ack_detail or {})
-            detail.setdefault("picked_up_at", now.isoformat())
+            detail.setdefault("picked_up_at", api_timestamp(now))
             row.ack_detail = detail
             kind = "application/edi-x12" if (row.payload or b"")[:3] == b"ISA" \
                 else "application/edifact"

@@ -13,6 +13,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.domain.states import PlanRunStatus
+from gateway.domain.timestamps import api_timestamp
 from gateway.planning.approvals import DecisionError, approve, queue, reject
 from gateway.planning.config import PlanningConfig
 from gateway.planning.jobs import PlanningBusy, config_for, run_now
@@ -34,19 +36,19 @@ PLANNING = web.AppKey("planning_config", PlanningConfig)
 
 
 def action_json(a: PlanAction) -> dict[str, Any]:
-    return {"id": a.id, "run_id": a.run_id, "created_at": a.created_at.isoformat(),
+    return {"id": a.id, "run_id": a.run_id, "created_at": api_timestamp(a.created_at),
             "supplier": a.supplier_id, "kind": a.kind, "document_type": a.document_type,
             "business_id": a.business_id, "order_number": a.order_number, "value": a.value,
             "status": a.status, "reasons": list(a.reasons), "lines": list(a.lines),
             "data": a.data, "decided_by": a.decided_by,
-            "decided_at": a.decided_at.isoformat() if a.decided_at else None,
+            "decided_at": api_timestamp(a.decided_at),
             "decision_reason": a.decision_reason, "outbox_ids": list(a.outbox_ids)}
 
 
 def run_json(r: PlanRun) -> dict[str, Any]:
     result = r.result if isinstance(r.result, dict) else {}
     report = result.get("report", {})
-    return {"id": r.id, "created_at": r.created_at.isoformat(), "trigger": r.trigger,
+    return {"id": r.id, "created_at": api_timestamp(r.created_at), "trigger": r.trigger,
             "actor": r.actor, "status": r.status, "source": r.source,
             "source_detail": result.get("source_detail", ""),
             "horizon_start": r.horizon_start.isoformat(), "periods": r.periods,
@@ -179,7 +181,7 @@ def current_json(r: PlanRun) -> dict[str, Any]:
 
 
 def latest_adopted(session: Any) -> PlanRun | None:
-    return session.scalars(select(PlanRun).where(PlanRun.status == "adopted")
+    return session.scalars(select(PlanRun).where(PlanRun.status == PlanRunStatus.ADOPTED)
                            .order_by(PlanRun.created_at.desc(), PlanRun.id).limit(1)).first()
 
 

@@ -13,6 +13,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import select
 
+from gateway.domain.causes import acknowledgments_of
+from gateway.domain.timestamps import api_timestamp
 from gateway.inbox.store import raw_bytes
 from gateway.observability import metrics
 from gateway.pipeline.api_events import type_name
@@ -31,13 +33,13 @@ def interchange_json(row: Interchange) -> dict[str, Any]:
     report = row.error_report or {}
     return {
         "id": row.id, "partner": row.partner_id, "direction": row.direction,
-        "channel": row.channel, "received_at": row.received_at.isoformat(),
+        "channel": row.channel, "received_at": api_timestamp(row.received_at),
         "sha256": row.sha256, "size": row.size, "standard": row.standard,
         "sender_id": row.sender_id, "receiver_id": row.receiver_id,
         "control_number": row.control_number, "status": row.status,
         "detail": row.status_detail, "attempts": row.attempts,
-        "processed_at": row.processed_at.isoformat() if row.processed_at else None,
-        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "processed_at": api_timestamp(row.processed_at),
+        "next_attempt_at": api_timestamp(row.next_attempt_at),
         "messages": report.get("messages", []), "errors": report.get("report"),
         "links": {"raw": f"/interchanges/{row.id}/raw", "ack": f"/interchanges/{row.id}/ack"},
     }
@@ -96,7 +98,7 @@ async def get_ack(request: web.Request) -> web.Response:
         with runtime.reads() as s:
             _visible(principal, s.get(Interchange, ident), "interchange", ident)
             items = s.scalars(select(OutboxItem).where(
-                OutboxItem.business_id == f"ack:{ident}").order_by(OutboxItem.created_at)).all()
+                acknowledgments_of(ident)).order_by(OutboxItem.created_at)).all()
             return [{"id": i.interchange_id, "kind": i.data.get("kind"), "status": i.status,
                      "control_numbers": i.control_numbers,
                      "edi": (i.payload or b"").decode("latin-1")} for i in items]

@@ -17,6 +17,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.domain.states import Stage
+from gateway.domain.timestamps import api_timestamp
 from gateway.reconcile import stages
 from gateway.reconcile.service import (
     ReconcileError,
@@ -282,7 +284,7 @@ async def report(request: web.Request) -> web.Response:
             for row in sorted(found.stages, key=lambda r: r.document_type):
                 try:
                     decision = stages.shadow_check(s, partner, row.document_type, now=now) \
-                        if row.stage == "api" else stages.preview(s, partner,
+                        if row.stage == Stage.API else stages.preview(s, partner,
                                                                   row.document_type, now=now)
                     gates[row.document_type] = {"stage": row.stage, **decision.to_dict()}
                 except (StageError, ReconcileError) as exc:
@@ -317,7 +319,7 @@ async def list_rules(request: web.Request) -> web.Response:
             rules = [_rule_json(partner, doc, name, rule)
                      for doc, fields in sorted(rule_overrides(s, partner).items())
                      for name, rule in sorted(fields.items()) if rule is not None]
-            history = [{"at": a.at.isoformat(), "actor": a.actor, "reason": a.reason,
+            history = [{"at": api_timestamp(a.at), "actor": a.actor, "reason": a.reason,
                         **(a.details or {})} for a in rule_changes(s, partner)]
             return {"partner_id": partner, "rules": rules, "history": history}
 
@@ -374,7 +376,7 @@ async def partner_stages(request: web.Request) -> web.Response:
             out: dict[str, Any] = {}
             for row in sorted(partner.stages, key=lambda r: r.document_type):
                 entry: dict[str, Any] = {"stage": row.stage,
-                                         "changed_at": row.changed_at.isoformat(),
+                                         "changed_at": api_timestamp(row.changed_at),
                                          "changed_by": row.changed_by}
                 try:
                     entry["promotion"] = stages.preview(s, partner_id, row.document_type,

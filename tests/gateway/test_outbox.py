@@ -51,7 +51,7 @@ def test_enqueue_is_idempotent_per_business_id(sessions) -> None:
     with sessions.begin() as session:
         partner = webhook_partner(session, REFUSED_URL)
         first = enqueue_document(session, partner, "purchase_order", "PO000001", order(1),
-                                 now=NOW, ours=OURS, cause_type="plan", cause_id="run-1")
+                                 now=NOW, ours=OURS, cause_type="plan_action", cause_id="run-1")
         again = enqueue_document(session, partner, "purchase_order", "PO000001", order(1),
                                  now=NOW, ours=OURS)
         assert [r.id for r in first] == [r.id for r in again]

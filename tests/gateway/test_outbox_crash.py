@@ -64,7 +64,7 @@ def _enqueue(engine, url: str, count: int) -> None:
         partner = webhook_partner(session, url)
         for n in range(count):
             enqueue_document(session, partner, "purchase_order", f"PO{n:05d}", order(n),
-                             now=now, ours=OURS, cause_type="test")
+                             now=now, ours=OURS, cause_type="plan_action")
 
 
 def _undelivered(engine) -> int:

@@ -51,6 +51,7 @@ from gateway.channels.as2.partner import (
 )
 from gateway.channels.as2.station import local_as2_id, message_domain
 from gateway.channels.as2.storage import body_of, keep_spooled
+from gateway.domain.states import As2InboundStatus, MdnStatus
 from gateway.inbox.spool import SpooledBody, spool_bytes
 from gateway.inbox.store import accept
 from gateway.observability import metrics
@@ -150,7 +151,7 @@ class Inbound:
                 message_id=strip_angle(_header(self.headers, "Message-ID"))[:255],
                 as2_from=unquote_as2_name(_header(self.headers, "AS2-From"))[:128],
                 as2_to=unquote_as2_name(_header(self.headers, "AS2-To"))[:128],
-                status="received", created_at=self.now, updated_at=self.now,
+                status=As2InboundStatus.RECEIVED, created_at=self.now, updated_at=self.now,
                 headers=stored_headers(self.header_items),
                 details={"correlation_id": self.cid} if self.cid else {})
             keep_spooled(row, spooled, self.settings.data_path)
@@ -174,10 +175,11 @@ class Inbound:
         try:
             request = _read_request(self.headers, body)
         except MalformedMessage as exc:
-            self._finish_row("rejected", str(exc))
+            self._finish_row(As2InboundStatus.REJECTED, str(exc))
             return InboundAnswer(400, f"not an AS2 message: {exc}", self.row_id)
         if request.as2_to != local_as2_id(self.settings):
-            self._finish_row("rejected", f"AS2-To {request.as2_to!r} is not this station")
+            self._finish_row(As2InboundStatus.REJECTED,
+                             f"AS2-To {request.as2_to!r} is not this station")
             return InboundAnswer(404, f"AS2-To {request.as2_to!r} is not an AS2 name of this "
                                       f"gateway", self.row_id)
         resolved = self._resolve_partner(request)
@@ -200,8 +202,8 @@ class Inbound:
             # Our own faults stay in our log; the partner learns only the disposition.
             text = str(exc) if isinstance(exc, As2Error) else ""
             mdn = self._mdn(request, disposition, None, mdn_signer, text=text)
-            self._finish_row("failed", f"{disposition}: {exc}", **self._mdn_fields(mdn, request,
-                                                                                    disposition))
+            self._finish_row(As2InboundStatus.FAILED, f"{disposition}: {exc}",
+                             **self._mdn_fields(mdn, request, disposition))
             metrics.received(self.partner_id, "as2", "failed")
             return self._answer(request, mdn, disposition, str(exc))
         earlier = self._already_processed(request)
@@ -211,7 +213,7 @@ class Inbound:
             text = (f"Message-ID <{request.message_id}> was already used for a different "
                     "document; this document was not accepted: send it with a new Message-ID")
             mdn = self._mdn(request, REUSED_MESSAGE_ID, opened.mic, mdn_signer, text=text)
-            self._finish_row("rejected", text, **self._flags(opened),
+            self._finish_row(As2InboundStatus.REJECTED, text, **self._flags(opened),
                              **self._mdn_fields(mdn, request, REUSED_MESSAGE_ID))
             metrics.received(self.partner_id, "as2", "message-id-reused")
             log.warning("AS2 message %s from %s refused: Message-ID reused with a different "
@@ -219,7 +221,7 @@ class Inbound:
             return self._answer(request, mdn, REUSED_MESSAGE_ID, text)
         if earlier is not None:
             mdn = self._mdn(request, DUPLICATE, opened.mic, mdn_signer)
-            self._finish_row("duplicate", "Message-ID already processed",
+            self._finish_row(As2InboundStatus.DUPLICATE, "Message-ID already processed",
                              **self._flags(opened), **self._mdn_fields(mdn, request, DUPLICATE))
             metrics.received(self.partner_id, "as2", "duplicate")
             return self._answer(request, mdn, DUPLICATE, "duplicate Message-ID")
@@ -245,7 +247,7 @@ class Inbound:
                 except As2ConfigError as exc:
                     log.error("AS2 profile of %s unusable: %s", partner.id, exc)
             if partner is None or config is None:
-                row.status = "rejected"
+                row.status = As2InboundStatus.REJECTED
                 row.status_detail = (f"unknown AS2-From {request.as2_from!r}" if partner is None
                                      else "the partner's AS2 profile is unusable")
                 return InboundAnswer(403, f"AS2-From {request.as2_from!r} is not a registered "
@@ -268,7 +270,7 @@ class Inbound:
                 .outerjoin(Interchange, Interchange.id == As2Message.interchange_id)
                 .where(As2Message.partner_id == self.partner_id, As2Message.direction == "in",
                        As2Message.message_id == request.message_id,
-                       As2Message.status == "processed",
+                       As2Message.status == As2InboundStatus.PROCESSED,
                        As2Message.id != self.row_id)).first()
             return None if found is None else (found[1] or "")
 
@@ -285,7 +287,7 @@ class Inbound:
                               correlation_id=self.cid)
             row = session.get(As2Message, self.row_id)
             assert row is not None
-            row.status, row.status_detail, row.updated_at = "processed", "", self.now
+            row.status, row.status_detail, row.updated_at = As2InboundStatus.PROCESSED, "", self.now
             row.interchange_id = accepted.interchange.id
             for key, value in {**self._flags(opened),
                                **self._mdn_fields(mdn, request, PROCESSED)}.items():
@@ -318,10 +320,10 @@ class Inbound:
     def _mdn_fields(mdn: BuiltMdn | None, request: _Request,
                     disposition: Disposition) -> dict[str, object]:
         if mdn is None:
-            return {"mdn_mode": "none", "mdn_status": "none"}
+            return {"mdn_mode": "none", "mdn_status": MdnStatus.NONE}
         raw = mime.render_headers(mdn.headers) + b"\r\n" + mdn.body
         return {"mdn_mode": "async" if request.receipt_url else "sync",
-                "mdn_url": request.receipt_url[:500], "mdn_status": "pending",
+                "mdn_url": request.receipt_url[:500], "mdn_status": MdnStatus.PENDING,
                 "mdn_disposition": str(disposition)[:300], "mdn_message_id": mdn.message_id,
                 "mdn_raw": raw}
 
@@ -339,7 +341,7 @@ class Inbound:
         with self.runtime.sessions.begin() as session:
             row = session.get(As2Message, self.row_id)
             if row is not None:
-                row.mdn_status = "sent" if ok else "send_failed"
+                row.mdn_status = MdnStatus.SENT if ok else MdnStatus.SEND_FAILED
                 row.mdn_at = self.now
                 row.details = {**(row.details or {}), "mdn_delivery": detail[:500]}
 

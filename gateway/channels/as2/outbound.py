@@ -45,6 +45,7 @@ from gateway.channels.as2.partner import (
 )
 from gateway.channels.as2.station import local_as2_id, local_mdn_url, message_domain
 from gateway.config import Settings
+from gateway.domain.states import As2OutboundStatus, MdnStatus
 from gateway.storage.models import OutboxItem, Partner
 from gateway.storage.models_as2 import As2Message
 
@@ -75,7 +76,7 @@ class SendResult:
     message_id: str
     retryable: bool = False
     http_status: int | None = None
-    mdn_status: str = "none"
+    mdn_status: str = MdnStatus.NONE
     disposition: str = ""
     detail: str = ""
     attempts: int = 0
@@ -120,11 +121,11 @@ def _prepare(sessions: sessionmaker[Session], settings: Settings, *, partner_id:
             As2Message.partner_id == partner_id, As2Message.direction == "out",
             As2Message.message_id == message_id)).first()
         if row is not None and row.body is not None:
-            if row.status == "sent" and row.mdn_status in ("processed", "warning", "pending",
-                                                          "none"):
+            if row.status == As2OutboundStatus.SENT and row.mdn_status in (
+                    MdnStatus.PROCESSED, MdnStatus.WARNING, MdnStatus.PENDING, MdnStatus.NONE):
                 done = SendResult(ok=True, message_id=message_id, mdn_status=row.mdn_status,
                                   disposition=row.mdn_disposition, attempts=row.attempts,
-                                  mic=row.mic, awaiting_mdn=row.mdn_status == "pending",
+                                  mic=row.mic, awaiting_mdn=row.mdn_status == MdnStatus.PENDING,
                                   detail="already delivered")
                 return _Prepared(row.id, config.url, [], b"", Mic(row.mic, row.mic_algorithm),
                                  config, trusted, already=done)
@@ -152,13 +153,14 @@ def _prepare(sessions: sessionmaker[Session], settings: Settings, *, partner_id:
         row = As2Message(
             id=str(uuid.uuid4()), direction="out", message_id=built.message_id,
             partner_id=partner_id, as2_from=local_as2_id(settings)[:128],
-            as2_to=config.as2_id[:128], status="built", created_at=now, updated_at=now,
+            as2_to=config.as2_id[:128], status=As2OutboundStatus.BUILT, created_at=now,
+            updated_at=now,
             headers=[list(h) for h in built.headers], body=built.body, size=len(built.body),
             signed=config.options.sign, encrypted=config.options.encrypt,
             compressed=config.options.compress, mic=built.mic.value,
             mic_algorithm=built.mic.algorithm, outbox_id=outbox_id,
             mdn_mode=config.mdn_mode,
-            mdn_status="pending" if config.mdn_mode != "none" else "none",
+            mdn_status=MdnStatus.PENDING if config.mdn_mode != "none" else MdnStatus.NONE,
             details={"filename": filename, "cipher": config.options.cipher,
                      "digest": config.options.digest})
         session.add(row)
@@ -194,19 +196,20 @@ def _mdn_from_http(headers: dict[str, str], body: bytes) -> mime.Entity:
 def judge_mdn(parsed: ParsedMdn, *, message_id: str, mic: Mic) -> tuple[str, str]:
     """(mdn_status, detail): processed | warning | error | failed | invalid."""
     if parsed.original_message_id != strip_angle(message_id):
-        return "invalid", (f"MDN is for {parsed.original_message_id!r}, "
-                           f"not for {message_id!r}")
+        return MdnStatus.INVALID, (f"MDN is for {parsed.original_message_id!r}, "
+                                   f"not for {message_id!r}")
     disposition = parsed.disposition
     if disposition.status == "processed" and disposition.kind in ("", "warning"):
         if parsed.mic is None:
-            return "invalid", "MDN carries no Received-Content-MIC"
+            return MdnStatus.INVALID, "MDN carries no Received-Content-MIC"
         if not mic.matches(parsed.mic):
-            return "invalid", (f"MIC mismatch: partner computed {parsed.mic.header_value()}, "
-                               f"we sent {mic.header_value()}")
-        return ("warning" if disposition.kind else "processed"), str(disposition)
+            return MdnStatus.INVALID, (
+                f"MIC mismatch: partner computed {parsed.mic.header_value()}, "
+                f"we sent {mic.header_value()}")
+        return (MdnStatus.WARNING if disposition.kind else MdnStatus.PROCESSED), str(disposition)
     if disposition.status == "processed":
-        return "error", str(disposition)
-    return "failed", str(disposition)
+        return MdnStatus.ERROR, str(disposition)
+    return MdnStatus.FAILED, str(disposition)
 
 
 def _record(sessions: sessionmaker[Session], row_id: str, *, now: datetime,
@@ -268,7 +271,7 @@ async def send_as2(http: aiohttp.ClientSession, sessions: sessionmaker[Session],
         except _Retryable as exc:
             result.log.append(str(exc))
             result.http_status = exc.http_status
-            await record(status="sending", log_line=str(exc))
+            await record(status=As2OutboundStatus.SENDING, log_line=str(exc))
             raise
 
     try:
@@ -279,39 +282,39 @@ async def send_as2(http: aiohttp.ClientSession, sessions: sessionmaker[Session],
         result.retryable = True
         result.detail = f"gave up after {result.attempts} attempts: {exc}"
         _alert(partner_id, message_id, result.detail)
-        await record(status="failed", status_detail=result.detail[:2000])
+        await record(status=As2OutboundStatus.FAILED, status_detail=result.detail[:2000])
         return result
     result.http_status = status
     if not 200 <= status < 300:
         result.detail = f"HTTP {status}: {body[:300].decode('utf-8', 'replace')}"
         _alert(partner_id, message_id, f"refused for good: {result.detail}")
-        await record(status="failed", status_detail=result.detail)
+        await record(status=As2OutboundStatus.FAILED, status_detail=result.detail)
         return result
     if config.mdn_mode == "none":
         result.ok, result.detail = True, f"HTTP {status}; no MDN requested"
-        await record(status="sent", mdn_status="none")
+        await record(status=As2OutboundStatus.SENT, mdn_status=MdnStatus.NONE)
         return result
     if config.mdn_mode == "async":
-        result.ok, result.awaiting_mdn, result.mdn_status = True, True, "pending"
+        result.ok, result.awaiting_mdn, result.mdn_status = True, True, MdnStatus.PENDING
         result.detail = f"HTTP {status}; asynchronous MDN expected"
-        await record(status="sent", mdn_status="pending")
+        await record(status=As2OutboundStatus.SENT, mdn_status=MdnStatus.PENDING)
         return result
     try:
         parsed = read_mdn(_mdn_from_http(headers, body), trusted=prepared.trusted,
                           require_signed=config.mdn_signed)
     except MdnError as exc:
-        result.mdn_status, result.detail = "invalid", str(exc)
+        result.mdn_status, result.detail = MdnStatus.INVALID, str(exc)
         _alert(partner_id, message_id, f"bad MDN: {exc}")
-        await record(status="sent", mdn_status="invalid", status_detail=str(exc)[:2000],
-                     mdn_raw=body, mdn_at=datetime.now(UTC))
+        await record(status=As2OutboundStatus.SENT, mdn_status=MdnStatus.INVALID,
+                     status_detail=str(exc)[:2000], mdn_raw=body, mdn_at=datetime.now(UTC))
         return result
     mdn_status, detail = judge_mdn(parsed, message_id=message_id, mic=prepared.mic)
     result.mdn_status, result.disposition = mdn_status, str(parsed.disposition)
     result.detail = detail
-    result.ok = mdn_status in ("processed", "warning")
+    result.ok = mdn_status in (MdnStatus.PROCESSED, MdnStatus.WARNING)
     if not result.ok:
         _alert(partner_id, message_id, f"MDN {mdn_status}: {detail}")
-    await record(status="sent", mdn_status=mdn_status,
+    await record(status=As2OutboundStatus.SENT, mdn_status=mdn_status,
                  mdn_disposition=str(parsed.disposition)[:300], status_detail=detail[:2000],
                  mdn_raw=body, mdn_at=datetime.now(UTC))
     return result
@@ -367,7 +370,7 @@ def receive_async_mdn(sessions: sessionmaker[Session], settings: Settings,
                                         f"to {partner.id}")
         mdn_status, detail = judge_mdn(parsed, message_id=row.message_id,
                                        mic=Mic(row.mic, row.mic_algorithm))
-        if mdn_status not in ("processed", "warning"):
+        if mdn_status not in (MdnStatus.PROCESSED, MdnStatus.WARNING):
             _alert(partner.id, row.message_id, f"MDN {mdn_status}: {detail}")
         row.mdn_status, row.mdn_disposition = mdn_status, str(parsed.disposition)[:300]
         row.mdn_raw, row.mdn_at, row.updated_at = body, now, now

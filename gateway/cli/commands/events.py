@@ -15,6 +15,7 @@ from gateway.broker.destination import Destination
 from gateway.broker.publishers import PublishError
 from gateway.cli import CliError
 from gateway.cli.context import runtime_from
+from gateway.domain.states import PublicationStatus
 from gateway.runtime import Runtime
 from gateway.storage.models_broker import EventPublication
 
@@ -106,7 +107,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         counts = dict(session.execute(select(EventPublication.status, func.count())
                                       .group_by(EventPublication.status)).all())
         oldest = session.scalar(select(func.min(EventPublication.created_at))
-                                .where(EventPublication.status == "pending"))
+                                .where(EventPublication.status == PublicationStatus.PENDING))
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)
     lag = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0

@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from gateway.cli import CliError
 from gateway.cli.context import runtime_from, transaction
+from gateway.domain.states import OutboxStatus, values
 from gateway.outbound.dispatcher import Dispatcher
 from gateway.storage.models import OutboxItem
 from gateway.storage.repositories import append_audit
 
-STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+STATUSES = values(OutboxStatus)
 
 
 @click.group(name="outbox")
@@ -76,7 +77,7 @@ def _change(ctx: click.Context, ids: tuple[str, ...], *, allowed: tuple[str, ...
                                f"can be set to {to}")
             row.status = to
             row.updated_at = now
-            if to == "pending":
+            if to == OutboxStatus.PENDING:
                 row.next_attempt_at = now
                 row.attempts = 0
             append_audit(session, at=now, actor=actor, action=f"outbox.{to}",
@@ -91,7 +92,8 @@ def _change(ctx: click.Context, ids: tuple[str, ...], *, allowed: tuple[str, ...
 @click.pass_context
 def retry(ctx: click.Context, ids: tuple[str, ...], reason: str, actor: str) -> None:
     """Send dead-lettered or failed rows again (same bytes, same control numbers)."""
-    _change(ctx, ids, allowed=("dead", "failed", "cancelled"), to="pending", actor=actor,
+    _change(ctx, ids, allowed=(OutboxStatus.DEAD, OutboxStatus.FAILED, OutboxStatus.CANCELLED),
+            to=OutboxStatus.PENDING, actor=actor,
             reason=reason)
 
 
@@ -102,7 +104,8 @@ def retry(ctx: click.Context, ids: tuple[str, ...], reason: str, actor: str) -> 
 @click.pass_context
 def cancel(ctx: click.Context, ids: tuple[str, ...], reason: str, actor: str) -> None:
     """Stop delivering rows that are still pending or dead."""
-    _change(ctx, ids, allowed=("pending", "dead", "failed"), to="cancelled", actor=actor,
+    _change(ctx, ids, allowed=(OutboxStatus.PENDING, OutboxStatus.DEAD, OutboxStatus.FAILED),
+            to=OutboxStatus.CANCELLED, actor=actor,
             reason=reason)
 
 

@@ -9,6 +9,7 @@ import click
 from gateway.cli import CliError
 from gateway.cli.commands._translate_common import guarded
 from gateway.cli.context import runtime_from, transaction
+from gateway.domain.states import InterchangeStatus
 from gateway.pipeline.replay import ReplayError, replay
 
 
@@ -33,5 +34,5 @@ def command(ctx: click.Context, interchange_id: str, reason: str, actor: str,
     except ReplayError as exc:
         raise CliError(str(exc)) from None
     click.echo(json.dumps(outcome.to_json(), indent=2))
-    if outcome.status in ("quarantined", "rejected"):
+    if outcome.status in (InterchangeStatus.QUARANTINED, InterchangeStatus.REJECTED):
         raise SystemExit(1)

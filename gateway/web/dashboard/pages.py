@@ -11,6 +11,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.domain.causes import acknowledgments_of
+from gateway.domain.states import InterchangeStatus, values
 from gateway.inbox.store import raw_bytes
 from gateway.pipeline.replay import REPLAYABLE, ReplayError, replay
 from gateway.search.paging import BadPage, decode, newest_first, split
@@ -28,7 +30,7 @@ from gateway.web.search_api import run_search
 
 routes = web.RouteTableDef()
 routes.static("/static", HERE / "static")
-STATUSES = ("received", "processed", "partial", "rejected", "quarantined", "queued", "sent")
+STATUSES = values(InterchangeStatus)
 PAGE = 100
 # Ten open overviews polling every 2 s cost one computation per second, not five.
 LIVE_TTL = 1.0
@@ -215,7 +217,7 @@ async def interchange(request: web.Request) -> web.Response:
             acks = [{"kind": a.data.get("kind", ""), "status": a.status,
                      "text": (a.payload or b"").decode("latin-1")}
                     for a in s.scalars(select(OutboxItem).where(
-                        OutboxItem.business_id == f"ack:{row.id}"))]
+                        acknowledgments_of(row.id)))]
             return {"row": row, "acks": acks,
                     "errors": [{**e, "standard_code": standard_code(e, row.standard)}
                                for e in errors if isinstance(e, dict)],

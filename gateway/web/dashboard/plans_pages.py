@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.domain.states import PlanRunStatus
 from gateway.planning.approvals import DecisionError, approve, queue, reject
 from gateway.planning.outbox import settings_enqueuer
 from gateway.storage.models_planning import PlanRun
@@ -29,7 +30,7 @@ def cost_chart(runs: list[PlanRun]) -> str:
         value = r.result.get("naive_cost") if isinstance(r.result, dict) else None
         return float(value) if isinstance(value, int | float) else None
 
-    series = [Series("plan", [(x, r.cost_total if r.status == "adopted" else None)
+    series = [Series("plan", [(x, r.cost_total if r.status == PlanRunStatus.ADOPTED else None)
                               for x, r in zip(labels, ordered, strict=True)]),
               Series("naive lot-for-lot", [(x, naive(r))
                                            for x, r in zip(labels, ordered, strict=True)])]

@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import Stage
 from gateway.reconcile import stages
 from gateway.reconcile.service import (
     RULE_ACTION,
@@ -102,9 +103,9 @@ async def _page(request: web.Request, principal: Principal, *, status: int = 200
                 entries = []
                 for st in sorted(p.stages, key=lambda x: x.document_type):
                     try:
-                        decide = stages.shadow_check if st.stage == "api" else stages.preview
+                        decide = stages.shadow_check if st.stage == Stage.API else stages.preview
                         gate = decide(s, p.id, st.document_type, now=now).to_dict()
-                        if st.stage == "api":
+                        if st.stage == Stage.API:
                             gate["to_stage"] = None
                     except (StageError, ReconcileError) as exc:
                         gate = {"allowed": False, "reasons": [str(exc)], "to_stage": None}
