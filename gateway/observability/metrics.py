@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 # The broker relay's metrics are registered with these, so /metrics lists them (at zero)
 # before a broker destination is configured, as the dashboard expects.
 from gateway.broker import metrics as _broker_metrics  # noqa: F401
+from gateway.domain.states import InterchangeStatus, ReconcileRunStatus
 
 # The words an ``outcome`` label may hold, everywhere.
 OUTCOMES = ("accepted", "partial", "rejected", "quarantined", "duplicate", "error")
@@ -261,7 +262,7 @@ def refresh_from_db(session: Session) -> None:
     from gateway.storage.models_reconciler import ReconcileRun
 
     backlog = session.scalar(select(func.count()).select_from(Interchange).where(
-        Interchange.status == "received", Interchange.direction == "in"))
+        Interchange.status == InterchangeStatus.RECEIVED, Interchange.direction == "in"))
     inbox_backlog.set(backlog or 0)
     depth = dict(session.execute(select(OutboxItem.status, func.count())
                                  .group_by(OutboxItem.status)).all())
@@ -282,7 +283,8 @@ def refresh_from_db(session: Session) -> None:
         plan_last_run.set(_timestamp(plan.created_at))
 
     latest = (select(ReconcileRun.partner_id, func.max(ReconcileRun.finished_at).label("at"))
-              .where(ReconcileRun.finished_at.is_not(None), ReconcileRun.status == "ok")
+              .where(ReconcileRun.finished_at.is_not(None),
+                     ReconcileRun.status == ReconcileRunStatus.OK)
               .group_by(ReconcileRun.partner_id).subquery())
     runs = session.execute(select(ReconcileRun.partner_id, ReconcileRun.finished_at,
                                   ReconcileRun.agreement)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import AckStatus, InterchangeStatus, OutboxStatus, Stage
 from gateway.storage.models import Event, Interchange, OutboxItem
 from gateway.storage.models_planning import HELD, PlanAction, PlanRun
 from gateway.storage.models_reconciler import ReconcileRun
@@ -79,10 +80,12 @@ def _level(count: int, bad: bool = True) -> str:
 
 def overview_state(session: Session, now: datetime) -> dict[str, Any]:
     partners = list_partners(session)
-    rejected = _grouped(session, Interchange.partner_id, Interchange.status == "rejected")
-    quarantined = _grouped(session, Interchange.partner_id, Interchange.status == "quarantined")
-    dead = _grouped(session, OutboxItem.partner_id, OutboxItem.status == "dead")
-    overdue = _grouped(session, OutboxItem.partner_id, OutboxItem.ack_status == "overdue")
+    rejected = _grouped(session, Interchange.partner_id,
+                        Interchange.status == InterchangeStatus.REJECTED)
+    quarantined = _grouped(session, Interchange.partner_id,
+                           Interchange.status == InterchangeStatus.QUARANTINED)
+    dead = _grouped(session, OutboxItem.partner_id, OutboxItem.status == OutboxStatus.DEAD)
+    overdue = _grouped(session, OutboxItem.partner_id, OutboxItem.ack_status == AckStatus.OVERDUE)
     acked = _grouped(session, OutboxItem.partner_id, OutboxItem.ack_status.in_(ACKED))
     # Of the acknowledgments that are decided: one still inside its window ("expected") is
     # neither good nor bad yet.
@@ -113,12 +116,12 @@ def overview_state(session: Session, now: datetime) -> dict[str, Any]:
                                       direction="out")),
                 "rejected": Cell(str(n_rej), _level(n_rej),
                                  link("/dashboard/interchanges", partner=p.id,
-                                      status="rejected")),
+                                      status=InterchangeStatus.REJECTED)),
                 "quarantined": Cell(str(n_quar), _level(n_quar),
                                     link("/dashboard/interchanges", partner=p.id,
-                                         status="quarantined")),
+                                         status=InterchangeStatus.QUARANTINED)),
                 "dead": Cell(str(n_dead), _level(n_dead),
-                             link("/dashboard/outbox", partner=p.id, status="dead")),
+                             link("/dashboard/outbox", partner=p.id, status=OutboxStatus.DEAD)),
                 "overdue": Cell(str(n_over), _level(n_over, bad=False),
                                 link("/dashboard/outbox", partner=p.id, ack="overdue")),
                 "ack_rate": Cell("—" if rate is None else f"{rate:.0%}", rate_level,
@@ -128,12 +131,13 @@ def overview_state(session: Session, now: datetime) -> dict[str, Any]:
 
     total_dead, total_over = sum(dead.values()), sum(overdue.values())
     total_quar, total_rej = sum(quarantined.values()), sum(rejected.values())
-    in_flight = _count(session, OutboxItem, OutboxItem.status.in_(("pending", "sending")))
-    failed = _count(session, OutboxItem, OutboxItem.status == "failed")
-    backlog = _count(session, Interchange, Interchange.status == "received")
-    retrying = _count(session, Interchange, Interchange.status == "received",
+    in_flight = _count(session, OutboxItem,
+                       OutboxItem.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+    failed = _count(session, OutboxItem, OutboxItem.status == OutboxStatus.FAILED)
+    backlog = _count(session, Interchange, Interchange.status == InterchangeStatus.RECEIVED)
+    retrying = _count(session, Interchange, Interchange.status == InterchangeStatus.RECEIVED,
                       Interchange.next_attempt_at.is_not(None))
-    poison = _count(session, Interchange, Interchange.status == "quarantined",
+    poison = _count(session, Interchange, Interchange.status == InterchangeStatus.QUARANTINED,
                     Interchange.status_detail.like(f"{POISON_PREFIX}%"))
     day = _count(session, Interchange, Interchange.direction == "in",
                  Interchange.received_at >= now - timedelta(hours=24))
@@ -143,20 +147,21 @@ def overview_state(session: Session, now: datetime) -> dict[str, Any]:
         "documents_24h": Cell(str(day), "", link("/dashboard/interchanges", direction="in")),
         "events": Cell(str(_count(session, Event)), "", "/api/v1/events"),
         "inbox_backlog": Cell(str(backlog), _level(backlog, bad=False),
-                              link("/dashboard/interchanges", status="received")),
+                              link("/dashboard/interchanges", status=InterchangeStatus.RECEIVED)),
         "retrying": Cell(str(retrying), _level(retrying, bad=False),
-                         link("/dashboard/interchanges", status="received")),
+                         link("/dashboard/interchanges", status=InterchangeStatus.RECEIVED)),
         "rejected": Cell(str(total_rej), _level(total_rej),
-                         link("/dashboard/interchanges", status="rejected")),
+                         link("/dashboard/interchanges", status=InterchangeStatus.REJECTED)),
         "quarantined": Cell(str(total_quar), _level(total_quar),
-                            link("/dashboard/interchanges", status="quarantined")),
+                            link("/dashboard/interchanges", status=InterchangeStatus.QUARANTINED)),
         "poison": Cell(str(poison), _level(poison),
-                       link("/dashboard/interchanges", status="quarantined")),
-        "outbox_in_flight": Cell(str(in_flight), "", link("/dashboard/outbox", status="pending")),
+                       link("/dashboard/interchanges", status=InterchangeStatus.QUARANTINED)),
+        "outbox_in_flight": Cell(str(in_flight), "",
+                                 link("/dashboard/outbox", status=OutboxStatus.PENDING)),
         "outbox_failed": Cell(str(failed), _level(failed, bad=False),
-                              link("/dashboard/outbox", status="failed")),
+                              link("/dashboard/outbox", status=OutboxStatus.FAILED)),
         "dead_letters": Cell(str(total_dead), _level(total_dead),
-                             link("/dashboard/outbox", status="dead")),
+                             link("/dashboard/outbox", status=OutboxStatus.DEAD)),
         "acks_overdue": Cell(str(total_over), _level(total_over, bad=False),
                              link("/dashboard/outbox", ack="overdue")),
         "plan_held": Cell(str(held), _level(held, bad=False), "/dashboard/plans"),
@@ -170,28 +175,30 @@ def _alerts(session: Session, now: datetime, dead: int, overdue: int, quarantine
             held: int) -> list[Alert]:
     alerts: list[Alert] = []
     if dead:
-        rows = session.scalars(select(OutboxItem).where(OutboxItem.status == "dead")
+        rows = session.scalars(select(OutboxItem).where(OutboxItem.status == OutboxStatus.DEAD)
                                .order_by(OutboxItem.updated_at.desc()).limit(ALERT_ROWS))
         alerts.append(Alert(
             "dead", "bad", f"{dead} outbox row(s) dead-lettered: never delivered",
-            link("/dashboard/outbox", status="dead"), "retry or cancel them on the outbox page",
+            link("/dashboard/outbox", status=OutboxStatus.DEAD),
+            "retry or cancel them on the outbox page",
             [{"text": f"{r.partner_id} {r.document_type} {r.business_id}: "
                       f"{(r.last_error or 'no error recorded')[:80]}",
               "href": f"/dashboard/outbox?id={r.id}#row-{r.id}"} for r in rows]))
     if quarantined:
         held_back = session.scalars(select(Interchange).where(
-            Interchange.status == "quarantined").order_by(Interchange.received_at.desc())
+            Interchange.status == InterchangeStatus.QUARANTINED)
+            .order_by(Interchange.received_at.desc())
             .limit(ALERT_ROWS))
         alerts.append(Alert(
             "quarantined", "bad", f"{quarantined} interchange(s) quarantined",
-            link("/dashboard/interchanges", status="quarantined"),
+            link("/dashboard/interchanges", status=InterchangeStatus.QUARANTINED),
             "read the reason, fix the cause, replay",
             [{"text": f"{r.partner_id or 'unknown sender'} {when(r.received_at)}: "
                       f"{'POISON ' if r.status_detail.startswith(POISON_PREFIX) else ''}"
                       f"{r.status_detail[:80]}",
               "href": f"/dashboard/interchanges/{r.id}#replay"} for r in held_back]))
     if overdue:
-        rows = session.scalars(select(OutboxItem).where(OutboxItem.ack_status == "overdue")
+        rows = session.scalars(select(OutboxItem).where(OutboxItem.ack_status == AckStatus.OVERDUE)
                                .order_by(OutboxItem.ack_due_at).limit(ALERT_ROWS))
         alerts.append(Alert(
             "overdue", "warn", f"{overdue} acknowledgment(s) overdue",
@@ -212,7 +219,7 @@ def _alerts(session: Session, now: datetime, dead: int, overdue: int, quarantine
                             "/dashboard/plans", "approve or reject them on the plans page"))
     stale = []
     for p in list_partners(session):
-        if not any(st.stage == "dual" for st in p.stages):
+        if not any(st.stage == Stage.DUAL for st in p.stages):
             continue
         finished = aware(session.scalar(select(func.max(ReconcileRun.finished_at)).where(
             ReconcileRun.partner_id == p.id)))

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
+from gateway.domain.states import AckStatus
 from gateway.search.paging import newest_first, split
 from gateway.storage.models import OutboxItem, Partner
 from gateway.storage.repositories import append_audit
@@ -88,7 +89,7 @@ def _apply(runtime: Any, ids: list[str], action: str, actor: str, reason: str) -
         for ident in ids:
             row = s.get(OutboxItem, ident)
             if row is None or row.status not in allowed or (
-                    action == "resend" and row.ack_status != "overdue"):
+                    action == "resend" and row.ack_status != AckStatus.OVERDUE):
                 refused.append(ident)
                 continue
             row.status, row.updated_at = to, now

@@ -14,7 +14,7 @@ from alembic import op
 from gateway.search.refs import action_refs, outbox_refs, references
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
