@@ -40,7 +40,7 @@ def _plan_and_outbox(runtime, now: datetime) -> tuple[str, str, str]:
     (stored as the pipeline stores an inbound acknowledgment)."""
     run_id, action_id, row_id, ack_id = (str(uuid.uuid4()) for _ in range(4))
     with runtime.sessions.begin() as s:
-        s.add(PlanRun(id=run_id, created_at=now, trigger="api", status="done",
+        s.add(PlanRun(id=run_id, created_at=now, trigger="api", status="adopted",
                       source="optimizer", horizon_start=date.today(), periods=7))
         s.flush()
         s.add(PlanAction(id=action_id, run_id=run_id, created_at=now, supplier_id="bolt-supply",
