@@ -29,6 +29,14 @@ from translators.syntax import iter_messages, parse
 MB = 1_000_000
 
 
+def gtin13(number: int) -> str:
+    """``number`` as the 12 digits of a GTIN-13 with its right check digit: real files carry
+    valid GTINs (a wrong check digit is a data-quality warning per line, not the common case)."""
+    body = f"{number:012d}"
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
 def edifact_orders(size: int, seed: int = 7) -> bytes:
     rnd = random.Random(seed)
     out = ["UNA:+.? 'UNB+UNOC:3+5412345000013:14+4012345000009:14+240101:1200+1'\n"]
@@ -38,7 +46,7 @@ def edifact_orders(size: int, seed: int = 7) -> bytes:
         segs = [f"UNH+{count}+ORDERS:D:96A:UN:EAN008'", f"BGM+220+PO{count}+9'",
                 "DTM+137:20240101:102'", "NAD+BY+5412345000013::9'", "NAD+SU+4012345000009::9'"]
         for line in range(1, 21):
-            segs.append(f"LIN+{line}++{rnd.randrange(10**12):013d}:EN'")
+            segs.append(f"LIN+{line}++{gtin13(rnd.randrange(10**12))}:EN'")
             segs.append(f"QTY+21:{rnd.randrange(1, 1000)}'")
             segs.append(f"FTX+AAA+++SIZE 10?+12 ?:{rnd.randrange(99)}'" if line % 5 == 0
                         else f"PRI+AAA:{rnd.randrange(1, 100)}.{rnd.randrange(100):02d}'")
