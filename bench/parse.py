@@ -213,7 +213,8 @@ def main() -> None:
                 runners.append(("pydifact", pydifact_parse))
             rounds = max(args.rounds, 5)
             task = progress.add_task(f"{name} {size} MB", total=rounds * len(runners))
-            figures = interleaved([(label, lambda fn=fn: fn(data)) for label, fn in runners],
+            figures = interleaved([(label, lambda fn=fn, data=data: fn(data))
+                                   for label, fn in runners],
                                   rounds, progress, task, what=f"{name} {size} MB: ")
             base = figures[runners[0][0]]
             for label, fn in runners:

@@ -150,7 +150,8 @@ def main() -> None:
             start = time.process_time()
             translate_all(warm_ups[name])
             startup[name] = time.process_time() - start
-            figures = interleaved([(step, lambda fn=fn: fn(data)) for step, fn in steps],
+            figures = interleaved([(step, lambda fn=fn, data=data: fn(data))
+                                   for step, fn in steps],
                                   rounds, progress, task, what=f"{name}: ")
             progress.remove_task(task)
             base = figures[steps[0][0]]
