@@ -42,25 +42,26 @@ def _indented(value: Any, prefix: str) -> str:
 def command(file: str, guides: tuple[str, ...], strict: bool, lines: bool) -> None:
     """Translate FILE (parse, validate, map) and print events and error report as JSON."""
     translation = StreamedTranslation(file, guides, strict)
-    out = click.get_text_stream("stdout")
+    def write(text: str) -> None:
+        click.echo(text, nl=False)
+
     written = 0
     for message in translation:
         if message.event is None:
             continue
         if lines:
-            out.write(printable(json.dumps(_event(message), ensure_ascii=False,
+            write(printable(json.dumps(_event(message), ensure_ascii=False,
                                            default=str)) + "\n")
         else:
             # (the opening is written with the first event: an input that holds no
             # interchange must end in a one-line error, not in half a document)
-            out.write(('{\n  "events": [\n    ' if not written else ",\n    ")
+            write(('{\n  "events": [\n    ' if not written else ",\n    ")
                       + printable(_indented(_event(message), "    ")))
         written += 1
     report = translation.result.error_report()
     if lines:
-        out.write(printable(json.dumps({"report": report}, ensure_ascii=False,
+        write(printable(json.dumps({"report": report}, ensure_ascii=False,
                                        default=str)) + "\n")
     else:
-        out.write(('{\n  "events": [],' if not written else "\n  ],")
+        write(('{\n  "events": [],' if not written else "\n  ],")
                   + '\n  "report": ' + printable(_indented(report, "  ")) + "\n}\n")
-    out.flush()
