@@ -3,6 +3,7 @@
 The façade the gateway uses:
 
     translate(data, overlays=(), lenient=True)        -> TranslationResult (events settled)
+    iter_translate(source, overlays=(), lenient=True) -> the same, one message at a time
     refuse_interchange(result, index, error)          -> refuse one interchange (receiver check)
     build_acknowledgments(result, next_control, now)  -> list[AckDocument]
     load_overlay(name)                                -> Overlay (a partner guide overlay)
@@ -26,11 +27,12 @@ from translators.result import (
     refuse_interchange,
     settle_events,
 )
+from translators.streaming import TranslationStream, iter_translate
 from translators.validation.pipeline import translate as _translate
 
 __all__ = ["AckDocument", "InterchangeResult", "MessageResult", "Overlay", "OverlayError",
-           "TranslationResult", "build_acknowledgments", "load_overlay", "refuse_interchange",
-           "render_document", "translate"]
+           "TranslationResult", "TranslationStream", "build_acknowledgments", "iter_translate",
+           "load_overlay", "refuse_interchange", "render_document", "translate"]
 
 
 def translate(data: bytes, overlays: tuple[Overlay, ...] = (), lenient: bool = True,

@@ -12,9 +12,10 @@ TA1 note, CONTRL UCx action/syntax error) are looked up from the data files in
 
 from __future__ import annotations
 
+import copy
 import tomllib
-from dataclasses import asdict, dataclass, field
-from functools import cache
+from dataclasses import asdict, dataclass, field, fields
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -87,11 +88,24 @@ class EdiError:
         return codes_for(self.kind)
 
     def to_json(self) -> dict[str, Any]:
-        body = {k: v for k, v in asdict(self).items() if v not in (None, "", {})}
-        codes = {k: v for k, v in asdict(self.codes).items() if v}
+        # (field by field, not dataclasses.asdict: that deep-copies recursively and cost
+        # ~60 µs per fault, which a report of 100k faults paid in full)
+        body = {name: value for name in _FIELDS
+                if (value := getattr(self, name)) is not None and value != ""}
+        if self.extra:
+            body["extra"] = copy.deepcopy(self.extra)
+        codes = _codes_json(self.kind)
         if codes:
-            body["codes"] = codes
+            body["codes"] = dict(codes)
         return body
+
+
+_FIELDS = tuple(f.name for f in fields(EdiError) if f.name != "extra")
+
+
+@lru_cache(maxsize=1024)  # (bounded: kinds are ours, but cheap insurance)
+def _codes_json(kind: str) -> dict[str, str]:
+    return {k: v for k, v in asdict(codes_for(kind)).items() if v}
 
 
 class EdiSyntaxError(ValueError):

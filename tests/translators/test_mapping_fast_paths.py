@@ -165,7 +165,8 @@ def test_compiled_fields_keep_alternatives_and_key_order() -> None:
 
 def _reference_gtin(raw: str) -> str | None:
     text = raw.strip()
-    if not text.isdigit() or len(text) not in (8, 12, 13, 14):
+    # (a GTIN is ASCII digits: other scripts' digits and superscripts are no GTIN)
+    if not (text.isascii() and text.isdigit()) or len(text) not in (8, 12, 13, 14):
         return None
     body = text[-2::-1]
     total = 3 * sum(map(int, body[0::2])) + sum(map(int, body[1::2]))

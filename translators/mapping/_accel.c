@@ -73,7 +73,7 @@ static PyObject *str_component = NULL, *str_element = NULL, *str_x12 = NULL;
 static PyObject *str_codes = NULL, *str_passthrough = NULL, *str_default = NULL;
 static PyObject *str_strip = NULL, *str_tag = NULL, *str_segments = NULL;
 static PyObject *str_qualifier = NULL, *str_id = NULL, *str_meaning = NULL, *str_source = NULL;
-static PyObject *str_segment = NULL;
+static PyObject *str_segment = NULL, *str_identifiers = NULL;
 
 static PyObject *
 leaf_bind(PyObject *self, PyObject *args)
@@ -2066,6 +2066,175 @@ done:
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* fill_lines: engine._fill_line for every dict of a list of lines                            */
+
+#define MAX_FILL 32
+
+/* One line (engine._fill_line): pop the hidden per-source lists (``keys``, in source order),
+ * join them into ``identifiers``, and fill each convenient field from the best-ranked
+ * qualifier of ``table`` (qualifier -> ((field, rank), ...)) unless the line has it already;
+ * a line with none calls ``no_identifier(item, segment)``. 0, or -1 with an exception. */
+static int
+fill_line(PyObject *item, PyObject *table, PyObject *keys, PyObject *no_identifier)
+{
+    PyObject *ids = NULL, *segment = NULL;
+    Py_ssize_t nkeys = PyTuple_GET_SIZE(keys);
+    int rc = -1;
+    for (Py_ssize_t k = 0; k < nkeys; k++) {
+        PyObject *key = PyTuple_GET_ITEM(keys, k);
+        PyObject *part = PyDict_GetItemWithError(item, key);
+        if (part == NULL) {
+            if (PyErr_Occurred())
+                goto done;
+            continue;
+        }
+        Py_INCREF(part);
+        if (PyDict_DelItem(item, key) < 0) {
+            Py_DECREF(part);
+            goto done;
+        }
+        if (part == Py_None) {
+            Py_DECREF(part);
+            continue;
+        }
+        if (segment == NULL) {
+            segment = PyObject_GetAttr(part, str_segment);
+            if (segment == NULL) {
+                Py_DECREF(part);
+                goto done;
+            }
+        }
+        int truth = PyObject_IsTrue(part);
+        if (truth < 0) {
+            Py_DECREF(part);
+            goto done;
+        }
+        if (truth) {
+            if (ids == NULL) {
+                ids = part;  /* (the reference moves) */
+                continue;
+            }
+            Py_ssize_t end = PyList_GET_SIZE(ids);
+            if (PyList_SetSlice(ids, end, end, part) < 0) {
+                Py_DECREF(part);
+                goto done;
+            }
+        }
+        Py_DECREF(part);
+    }
+    if (ids == NULL) {
+        if (nkeys) {
+            PyObject *r = PyObject_CallFunctionObjArgs(no_identifier, item,
+                                                       segment ? segment : Py_None, NULL);
+            if (r == NULL)
+                goto done;
+            Py_DECREF(r);
+        }
+        rc = 0;
+        goto done;
+    }
+    PyObject *copy = PySequence_List(ids);
+    if (copy == NULL)
+        goto done;
+    Py_ssize_t n = PyList_GET_SIZE(copy);
+    int failed = PyDict_SetItem(item, str_identifiers, copy) < 0;
+    if (failed) {
+        Py_DECREF(copy);
+        goto done;
+    }
+    /* best[name] = (rank, id), in the order names are first set (as the dict of the engine) */
+    PyObject *names[MAX_FILL], *values[MAX_FILL];
+    Py_ssize_t ranks[MAX_FILL];
+    int count = 0;
+    for (Py_ssize_t i = 0; i < n && !failed; i++) {
+        PyObject *ident = PyList_GET_ITEM(copy, i);
+        if (!PyDict_Check(ident))
+            continue;
+        PyObject *qualifier = PyDict_GetItemWithError(ident, str_qualifier);
+        if (qualifier == NULL && PyErr_Occurred()) {
+            failed = 1;
+            break;
+        }
+        PyObject *entries = PyDict_GetItemWithError(table, qualifier ? qualifier : Py_None);
+        if (entries == NULL) {
+            if (PyErr_Occurred())
+                failed = 1;
+            continue;
+        }
+        for (Py_ssize_t e = 0; e < PyTuple_GET_SIZE(entries); e++) {
+            PyObject *entry = PyTuple_GET_ITEM(entries, e);
+            PyObject *name = PyTuple_GET_ITEM(entry, 0);
+            Py_ssize_t rank = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 1));
+            int at = -1;
+            for (int j = 0; j < count; j++) {
+                int same = names[j] == name ? 1 : PyObject_RichCompareBool(names[j], name, Py_EQ);
+                if (same < 0) {
+                    failed = 1;
+                    break;
+                }
+                if (same) {
+                    at = j;
+                    break;
+                }
+            }
+            if (failed)
+                break;
+            if (at >= 0 && ranks[at] <= rank)
+                continue;
+            PyObject *value = PyDict_GetItemWithError(ident, str_id);
+            if (value == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, str_id);
+                failed = 1;
+                break;
+            }
+            if (at < 0) {
+                if (count == MAX_FILL) {
+                    PyErr_SetString(PyExc_ValueError, "too many convenient fields");
+                    failed = 1;
+                    break;
+                }
+                at = count++;
+                names[at] = name;
+            }
+            ranks[at] = rank;
+            values[at] = value;
+        }
+    }
+    for (int j = 0; j < count && !failed; j++) {
+        int has = PyDict_Contains(item, names[j]);
+        if (has < 0 || (!has && PyDict_SetItem(item, names[j], values[j]) < 0))
+            failed = 1;
+    }
+    Py_DECREF(copy);
+    rc = failed ? -1 : 0;
+done:
+    Py_XDECREF(ids);
+    Py_XDECREF(segment);
+    return rc;
+}
+
+static PyObject *
+accel_fill_lines(PyObject *self, PyObject *args)
+{
+    PyObject *items, *table, *keys, *no_identifier;
+    if (!PyArg_ParseTuple(args, "O!O!O!O:fill_lines", &PyList_Type, &items, &PyDict_Type,
+                          &table, &PyTuple_Type, &keys, &no_identifier))
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyDict_Check(item))
+            continue;
+        Py_INCREF(item);
+        int rc = fill_line(item, table, keys, no_identifier);
+        Py_DECREF(item);
+        if (rc < 0)
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 
 static PyTypeObject PlanType = {
     PyVarObject_HEAD_INIT(NULL, 0)
@@ -2087,6 +2256,8 @@ static PyMethodDef leaf_methods[] = {
     {"scope", accel_scope, METH_VARARGS,
      PyDoc_STR("scope(plan, segments, starts_by_tag, closures, start_of, matches, children, "
                "scope, rule, leaf_item, leaf_scope) -> (out, done)")},
+    {"fill_lines", accel_fill_lines, METH_VARARGS,
+     PyDoc_STR("fill_lines(items, table, keys, no_identifier): engine._fill_line per item")},
     {"run", leaf_run, METH_VARARGS,
      PyDoc_STR("run(plan, instances, fallback, make_scope, rule) -> items")},
     {NULL, NULL, 0, NULL},
@@ -2120,6 +2291,7 @@ PyInit__accel(void)
     INTERN(str_meaning, "meaning");
     INTERN(str_source, "source");
     INTERN(str_segment, "segment");
+    INTERN(str_identifiers, "identifiers");
 #undef INTERN
     PyObject *module = PyModule_Create(&accel_module);
     if (module == NULL)

@@ -116,9 +116,13 @@ class Reader:
     """Feed bytes; finished interchanges land in ``result`` (or, with ``keep=False``, finished
     messages in ``completed`` as they close)."""
 
-    def __init__(self, *, keep: bool = True, sink: list[tuple[Any, ...]] | None = None) -> None:
+    def __init__(self, *, keep: bool = True, sink: list[tuple[Any, ...]] | None = None,
+                 mark_ends: bool = False) -> None:
         self.result = ParseResult()
         self.keep = keep
+        # Streaming: also hand out (None, None, interchange) where an interchange closed, in
+        # order with its messages (an interchange without messages is seen there too).
+        self.mark_ends = mark_ends and not keep
         self.sink = sink
         self.completed: list[tuple[Any, ...]] = []  # (message, group, interchange) when streaming
         self._buf = b""
@@ -608,6 +612,8 @@ class Reader:
         for message, group in asm.completed:
             self.completed.append((message, group, ic))
         asm.completed.clear()
+        if self.mark_ends:
+            self.completed.append((None, None, ic))
 
     def _close(self) -> None:
         if self._buf:

@@ -5,14 +5,22 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
 from gateway.cli import CliError
-from translators import Overlay, OverlayError, TranslationResult, load_overlay, translate
+from translators import (
+    MessageResult,
+    Overlay,
+    OverlayError,
+    TranslationResult,
+    iter_translate,
+    load_overlay,
+    translate,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,20 +77,68 @@ def read_file(path: str) -> bytes:
         raise CliError(f"cannot read {one_line(path)}: {exc.strerror or exc}") from None
 
 
-def read_and_translate(path: str, guides: tuple[str, ...], strict: bool) -> TranslationResult:
-    data = read_file(path)
+def open_file(path: str) -> BinaryIO:
+    """``path`` opened for reading in chunks, after the checks of :func:`read_file`."""
+    file = Path(path)
+    try:
+        if file.is_dir():
+            raise CliError(f"cannot read {one_line(path)}: it is a directory")
+        if file.stat().st_size > MAX_BYTES:
+            raise CliError(f"{one_line(path)}: larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        return file.open("rb")
+    except OSError as exc:
+        raise CliError(f"cannot read {one_line(path)}: {exc.strerror or exc}") from None
+
+
+def load_overlays(guides: tuple[str, ...]) -> tuple[Overlay, ...]:
     overlays: list[Overlay] = []
     for name in guides:
         try:
             overlays.append(load_overlay(name))
         except OverlayError as exc:
             raise CliError(str(exc)) from None
+    return tuple(overlays)
+
+
+def no_interchange(path: str, result: TranslationResult) -> CliError:
+    first = result.errors[0].message if result.errors else ""
+    return CliError(f"{one_line(path)}: no EDIFACT or X12 interchange found"
+                    + (f" ({one_line(first, 160)})" if first else ""))
+
+
+def read_and_translate(path: str, guides: tuple[str, ...], strict: bool) -> TranslationResult:
+    data = read_file(path)
+    overlays = load_overlays(guides)
     try:
-        result = translate(data, overlays=tuple(overlays), lenient=not strict)
+        result = translate(data, overlays=overlays, lenient=not strict)
     except OverlayError as exc:
         raise CliError(str(exc)) from None
     if not result.interchanges:
-        first = result.errors[0].message if result.errors else ""
-        raise CliError(f"{one_line(path)}: no EDIFACT or X12 interchange found"
-                       + (f" ({one_line(first, 160)})" if first else ""))
+        raise no_interchange(path, result)
     return result
+
+
+class StreamedTranslation:
+    """The messages of a file one at a time (:func:`translators.iter_translate`: memory is
+    bounded by the largest message, not the file). Iterating raises the CliError of an input
+    without any interchange once all of it was read; ``result`` then holds every outcome and
+    fault (without message trees or events)."""
+
+    def __init__(self, path: str, guides: tuple[str, ...], strict: bool) -> None:
+        self.path = path
+        self.overlays = load_overlays(guides)
+        self.handle = open_file(path)
+        self.stream = iter_translate(self.handle, overlays=self.overlays, lenient=not strict)
+
+    @property
+    def result(self) -> TranslationResult:
+        return self.stream.result
+
+    def __iter__(self) -> Iterator[MessageResult]:
+        with self.handle:
+            try:
+                yield from self.stream
+            except OverlayError as exc:
+                raise CliError(str(exc)) from None
+        if not self.result.interchanges:
+            raise no_interchange(self.path, self.result)
