@@ -331,8 +331,10 @@ class Story:
                 coverage = runs[0].config.get("coverage", {}) if runs else {}
                 for doc, fields in sorted(coverage.items()):
                     for f in fields:
+                        why = f"; {f['reason']}" if f.get("reason") else ""
                         m.not_comparable.append(
-                            f"{doc}: {f['field']} (EDI {f['edi']:.0%}, API {f['api']:.0%})")
+                            f"{doc}: {f['field']} (EDI {f['edi']:.0%}, API {f['api']:.0%}"
+                            f"{why})")
                 for doc in sorted({r.document_type for r in rows}):
                     stage = stage_of(s, partner_id, doc)
                     m.stages[doc] = stage
