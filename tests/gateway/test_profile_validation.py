@@ -177,3 +177,36 @@ def test_partners_import_refuses_a_bad_file_with_the_one_line_error(tmp_path: Pa
     assert not (tmp_path / "data").exists()
     assert ("acme-fasteners.toml: reconcile.gate.window: unknown key; allowed: auto_promote, "
             "min_documents, no_missing_days, threshold, window_days") in result.output
+
+
+ADMIN_PROFILE = """
+id = "delta-dies"
+name = "Delta Dies Ltd"
+standard = "x12"
+version = "005010"
+[[identities]]
+standard = "x12"
+qualifier = "ZZ"
+id = "DELTADIES"
+[channels.http]
+"""
+
+
+@pytest.mark.parametrize(("extra", "detail"), [
+    ('[channels.sftp]\nusername = "delta"\npush_host = "sftp.example"\npush_port = 70000\n',
+     "partner delta-dies: channels.sftp.push_port: expected an integer from 1 to 65535, "
+     "got 70000"),
+    ("[reconcile]\ntolerance = 1\n",
+     f"partner delta-dies: reconcile.tolerance: unknown key; allowed: {RECONCILE_KEYS}, types"),
+])
+async def test_the_admin_api_refuses_the_same_profiles_with_the_same_words(
+        client: Any, runtime: Any, extra: str, detail: str) -> None:
+    from gateway.storage.models import Partner
+    from tests.gateway.gateway_app import ADMIN, auth
+
+    resp = await client.put("/api/v1/partners/delta-dies", data=ADMIN_PROFILE + extra,
+                            headers={**auth(ADMIN), "Content-Type": "application/toml"})
+    body = await resp.json()
+    assert resp.status == 422 and body["detail"] == detail
+    with runtime.sessions() as s:
+        assert s.get(Partner, "delta-dies") is None  # nothing stored
