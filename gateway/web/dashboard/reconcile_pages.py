@@ -316,15 +316,16 @@ async def result_page(request: web.Request) -> web.Response:
             if row is None:
                 return None
             result = result_json(row, interchanges_of(s, [row.edi_event_id]))
-            copies = {}
+            copies: dict[str, dict[str, Any] | None] = {}
+            data: dict[str, dict[str, Any] | None] = {}
             for side, event_id in (("edi", row.edi_event_id), ("api", row.api_event_id)):
                 event = s.get(Event, event_id) if event_id else None
+                data[side] = None if event is None else (event.data or {})
                 copies[side] = None if event is None else {
                     "id": event.id, "time": _when(event.time),
-                    "recorded_at": _when(event.recorded_at), "data": event.data or {}}
+                    "recorded_at": _when(event.recorded_at)}
             return {"result": result, "copies": copies, "rows": side_by_side(
-                (copies["edi"] or {}).get("data"), (copies["api"] or {}).get("data"),
-                list(row.differences or []))}
+                data["edi"], data["api"], list(row.differences or []))}
 
     found = await runtime.run(load)
     if found is None:
