@@ -240,7 +240,7 @@ class ReconcileConfig:
             raise ConfigError(f"{where}: expected a table")
         unknown = set(table) - _RULE_KEYS - {"gate", "types"}
         if unknown:
-            raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key; known: "
+            raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key; allowed: "
                               f"{', '.join(sorted(_RULE_KEYS | {'gate', 'types'}))}")
         rules = _rules(Rules(), table, where)
         if "fields" in table:
@@ -257,7 +257,8 @@ class ReconcileConfig:
                 raise ConfigError(f"{here}: expected a table")
             bad = set(sub) - _RULE_KEYS - {"gate"}
             if bad:
-                raise ConfigError(f"{here}.{sorted(bad)[0]}: unknown key")
+                raise ConfigError(f"{here}.{sorted(bad)[0]}: unknown key; allowed: "
+                                  f"{', '.join(sorted(_RULE_KEYS | {'gate'}))}")
             per_type[doc] = _rules(rules, sub, here, merge_ignore=True)
             if "fields" in sub:
                 per_type[doc] = per_type[doc].with_field_rules(
@@ -291,7 +292,7 @@ def field_rule(name: str, spec: Any, where: str) -> FieldRule:
                           f"abs = 0.5 }}")
     bad = set(spec) - _FIELD_RULE_KEYS
     if bad:
-        raise ConfigError(f"{where}.{sorted(bad)[0]}: unknown key; known: "
+        raise ConfigError(f"{where}.{sorted(bad)[0]}: unknown key; allowed: "
                           f"{', '.join(sorted(_FIELD_RULE_KEYS))}")
     compare = spec.get("compare")
     if compare not in FIELD_RULE_KINDS:
@@ -359,7 +360,8 @@ def _rules(base: Rules, table: dict[str, Any], where: str, *, merge_ignore: bool
         changes["decimals"] = _integer(table, "decimals", where, 0, 12)
     if "case_sensitive" in table:
         if not isinstance(table["case_sensitive"], bool):
-            raise ConfigError(f"{where}.case_sensitive: expected true or false")
+            raise ConfigError(f"{where}.case_sensitive: expected true or false, "
+                              f"got {table['case_sensitive']!r}")
         changes["case_sensitive"] = table["case_sensitive"]
     if "grace_hours" in table:
         hours = _number(table, "grace_hours", where)
@@ -385,7 +387,7 @@ def _gate(base: GateConfig, table: Any, where: str) -> GateConfig:
     known = {"window_days", "min_documents", "threshold", "no_missing_days", "auto_promote"}
     unknown = set(table) - known
     if unknown:
-        raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key; known: "
+        raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key; allowed: "
                           f"{', '.join(sorted(known))}")
     changes: dict[str, Any] = {}
     if "window_days" in table:
@@ -402,6 +404,7 @@ def _gate(base: GateConfig, table: Any, where: str) -> GateConfig:
         changes["no_missing_days"] = _integer(table, "no_missing_days", where, 0, 366)
     if "auto_promote" in table:
         if not isinstance(table["auto_promote"], bool):
-            raise ConfigError(f"{where}.auto_promote: expected true or false")
+            raise ConfigError(f"{where}.auto_promote: expected true or false, "
+                              f"got {table['auto_promote']!r}")
         changes["auto_promote"] = table["auto_promote"]
     return replace(base, **changes)

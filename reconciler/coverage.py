@@ -8,8 +8,15 @@ documents has a value there. A field carried by one path only is *not comparable
 with its coverage, never counted as a mismatch. What both paths carry is compared, and a
 document that leaves out a field its path normally carries is still a real "missing" mismatch.
 
-Operators may also declare coverage (``[reconcile] edi_lacks = [...]`` / ``api_lacks``) for a
-field the documents seen so far do not settle.
+Coverage is also declared, before any document is seen:
+
+- by the partner's EDI map and guide overlays (``declared``: per path, every field the path
+  *can* fill; the gateway reads it from the maps and passes it in as data): a field outside
+  it is not comparable from the first document on, whatever a run happens to contain. A
+  field inside it is carried once a document of the path has shown it (a partner's subset
+  may never send what its map could read);
+- by operators (``[reconcile] edi_lacks = [...]`` / ``api_lacks``) for a field the documents
+  seen so far do not settle.
 """
 
 from __future__ import annotations
@@ -51,6 +58,8 @@ class Coverage:
     fields: dict[str, Counter[str]] = field(
         default_factory=lambda: {EDI: Counter(), API: Counter()})  # path -> field -> documents
     lacks: dict[str, frozenset[str]] = field(default_factory=dict)  # declared, per path
+    # Per path, every field it can carry (its map); a path absent here is learned only.
+    declared: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def add(self, path: str, data: Mapping[str, Any]) -> None:
         self.documents[path] += 1
@@ -63,10 +72,15 @@ class Coverage:
             self.add(path, data)
         return self
 
-    def carries(self, path: str, name: str) -> bool:
+    def can_carry(self, path: str, name: str) -> bool:
+        """What the path's map and the operators' declarations allow, before any document."""
         if name in self.lacks.get(path, ()):
             return False
-        return self.fields[path][name] > 0
+        declared = self.declared.get(path)
+        return declared is None or name in declared
+
+    def carries(self, path: str, name: str) -> bool:
+        return self.can_carry(path, name) and self.fields[path][name] > 0
 
     def comparable(self, name: str) -> bool:
         """Both paths carry it (or neither does, and then there is nothing to compare)."""
@@ -76,8 +90,18 @@ class Coverage:
         seen = self.documents[path]
         return self.fields[path][name] / seen if seen and self.carries(path, name) else 0.0
 
+    def why_not(self, path: str, name: str) -> str:
+        """Why ``path`` does not carry ``name`` ("" when it does)."""
+        if name in self.lacks.get(path, ()):
+            return "declared lacking"
+        if not self.can_carry(path, name):
+            return "not in the map"
+        return "" if self.carries(path, name) else "not seen"
+
     def describe(self, name: str) -> dict[str, Any]:
+        lacking = API if self.carries(EDI, name) else EDI
         return {"field": name, "edi": round(self.ratio(EDI, name), 4),
                 "api": round(self.ratio(API, name), 4),
                 "edi_documents": self.documents[EDI], "api_documents": self.documents[API],
-                "carried_by": EDI if self.carries(EDI, name) else API}
+                "carried_by": EDI if self.carries(EDI, name) else API,
+                "reason": f"{lacking}: {self.why_not(lacking, name)}"}

@@ -12,7 +12,7 @@ document is ``missing_api`` / ``missing_edi`` — before that it is ``pending`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from reconciler.compare import Comparator
@@ -27,8 +27,12 @@ class Reconciler:
     """Reusable: holds one comparator per document type (they cache field decisions)."""
 
     def __init__(self, config: ReconcileConfig | None = None,
-                 units: UnitTable | None = None) -> None:
+                 units: UnitTable | None = None,
+                 declared: Mapping[str, Mapping[str, frozenset[str]]] | None = None) -> None:
+        """``declared``: per document type and path, every field that path can carry (the
+        partner's EDI map, read by the caller); see :mod:`reconciler.coverage`."""
         self.config = config or ReconcileConfig()
+        self.declared = dict(declared or {})
         self.units = units or default_units()
         self._comparators: dict[str, Comparator] = {}
         self._graces: dict[str, timedelta] = {}
@@ -42,7 +46,8 @@ class Reconciler:
         found = self.coverage.get(document_type)
         if found is None:
             rules = self.config.rules_for(document_type)
-            found = Coverage(document_type, lacks={EDI: rules.edi_lacks, API: rules.api_lacks})
+            found = Coverage(document_type, lacks={EDI: rules.edi_lacks, API: rules.api_lacks},
+                             declared=dict(self.declared.get(document_type, {})))
             edi, api = self._sides
             found.extend(EDI, (e.data for k, e in edi.items() if k[0] == document_type))
             found.extend(API, (a.data for k, a in api.items() if k[0] == document_type))

@@ -45,16 +45,16 @@ from pathlib import Path
 from typing import Any
 
 from gateway.domain.states import Stage, values
+from gateway.partners.validation import ProfileError, validate_profile
+
+__all__ = ["Identity", "PartnerProfile", "ProfileError", "TokenSpec", "hash_token",
+           "load_profile_file", "load_profiles", "parse_profile", "token_prefix"]
 
 STANDARDS = ("edifact", "x12", "api")
 IDENTITY_STANDARDS = ("edifact", "x12", "x12-gs")
 STAGES = values(Stage)
 CHANNELS = ("http", "as2", "sftp", "rest", "webhook", "api_pull")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-class ProfileError(ValueError):
-    """A partner profile that cannot be imported; the message names the file and key."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,9 @@ _KNOWN_KEYS = {"id", "name", "standard", "version", "identities", "stages", "cha
 
 
 def parse_profile(table: dict[str, Any], where: str = "profile") -> PartnerProfile:
+    """The profile of ``table``, validated completely (``validation.py``: the schema, then
+    what a schema cannot say) before any of it is read."""
+    validate_profile(table, where)
     r = _Reader(where)
     pid = r.string(table, "id")
     if not _ID_RE.match(pid):

@@ -23,6 +23,7 @@ from gateway.storage.models import AuditEntry, Event, Partner
 from gateway.storage.models_reconciler import ReconcileDaily, ReconcileResult, ReconcileRun
 from gateway.storage.repositories import append_audit, stage_of
 from reconciler import (
+    EDI,
     ConfigError,
     DayStats,
     EventRecord,
@@ -147,6 +148,21 @@ def load_records(session: Session, partner_id: str, window: Window,
                           aware(row.recorded_at), row.data or {}, partner_id)
 
 
+def declared_coverage(partner: Partner, types: Sequence[str]
+                      ) -> dict[str, dict[str, frozenset[str]]]:
+    """Per document type, the fields the partner's EDI maps (less its guides' "not used")
+    can fill: what the EDI path cannot carry is not comparable from the first document on."""
+    from gateway.reconcile.maps import cached_edi_fields
+
+    guides = tuple(str(g) for g in (partner.profile or {}).get("guides", ()))
+    out: dict[str, dict[str, frozenset[str]]] = {}
+    for doc in types:
+        fields = cached_edi_fields(partner.standard, doc, guides)
+        if fields is not None:
+            out[doc] = {EDI: fields}
+    return out
+
+
 def run_reconciliation(session: Session, partner_id: str, window: Window, *, as_of: datetime,
                        trigger: str, actor: str = "", document_type: str | None = None,
                        keep: list[Result] | None = None,
@@ -175,7 +191,7 @@ def run_reconciliation(session: Session, partner_id: str, window: Window, *, as_
             events += 1
             yield record
 
-    engine = Reconciler(config)
+    engine = Reconciler(config, declared=declared_coverage(partner, types))
     if types:
         for result in engine.run(counted(), window, as_of=as_of):
             stats.add(result)

@@ -172,8 +172,15 @@ async def test_pull_job_polls_each_configured_partner_once_per_interval_across_p
                        "rate_per_second": 50})
     add_pull_partner(runtime, "reco-broken", {"base_url": str(server.make_url("/broken")),
                                               "interval_seconds": 60})
+    # Import refuses an interval of 0 (ProfileError); a profile stored before that check,
+    # written straight into the database here, is still refused by the job, never polled.
     add_pull_partner(runtime, "reco-misconfigured", {"base_url": str(server.make_url("/idle")),
-                                                     "interval_seconds": 0})
+                                                     "interval_seconds": 60})
+    with runtime.sessions.begin() as s:
+        stored = s.get(Partner, "reco-misconfigured")
+        assert stored is not None
+        stored.profile = {**stored.profile, "channels": {"api_pull": {
+            "base_url": str(server.make_url("/idle")), "interval_seconds": 0}}}
     add_pull_partner(runtime, "reco-push-only", None)  # calls our API: nothing to poll
     a = PullJob(runtime, holder="proc-a", backoff=0.01)
     b = PullJob(runtime, holder="proc-b", backoff=0.01)

@@ -76,9 +76,11 @@ async def test_report_rules_and_links(engine: Engine, tmp_path: Path, aiohttp_cl
     doc = report["document_types"]["purchase_order"]
     assert doc["decided"] == 5 and doc["agreement"] == 0.8
     # currency: only the API carries it -> not comparable, with its coverage; no mismatch.
+    # The EDIFACT ORDERS map could read it (CUX): these EDI copies just never sent one.
     assert doc["not_comparable"] == {"currency": 5}
     assert doc["coverage"] == [{"field": "currency", "edi": 0.0, "api": 1.0,
-                                "edi_documents": 5, "api_documents": 5, "carried_by": "api"}]
+                                "edi_documents": 5, "api_documents": 5, "carried_by": "api",
+                                "reason": "edi: not seen"}]
     [field] = doc["fields"]
     assert field["field"] == "lines.quantity" and field["kinds"] == {"value_differs": 1}
     assert (field["example"]["edi"], field["example"]["api"]) == (500, 502)
