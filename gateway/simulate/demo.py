@@ -451,7 +451,7 @@ def _retry_now(runtime: Runtime) -> int:
     now = datetime.now(UTC)
     with runtime.sessions.begin() as s:
         waiting = list(s.scalars(select(OutboxItem.id).where(
-            OutboxItem.status == "pending", OutboxItem.next_attempt_at > now)))
+            OutboxItem.status == OutboxStatus.PENDING, OutboxItem.next_attempt_at > now)))
         if waiting:
             s.execute(update(OutboxItem).where(OutboxItem.id.in_(waiting))
                       .values(next_attempt_at=now),

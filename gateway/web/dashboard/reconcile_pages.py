@@ -230,7 +230,7 @@ def reconcile_now(session: Session, *, partner_id: str | None, actor: str,
                   now: datetime) -> list[str]:
     """One run per partner with a type in ``dual`` (or in ``api`` with its EDI shadow), over
     its gate window up to today; returns the run ids."""
-    query = select(PartnerStage.partner_id).where(PartnerStage.stage.in_(("dual", "api")))
+    query = select(PartnerStage.partner_id).where(PartnerStage.stage.in_((Stage.DUAL, Stage.API)))
     if partner_id:
         query = query.where(PartnerStage.partner_id == partner_id)
     runs = []
