@@ -160,18 +160,19 @@ def build_model(problem: Problem, *, deadline: float | None = None,
                 model.short[(p, t)] = short
                 lp += pulp.LpAffineExpression([(short, 1), (inv, 1)]) >= part.safety
                 objective.append((short, part.shortfall))
-        if part.share_limited and opts.max_supplier_share is not None:
-            share = opts.max_supplier_share
-            # Frozen orders are commitments already made: the share governs new orders only.
+        if part.shares:
+            # Frozen orders are commitments already made: the shares govern new orders only.
             all_terms = [tc for terms in per_supplier.values() for tc in terms]
-            for offer in part.offers:
-                s = offer.supplier
+            for s, (lo, hi) in sorted(part.shares.items()):
                 mine = per_supplier.get(s, [])
-                expr = pulp.LpAffineExpression(
-                    [(v, c) for v, c in mine] + [(v, -share * c) for v, c in all_terms]
-                )
-                if mine:
-                    lp += expr <= 0, f"share_{p}_{s}"
+                if hi < 1 and mine:
+                    lp += pulp.LpAffineExpression(
+                        [(v, c) for v, c in mine] + [(v, -hi * c) for v, c in all_terms]
+                    ) <= 0, f"share_{p}_{s}"
+                if lo > 0 and all_terms:
+                    lp += pulp.LpAffineExpression(
+                        [(v, lo * c) for v, c in all_terms] + [(v, -c) for v, c in mine]
+                    ) <= 0, f"minshare_{p}_{s}"
     for (s, a), terms in used.items():
         cap = problem.capacity[s][a]
         if not math.isinf(cap):
