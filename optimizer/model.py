@@ -166,13 +166,9 @@ def build_model(problem: Problem, *, deadline: float | None = None,
             for s, (lo, hi) in sorted(part.shares.items()):
                 mine = per_supplier.get(s, [])
                 if hi < 1 and mine:
-                    lp += pulp.LpAffineExpression(
-                        [(v, c) for v, c in mine] + [(v, -hi * c) for v, c in all_terms]
-                    ) <= 0, f"share_{p}_{s}"
+                    lp += _merged(mine, all_terms, 1.0, -hi) <= 0, f"share_{p}_{s}"
                 if lo > 0 and all_terms:
-                    lp += pulp.LpAffineExpression(
-                        [(v, lo * c) for v, c in all_terms] + [(v, -c) for v, c in mine]
-                    ) <= 0, f"minshare_{p}_{s}"
+                    lp += _merged(mine, all_terms, -1.0, lo) <= 0, f"minshare_{p}_{s}"
     for (s, a), terms in used.items():
         cap = problem.capacity[s][a]
         if not math.isinf(cap):
@@ -191,6 +187,19 @@ def build_model(problem: Problem, *, deadline: float | None = None,
                 lp += pulp.LpAffineExpression([]) <= room, f"budget_{t}"
     lp.setObjective(pulp.LpAffineExpression(objective))
     return model
+
+
+def _merged(mine: list[tuple[pulp.LpVariable, float]],
+            all_terms: list[tuple[pulp.LpVariable, float]], a: float,
+            b: float) -> pulp.LpAffineExpression:
+    """``a * mine + b * all`` with each variable once: a variable listed twice in an
+    LpAffineExpression keeps only its last coefficient, it is not summed."""
+    coef: dict[str, tuple[pulp.LpVariable, float]] = {}
+    for terms, factor in ((mine, a), (all_terms, b)):
+        for v, c in terms:
+            old = coef.get(v.name, (v, 0.0))[1]
+            coef[v.name] = (v, old + factor * c)
+    return pulp.LpAffineExpression(list(coef.values()))
 
 
 def set_start(model: Model, problem: Problem, orders: Orders) -> None:

@@ -14,6 +14,10 @@ Sources (payload shapes in the event schemas):
   ``order_response`` (confirmed quantity and date; a rejection cancels) and
   ``despatch_advice`` (quantities in transit with their expected delivery date).
 
+Dual sourcing is the plant's policy: a ``[sourcing]`` table in the manufacturer's partner
+profile gives, per part and supplier, ``min_share`` and/or ``max_share`` of the part's newly
+ordered units (``[sourcing."P-100"]`` ``nova-plastics = { min_share = 0.3 }``).
+
 Only authoritative events count: per partner and document type, the EDI path while the partner
 is in stage ``edi`` or ``dual`` and the API path in stage ``api``. Every item carries the ids of
 the events it came from and their time, for traceability and the freshness check.
@@ -42,6 +46,7 @@ from optimizer import (
     Part,
     Provenance,
     Receipt,
+    SourcingShare,
     Supplier,
     SupplyState,
     lead_time_stats,
@@ -340,11 +345,55 @@ def build_state(session: Session, *, today: date, now: datetime,
                                      min((aware(e.time) for e in d_events), default=None)),
             stock_source=Provenance(tuple(e.id for e in s_events), stock_as_of.get(pid)),
         ))
+    shares = sourcing_policy([partners[m] for m in sorted(manufacturers)],
+                             {(o.part, o.supplier) for o in offers}, warnings)
     state = SupplyState(periods=T, parts=tuple(parts), suppliers=tuple(suppliers),
                         offers=tuple(offers), receipts=tuple(receipts), start=today,
-                        period_days=days)
+                        period_days=days, shares=tuple(shares))
     return BuiltState(state, tuple(previous), order_numbers, schedule_driven, lead_times,
                       warnings, scheduled_ahead)
+
+
+def sourcing_policy(manufacturers: list[Partner], offered: set[tuple[str, str]],
+                    warnings: list[str]) -> list[SourcingShare]:
+    """The share rules of the manufacturers' ``[sourcing]`` tables that can apply: a rule for
+    a supplier with no priced offer for the part, or a part whose rules contradict each other,
+    is skipped with a warning (the plan goes on without it)."""
+    by_part: dict[str, dict[str, SourcingShare]] = {}
+    for partner in manufacturers:
+        table = (partner.profile or {}).get("sourcing")
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            warnings.append(f"sourcing policy of {partner.id}: not a table, ignored")
+            continue
+        for part, rules in sorted(table.items()):
+            if not isinstance(rules, dict):
+                warnings.append(f"sourcing policy for {part}: not a table, ignored")
+                continue
+            for supplier, bounds in sorted(rules.items()):
+                where = f"sourcing policy {part}/{supplier}"
+                if not isinstance(bounds, dict) or set(bounds) - {"min_share", "max_share"}:
+                    warnings.append(f"{where}: give min_share and/or max_share, ignored")
+                    continue
+                lo, hi = _number(bounds.get("min_share", 0.0)), _number(bounds.get("max_share",
+                                                                                   1.0))
+                if lo is None or hi is None or not 0 <= lo <= hi <= 1:
+                    warnings.append(f"{where}: shares must satisfy 0 <= min <= max <= 1, "
+                                    "ignored")
+                    continue
+                if (part, supplier) not in offered:
+                    warnings.append(f"{where}: no priced offer from that supplier, ignored")
+                    continue
+                by_part.setdefault(part, {})[supplier] = SourcingShare(part, supplier, lo, hi)
+    out: list[SourcingShare] = []
+    for part, rules in sorted(by_part.items()):
+        if sum(r.min_share for r in rules.values()) > 1 + 1e-9:
+            warnings.append(f"sourcing policy for {part}: minimum shares add up to more than "
+                            "1, ignored")
+            continue
+        out += [rules[s] for s in sorted(rules)]
+    return out
 
 
 def _available_by_supplier(events: _Events, suppliers: set[str]) -> dict[str, tuple[float, Event]]:

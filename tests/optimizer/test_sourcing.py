@@ -62,6 +62,13 @@ class TestShares:
         assert quantities(result) == {"A": 5, "B": 5}
         assert "share" in next(ln for ln in result.lines if ln.supplier == "A").bound_by
 
+    def test_a_maximum_share_spans_several_orders(self, method):
+        # Two periods, so the supplier has two order variables in its share row (a row that
+        # listed a variable twice once kept only its last coefficient).
+        state = two_suppliers(SourcingShare("P", "A", max_share=0.6), demand=(10, 10))
+        result = run(state, method)
+        assert quantities(result) == {"A": 12, "B": 8}
+
     def test_the_policy_overrides_the_general_limit(self, method):
         # The general limit (60%) would give A 6; the part's own policy allows A 80%.
         state = two_suppliers(SourcingShare("P", "A", max_share=0.8))
