@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.broker.outbox import enqueue_publication
+from gateway.planning.triggers import on_event_stored
 from gateway.storage.models import Event, Interchange
 from schemas import default_registry
 
@@ -133,6 +134,7 @@ def ingest_events(session: Session, row: Interchange, body: bytes, *, partner_id
             interchange_id=row.id, envelope=envelope, data=data,
         ))
         enqueue_publication(session, event_id, now)
+        on_event_stored(session, event_id, event_type)  # disruption replans
         stored.append(event_id)
     return ApiOutcome(201, {"accepted": len(stored), "events": stored,
                             "duplicates": duplicates, "interchange_id": row.id},

@@ -35,6 +35,7 @@ from gateway.pipeline.limits import (
     fit,
 )
 from gateway.pipeline.overlays import overlays_for
+from gateway.planning.triggers import on_event_stored
 from gateway.storage.models import Event, Interchange, OutboxItem, Partner
 from gateway.storage.repositories import allocate_control_numbers
 from gateway.storage.retry import SCOPES, lock_counters, retry_on_conflict
@@ -302,6 +303,7 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                 data=message.event.data,
             ))
             enqueue_publication(session, event_id, now)
+            on_event_stored(session, event_id, message.event.event_type)  # disruption replans
             event_ids.append(event_id)
             summary["event_id"] = event_id
             if message.event.event_type == "functional_ack" and partner is not None:

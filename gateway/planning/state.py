@@ -280,17 +280,24 @@ def build_state(session: Session, *, today: date, now: datetime,
                 source=Provenance((o.event.id,), aware(o.event.time)),
             ))
     supplier_ids = sorted({o.supplier for o in offers})
+    outages = _outages(events, committed, today=today, days=days)
     suppliers = []
     for sid in supplier_ids:
         row: list[float] = []
+        out_until, out_event = outages.get(sid, (-1, None))
+        if out_event is not None and out_until >= 0:
+            warnings.append(f"supplier {sid} confirmed nothing of an order due in period "
+                            f"{out_until} (event {out_event.id}): no capacity assumed until "
+                            "then")
         for t in range(T):
             value = (shared.get(sid) or [None] * T)[t]
             if value is None:
                 value = (capacity.get(sid) or [None] * T)[t]
             if value is None and sid in available:
                 value = available[sid][0]
-            row.append(math.inf if value is None else value)
-        src_events = [e for e in (capacity_event.get(sid), available.get(sid, (0, None))[1])
+            row.append(0.0 if t <= out_until else math.inf if value is None else value)
+        src_events = [e for e in (capacity_event.get(sid), available.get(sid, (0, None))[1],
+                                  out_event)
                       if e is not None]
         suppliers.append(Supplier(
             sid, None if all(math.isinf(c) for c in row) else tuple(row),
@@ -393,6 +400,36 @@ def sourcing_policy(manufacturers: list[Partner], offered: set[tuple[str, str]],
                             "1, ignored")
             continue
         out += [rules[s] for s in sorted(rules)]
+    return out
+
+
+def _outages(events: _Events, committed: list[CommittedLine], *, today: date,
+             days: int) -> dict[str, tuple[int, Event]]:
+    """Suppliers whose latest response to an order confirms none of it (rejected, or every
+    line at zero): a supplier outage until the order's delivery date. The period of the latest
+    such date per supplier, with the response that said so. A supplier that cannot deliver
+    an order it was given is not asked again for that window: the volume goes elsewhere."""
+    due: dict[tuple[str, str], date] = {}
+    for line in committed:
+        if line.order_number:
+            key = (line.supplier, line.order_number)
+            due[key] = max(due.get(key, line.arrival_date), line.arrival_date)
+    out: dict[str, tuple[int, Event]] = {}
+    for event in _latest_per(events.of_type("order_response", recent_only=True),
+                             "order_number", per_partner=True):
+        supplier = event.partner_id or ""
+        arrival = due.get((supplier, str(event.data.get("order_number", ""))))
+        if arrival is None:
+            continue
+        lines = [ln for ln in event.data.get("lines") or [] if isinstance(ln, dict)]
+        nothing = event.data.get("status") == "rejected" or (lines and all(
+            ln.get("status") == "rejected" or _number(ln.get("confirmed_quantity")) == 0
+            for ln in lines))
+        if not nothing:
+            continue
+        period = (arrival - today).days // days
+        if period >= 0 and period > out.get(supplier, (-1, event))[0]:
+            out[supplier] = (period, event)
     return out
 
 
