@@ -175,11 +175,12 @@ def add_planning_jobs(scheduler: Any, runtime: Runtime) -> None:
     scheduler.add_job(event_run, "interval", seconds=5,
                       args=[runtime], id="plan-on-events")
     # Disruptions: a one-shot job per partner scheduled by the storing hook, and this check
-    # for overdue acknowledgments and news a restart dropped.
+    # for overdue acknowledgments and news a restart dropped (every 30 s: a run it starts
+    # usually ends before the next tick, so ticks are rarely skipped).
     triggers.register(scheduler, disruption_run, [runtime],
                       timedelta(seconds=config.debounce_seconds),
                       timedelta(seconds=config.max_wait_seconds))
-    scheduler.add_job(disruption_run, "interval", seconds=10, args=[runtime],
+    scheduler.add_job(disruption_run, "interval", seconds=30, args=[runtime],
                       id="plan-on-disruptions")
     # Actions whose enqueue lost every try on a lock conflict wait for this (never 'failed').
     scheduler.add_job(requeue_actions, "interval", seconds=10, args=[runtime],
