@@ -17,7 +17,9 @@ has more shortages than the warm start. The dual phase stops early when it stall
 
 Measured (bench/optimize.py, 2 cores shared with other work, so figures vary from run to
 run): where capacity binds in some periods the gap closes to about 1% or less (0.07-0.68% at
-(100,5,28) in 30 s, 0.38-1.54% at (500,5,28) in 60 s, 0.14-1.12% at (2000,8,28) in 300 s); where
+(100,5,28) in 30 s, 0.38-1.54% at (500,5,28) in 60 s, 0.14-1.12% at (2000,8,28) in 300 s; with
+the leftover time back in the dual phase, 0.38%, 0.46% and 0.77% at (500,5,28) seeds 1-3 in 60 s
+beside a running demo, where seeds 2 and 3 had been 2.29% and 2.77%); where
 every supplier is oversubscribed from the start (the generator's ``tight`` case) shortages are
 forced, the Lagrangian bound cannot prove them unavoidable, and the gap stays large although
 the plans have far fewer periods short than lot-for-lot.
