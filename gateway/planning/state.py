@@ -257,6 +257,7 @@ def build_state(session: Session, *, today: date, now: datetime,
     lead_times: dict[str, int] = {}
     planned_parts: list[str] = []
     unplannable: list[str] = []
+    outages = _outages(events, committed, today=today, days=days)
     for part in part_ids:
         mine = [(s, o) for (p, s), o in sorted(terms.items()) if p == part]
         priced = [(s, o) for s, o in mine if o.price is not None]
@@ -274,30 +275,34 @@ def build_state(session: Session, *, today: date, now: datetime,
             lead = math.ceil(o.lead_days / days - 1e-9)
             lead_times[f"{part}/{supplier}"] = lead
             assert o.price is not None and o.event is not None
+            sources = [o.event]
+            until, refusal = outages.get((supplier, part), (-1, None))
+            if refusal is not None and lead <= until < T - 1:
+                # It refused an order due in period ``until``: nothing of this part from it
+                # arrives before ``until + 1``, so the plan buys what is needed by then
+                # elsewhere (its other parts and later deliveries are untouched).
+                warnings.append(f"offer {part}/{supplier}: it confirmed none of an order due "
+                                f"in period {until} (event {refusal.id}); nothing from it "
+                                "assumed before the period after")
+                lead, sources = until + 1, [o.event, refusal]
             offers.append(Offer(
                 part=part, supplier=supplier, price=o.price, moq=o.moq, multiple=o.multiple,
                 lead_time=lead, fixed_cost=config.fixed_order_cost,
-                source=Provenance((o.event.id,), aware(o.event.time)),
+                source=Provenance(tuple(e.id for e in sources),
+                                  min(aware(e.time) for e in sources)),
             ))
     supplier_ids = sorted({o.supplier for o in offers})
-    outages = _outages(events, committed, today=today, days=days)
     suppliers = []
     for sid in supplier_ids:
         row: list[float] = []
-        out_until, out_event = outages.get(sid, (-1, None))
-        if out_event is not None and out_until >= 0:
-            warnings.append(f"supplier {sid} confirmed nothing of an order due in period "
-                            f"{out_until} (event {out_event.id}): no capacity assumed until "
-                            "then")
         for t in range(T):
             value = (shared.get(sid) or [None] * T)[t]
             if value is None:
                 value = (capacity.get(sid) or [None] * T)[t]
             if value is None and sid in available:
                 value = available[sid][0]
-            row.append(0.0 if t <= out_until else math.inf if value is None else value)
-        src_events = [e for e in (capacity_event.get(sid), available.get(sid, (0, None))[1],
-                                  out_event)
+            row.append(math.inf if value is None else value)
+        src_events = [e for e in (capacity_event.get(sid), available.get(sid, (0, None))[1])
                       if e is not None]
         suppliers.append(Supplier(
             sid, None if all(math.isinf(c) for c in row) else tuple(row),
@@ -404,32 +409,33 @@ def sourcing_policy(manufacturers: list[Partner], offered: set[tuple[str, str]],
 
 
 def _outages(events: _Events, committed: list[CommittedLine], *, today: date,
-             days: int) -> dict[str, tuple[int, Event]]:
-    """Suppliers whose latest response to an order confirms none of it (rejected, or every
-    line at zero): a supplier outage until the order's delivery date. The period of the latest
-    such date per supplier, with the response that said so. A supplier that cannot deliver
-    an order it was given is not asked again for that window: the volume goes elsewhere."""
-    due: dict[tuple[str, str], date] = {}
+             days: int) -> dict[tuple[str, str], tuple[int, Event]]:
+    """Per (supplier, part): the latest period of an order the supplier's latest response
+    confirms none of (rejected, or the part's line at zero), with that response. A supplier
+    that cannot deliver a part it was asked for is not counted on for it until then."""
+    due: dict[tuple[str, str], dict[str, date]] = {}
     for line in committed:
         if line.order_number:
-            key = (line.supplier, line.order_number)
-            due[key] = max(due.get(key, line.arrival_date), line.arrival_date)
-    out: dict[str, tuple[int, Event]] = {}
+            parts = due.setdefault((line.supplier, line.order_number), {})
+            parts[line.part] = max(parts.get(line.part, line.arrival_date), line.arrival_date)
+    out: dict[tuple[str, str], tuple[int, Event]] = {}
     for event in _latest_per(events.of_type("order_response", recent_only=True),
                              "order_number", per_partner=True):
         supplier = event.partner_id or ""
-        arrival = due.get((supplier, str(event.data.get("order_number", ""))))
-        if arrival is None:
+        ordered = due.get((supplier, str(event.data.get("order_number", ""))))
+        if not ordered:
             continue
-        lines = [ln for ln in event.data.get("lines") or [] if isinstance(ln, dict)]
-        nothing = event.data.get("status") == "rejected" or (lines and all(
-            ln.get("status") == "rejected" or _number(ln.get("confirmed_quantity")) == 0
-            for ln in lines))
-        if not nothing:
-            continue
-        period = (arrival - today).days // days
-        if period >= 0 and period > out.get(supplier, (-1, event))[0]:
-            out[supplier] = (period, event)
+        lines = {str(ln.get("buyer_part")): ln for ln in event.data.get("lines") or []
+                 if isinstance(ln, dict)}
+        for part, arrival in ordered.items():
+            line = lines.get(part) or (next(iter(lines.values())) if len(lines) == 1
+                                       else None)
+            nothing = event.data.get("status") == "rejected" or (line is not None and (
+                line.get("status") == "rejected"
+                or _number(line.get("confirmed_quantity")) == 0))
+            period = (arrival - today).days // days
+            if nothing and period >= 0 and period > out.get((supplier, part), (-1, event))[0]:
+                out[(supplier, part)] = (period, event)
     return out
 
 
