@@ -172,3 +172,36 @@ def test_replans_are_debounced_per_partner() -> None:
     steady = [news("b", s) for s in range(0, 70, 10)]
     assert triggers.due(steady, NOW + timedelta(seconds=55), debounce, max_wait) == []
     assert len(triggers.due(steady, NOW + timedelta(seconds=61), debounce, max_wait)) == 7
+
+
+async def test_the_events_api_hook_schedules_the_replan(aiohttp_client, runtime, scheduler):
+    """The hook where API events are stored: a rejection posted by the supplier schedules
+    its replan (and an ordinary acceptance does not)."""
+    from aiohttp import web
+
+    from gateway.web import events as events_api
+    from gateway.web.keys import RUNTIME
+    from gateway.web.problems import problem_middleware
+    from tests.gateway.test_planning import NOVA, auth
+
+    two_suppliers(runtime)
+    run(runtime)
+    order = sent_order(runtime, "nova-plastics")
+    app = web.Application(middlewares=[problem_middleware])
+    app[RUNTIME] = runtime
+    app.add_routes(events_api.routes)
+    client = await aiohttp_client(app)
+
+    def cloud(status: str) -> dict[str, Any]:
+        return {"specversion": "1.0", "id": str(uuid.uuid4()),
+                "source": "/partners/nova-plastics", "type": "order_response",
+                "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                "datacontenttype": "application/json", "dataschemaversion": 1,
+                "data": {"order_number": order.order_number, "status": status}}
+
+    resp = await client.post("/api/v1/events", json=[cloud("accepted")], headers=auth(NOVA))
+    assert resp.status == 201, await resp.text()
+    assert scheduler.jobs == {}
+    resp = await client.post("/api/v1/events", json=[cloud("rejected")], headers=auth(NOVA))
+    assert resp.status == 201, await resp.text()
+    assert set(scheduler.jobs) == {"replan-nova-plastics"}
