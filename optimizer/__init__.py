@@ -32,7 +32,16 @@ from optimizer.plan import (
 )
 from optimizer.planner import plan
 from optimizer.serialize import dumps, loads, state_from_dict, state_to_dict
-from optimizer.state import Offer, Part, Provenance, Receipt, StateError, Supplier, SupplyState
+from optimizer.state import (
+    Offer,
+    Part,
+    Provenance,
+    Receipt,
+    SourcingShare,
+    StateError,
+    Supplier,
+    SupplyState,
+)
 from optimizer.whatif import Scenario, apply_scenario, parse_scenario, scenario_from_dict, what_if
 
 __all__ = [
@@ -58,6 +67,7 @@ __all__ = [
     "ScheduleLine",
     "Shortage",
     "SolveReport",
+    "SourcingShare",
     "StaleInput",
     "StateError",
     "Supplier",

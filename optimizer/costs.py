@@ -127,14 +127,16 @@ def evaluate(problem: Problem, orders: Orders) -> Evaluation:
                 violations.append(
                     f"period {t}: spend {value:.2f} exceeds budget {problem.budget[t]:.2f}"
                 )
-    share = problem.options.max_supplier_share
-    if share is not None:
-        for (p, s), q in per_part_supplier.items():
-            if problem.parts[p].share_limited and q > share * per_part[p] + TOL:
-                violations.append(
-                    f"{problem.parts[p].id}/{problem.supplier_ids[s]}: share "
-                    f"{q / per_part[p]:.0%} above {share:.0%}"
-                )
+    for p, part in enumerate(problem.parts):
+        total = per_part.get(p, 0)
+        for s, (lo, hi) in part.shares.items():
+            q = per_part_supplier.get((p, s), 0)
+            if q > hi * total + TOL:
+                violations.append(f"{part.id}/{problem.supplier_ids[s]}: share "
+                                  f"{q / total:.0%} above {hi:.0%}")
+            elif q < lo * total - TOL:
+                violations.append(f"{part.id}/{problem.supplier_ids[s]}: share "
+                                  f"{q / total:.0%} below {lo:.0%}")
     change = 0.0
     if problem.options.change_penalty > 0:
         keys = set(problem.previous) | {k for k, q in orders.items() if q}

@@ -7,7 +7,10 @@ constraints shaped the line:
 
 - ``capacity``: the supplier's arrivals in that period are at its capacity;
 - ``budget``: the spend of the placement period is at the budget;
-- ``share``: the part's quantity from this supplier is at the diversification limit;
+- ``share``: the part's quantity from this supplier is at its maximum share (the
+  diversification limit or the part's sourcing policy);
+- ``min_share``: the part's quantity from this supplier is at its minimum share (dual
+  sourcing keeps a second supplier in business even when another is cheaper);
 - ``moq`` / ``multiple``: the quantity is the minimum lot, or was rounded up to a multiple,
   beyond the demand it covers;
 - ``lead_time``: it serves demand that was due before it could arrive (backlog catch-up);
@@ -44,7 +47,6 @@ def order_lines(problem: Problem, orders: Orders) -> tuple[OrderLine, ...]:
             per_ps[(p, s)] = per_ps.get((p, s), 0) + q
             per_p[p] = per_p.get(p, 0) + q
     covers = _fifo_covers(problem, orders)
-    share = problem.options.max_supplier_share
     firm = problem.options.firm_horizon
     lines = []
     for (p, s, t), q in sorted(orders.items()):
@@ -62,9 +64,11 @@ def order_lines(problem: Problem, orders: Orders) -> tuple[OrderLine, ...]:
             reasons.append("capacity")
         if problem.budget is not None and spend[t] >= problem.budget[t] * (1 - 1e-6) - TOL:
             reasons.append("budget")
-        if (share is not None and problem.parts[p].share_limited and not frozen
-                and per_ps[(p, s)] >= share * per_p[p] - 0.5):
-            reasons.append("share")
+        lo, hi = problem.parts[p].shares.get(s, (0.0, 1.0))
+        if not frozen and hi < 1 and per_ps[(p, s)] >= hi * per_p[p] - 0.5:
+            reasons.append("share")  # at its maximum share: the rest went elsewhere
+        if not frozen and lo > 0 and per_ps[(p, s)] <= lo * per_p[p] + 0.5:
+            reasons.append("min_share")  # bought here to keep the supplier's minimum share
         excess = q - covered_units
         if not frozen and excess > 0:
             if q == offer.min_lot and offer.moq > offer.multiple:

@@ -160,18 +160,15 @@ def build_model(problem: Problem, *, deadline: float | None = None,
                 model.short[(p, t)] = short
                 lp += pulp.LpAffineExpression([(short, 1), (inv, 1)]) >= part.safety
                 objective.append((short, part.shortfall))
-        if part.share_limited and opts.max_supplier_share is not None:
-            share = opts.max_supplier_share
-            # Frozen orders are commitments already made: the share governs new orders only.
+        if part.shares:
+            # Frozen orders are commitments already made: the shares govern new orders only.
             all_terms = [tc for terms in per_supplier.values() for tc in terms]
-            for offer in part.offers:
-                s = offer.supplier
+            for s, (lo, hi) in sorted(part.shares.items()):
                 mine = per_supplier.get(s, [])
-                expr = pulp.LpAffineExpression(
-                    [(v, c) for v, c in mine] + [(v, -share * c) for v, c in all_terms]
-                )
-                if mine:
-                    lp += expr <= 0, f"share_{p}_{s}"
+                if hi < 1 and mine:
+                    lp += _merged(mine, all_terms, 1.0, -hi) <= 0, f"share_{p}_{s}"
+                if lo > 0 and all_terms:
+                    lp += _merged(mine, all_terms, -1.0, lo) <= 0, f"minshare_{p}_{s}"
     for (s, a), terms in used.items():
         cap = problem.capacity[s][a]
         if not math.isinf(cap):
@@ -190,6 +187,19 @@ def build_model(problem: Problem, *, deadline: float | None = None,
                 lp += pulp.LpAffineExpression([]) <= room, f"budget_{t}"
     lp.setObjective(pulp.LpAffineExpression(objective))
     return model
+
+
+def _merged(mine: list[tuple[pulp.LpVariable, float]],
+            all_terms: list[tuple[pulp.LpVariable, float]], a: float,
+            b: float) -> pulp.LpAffineExpression:
+    """``a * mine + b * all`` with each variable once: a variable listed twice in an
+    LpAffineExpression keeps only its last coefficient, it is not summed."""
+    coef: dict[str, tuple[pulp.LpVariable, float]] = {}
+    for terms, factor in ((mine, a), (all_terms, b)):
+        for v, c in terms:
+            old = coef.get(v.name, (v, 0.0))[1]
+            coef[v.name] = (v, old + factor * c)
+    return pulp.LpAffineExpression(list(coef.values()))
 
 
 def set_start(model: Model, problem: Problem, orders: Orders) -> None:

@@ -53,8 +53,14 @@ class PartIx:
     shortfall: float
     hi: int
     offers: list[OfferIx]
-    share_limited: bool = False
     stop: float = 0.0  # cost of one period short (line stop), see line_stop_charge
+    # Dual sourcing: supplier index -> (min share, max share) of the part's newly ordered
+    # units; only suppliers with a bound that can bind are listed (see compile_problem).
+    shares: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def share_limited(self) -> bool:
+        return bool(self.shares)
 
     def lowest_net(self) -> int:
         """The lowest net inventory reachable (no order ever placed): the DP's floor."""
@@ -117,20 +123,28 @@ def compile_problem(
             # Overdue receipts are expected as soon as possible: at the start of the horizon.
             receipts[r.part][max(0, r.arrival_period)] += r.quantity
     share = options.max_supplier_share
+    rules: dict[str, dict[int, tuple[float, float]]] = {}
+    for rule in state.shares:
+        rules.setdefault(rule.part, {})[supplier_ix[rule.supplier]] = (rule.min_share,
+                                                                       rule.max_share)
     parts: list[PartIx] = []
     for part in state.parts:
         offers = sorted(offers_by_part[part.id], key=lambda o: o.supplier)
         n0 = part.on_hand - part.backlog
         max_lot = max((o.min_lot for o in offers), default=0)
         hi = max(n0 + sum(receipts[part.id]), part.safety_stock + sum(part.demand)) + max_lot
+        bounds: dict[int, tuple[float, float]] = {}
+        if share is not None and share < 1 and len(offers) * share >= 1:
+            bounds = {o.supplier: (0.0, share) for o in offers}
+        # The part's own sourcing policy overrides the general diversification limit.
+        bounds.update(rules.get(part.id, {}))
+        bounds = {s: b for s, b in bounds.items() if b[0] > 0 or b[1] < 1}
         parts.append(
             PartIx(
                 id=part.id, demand=list(part.demand), receipts=receipts[part.id], n0=n0,
                 safety=part.safety_stock, holding=part.holding_cost,
                 backlog=part.backlog_penalty, shortfall=part.shortfall_cost, hi=max(hi, 0),
-                offers=offers,
-                share_limited=share is not None and share < 1 and len(offers) * share >= 1,
-                stop=line_stop_charge(part, offers, options, T),
+                offers=offers, stop=line_stop_charge(part, offers, options, T), shares=bounds,
             )
         )
     capacity = [[s.capacity_at(t) for t in range(T)] for s in state.suppliers]

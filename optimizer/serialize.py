@@ -7,7 +7,16 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-from optimizer.state import Offer, Part, Provenance, Receipt, StateError, Supplier, SupplyState
+from optimizer.state import (
+    Offer,
+    Part,
+    Provenance,
+    Receipt,
+    SourcingShare,
+    StateError,
+    Supplier,
+    SupplyState,
+)
 
 FORMAT = "edigate.supply-state/1"
 
@@ -56,6 +65,11 @@ def state_to_dict(state: SupplyState) -> dict[str, Any]:
             }
             for r in state.receipts
         ],
+        "shares": [
+            {"part": r.part, "supplier": r.supplier, "min_share": r.min_share,
+             "max_share": r.max_share}
+            for r in state.shares
+        ],
     }
 
 
@@ -93,6 +107,7 @@ def state_from_dict(data: Any) -> SupplyState:
         suppliers=tuple(_supplier(item) for item in r.items("suppliers")),
         offers=tuple(_offer(item) for item in r.items("offers")),
         receipts=tuple(_receipt(item) for item in r.items("receipts", required=False)),
+        shares=tuple(_share(item) for item in r.items("shares", required=False)),
     )
 
 
@@ -201,6 +216,13 @@ def _receipt(r: _Reader) -> Receipt:
         quantity=r.get("quantity", int), arrival_period=r.get("arrival_period", int),
         kind=r.get("kind", str, "open_order"), order_ref=r.get("order_ref", str, ""),
         source=r.provenance("source"),
+    )
+
+
+def _share(r: _Reader) -> SourcingShare:
+    return SourcingShare(
+        part=r.get("part", str), supplier=r.get("supplier", str),
+        min_share=r.get("min_share", float, 0.0), max_share=r.get("max_share", float, 1.0),
     )
 
 

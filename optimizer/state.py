@@ -119,6 +119,21 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class SourcingShare:
+    """Dual sourcing: the share of a part's newly ordered units that goes to one supplier.
+
+    Over the horizon, the units of ``part`` ordered from ``supplier`` (orders in the frozen
+    horizon are commitments and do not count) lie between ``min_share`` and ``max_share`` of
+    all units of the part newly ordered. A part that orders nothing new meets every share.
+    """
+
+    part: str
+    supplier: str
+    min_share: float = 0.0
+    max_share: float = 1.0
+
+
+@dataclass(frozen=True)
 class SupplyState:
     """One planning instance. ``budget`` is the spend limit per order-placement period."""
 
@@ -130,6 +145,7 @@ class SupplyState:
     budget: tuple[float, ...] | None = None
     start: date | None = None
     period_days: int = 1
+    shares: tuple[SourcingShare, ...] = ()
 
     def __post_init__(self) -> None:
         check_state(self)
@@ -229,6 +245,26 @@ def check_state(state: SupplyState) -> None:
             )
         if receipt.kind not in RECEIPT_KINDS:
             raise StateError(f"receipt kind {receipt.kind!r} is not one of {RECEIPT_KINDS}")
+    share_pairs: set[tuple[str, str]] = set()
+    min_total: dict[str, float] = {}
+    for rule in state.shares:
+        where = f"share {rule.part}/{rule.supplier}"
+        if (rule.part, rule.supplier) not in pairs:
+            raise StateError(f"{where}: no offer for that part from that supplier")
+        if (rule.part, rule.supplier) in share_pairs:
+            raise StateError(f"{where}: given twice")
+        share_pairs.add((rule.part, rule.supplier))
+        for name in ("min_share", "max_share"):
+            value = getattr(rule, name)
+            if (isinstance(value, bool) or not isinstance(value, int | float)
+                    or not math.isfinite(value) or not 0 <= value <= 1):
+                raise StateError(f"{where}: {name} must be a number in [0, 1], got {value!r}")
+        if rule.min_share > rule.max_share:
+            raise StateError(f"{where}: min_share {rule.min_share:g} above max_share "
+                             f"{rule.max_share:g}")
+        min_total[rule.part] = min_total.get(rule.part, 0.0) + rule.min_share
+        if min_total[rule.part] > 1 + 1e-9:
+            raise StateError(f"part {rule.part}: minimum shares add up to more than 1")
     if state.budget is not None:
         if len(state.budget) != state.periods:
             raise StateError(

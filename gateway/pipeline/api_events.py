@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.broker.outbox import enqueue_publication
+from gateway.planning.triggers import on_event_stored
 from gateway.search.refs import index_event
 from gateway.storage.models import Event, Interchange
 from schemas import default_registry
@@ -150,6 +151,7 @@ def ingest_events(session: Session, row: Interchange, body: bytes, *, partner_id
         ))
         index_event(session, new_event)
         enqueue_publication(session, event_id, now)
+        on_event_stored(session, event_id, event_type)  # disruption replans
         stored.append(event_id)
     return ApiOutcome(201, {"accepted": len(stored), "events": stored,
                             "duplicates": duplicates, "interchange_id": row.id},

@@ -38,6 +38,7 @@ from gateway.pipeline.limits import (
     fit,
 )
 from gateway.pipeline.overlays import overlays_for
+from gateway.planning.triggers import on_event_stored
 from gateway.search.refs import index_event
 from gateway.storage.models import Event, Interchange, OutboxItem, Partner
 from gateway.storage.repositories import allocate_control_numbers
@@ -308,6 +309,7 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
             ))
             index_event(session, new_event)
             enqueue_publication(session, event_id, now)
+            on_event_stored(session, event_id, message.event.event_type)  # disruption replans
             event_ids.append(event_id)
             summary["event_id"] = event_id
             if message.event.event_type == "functional_ack" and partner is not None:

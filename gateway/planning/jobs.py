@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from gateway.planning import triggers
 from gateway.planning.config import PlanningConfig
 from gateway.planning.outbox import requeue_waiting, settings_enqueuer
 from gateway.planning.run import Progress, RunSummary, run_plan
@@ -79,17 +80,47 @@ def planning_lock(runtime: Runtime) -> Iterator[None]:
 def run_now(runtime: Runtime, *, trigger: str, actor: str, reason: str = "",
             now: datetime | None = None, config: PlanningConfig | None = None,
             progress: Progress | None = None) -> RunSummary:
-    """One run with the runtime's settings (raises :class:`PlanningBusy` if one is running)."""
+    """One run with the runtime's settings (raises :class:`PlanningBusy` if one is running).
+
+    Whatever triggered it, the run records the disruptions recorded since the previous run
+    as its lineage (see planning.triggers): they are what it answers."""
     config = config or config_for(runtime)
     with planning_lock(runtime):
+        with runtime.sessions() as session:
+            news = triggers.pending(session)
         # An explicit ``now`` (a replay, a test) is also the business time; otherwise the run
         # is stamped with the wall clock and planned on the runtime's calendar.
         business_now = now or runtime.clock()
-        return run_plan(runtime.sessions, now=now or datetime.now(UTC), config=config,
-                        business_now=business_now, trigger=trigger, actor=actor,
-                        reason=reason,
-                        enqueue=settings_enqueuer(runtime.settings),
-                        buyer=runtime.settings.x12_id or "EDIGATE", progress=progress)
+        summary = run_plan(runtime.sessions, now=now or datetime.now(UTC), config=config,
+                           business_now=business_now, trigger=trigger, actor=actor,
+                           reason=reason,
+                           enqueue=settings_enqueuer(runtime.settings),
+                           buyer=runtime.settings.x12_id or "EDIGATE", progress=progress,
+                           triggers=[d.as_dict() for d in reversed(news)])
+        triggers.planned({d.partner for d in news})
+        return summary
+
+
+def disruption_run(runtime: Runtime, now: datetime | None = None) -> RunSummary | None:
+    """Replan if some partner's disruptions are due (debounced per partner); the run's
+    lineage names them, newest first."""
+    config = config_for(runtime)
+    given, now = now, now or datetime.now(UTC)
+    with runtime.sessions() as session:
+        ready = triggers.due(triggers.pending(session), now,
+                             timedelta(seconds=config.debounce_seconds),
+                             timedelta(seconds=config.max_wait_seconds))
+    if not ready:
+        return None
+    first = ready[0]
+    try:
+        return run_now(runtime, trigger="disruption", actor="scheduler",
+                       reason=f"{first.kind} from {first.partner}: {first.reason}",
+                       now=given, config=config)
+    except PlanningBusy as exc:
+        log.info("disruption replan deferred: %s", exc)
+        triggers.schedule_replan(first.partner, now)
+        return None
 
 
 def due_for_event_run(runtime: Runtime, now: datetime, debounce: timedelta,
@@ -143,6 +174,14 @@ def add_planning_jobs(scheduler: Any, runtime: Runtime) -> None:
     # A cheap check (two aggregate queries): often, so news is planned soon after it is due.
     scheduler.add_job(event_run, "interval", seconds=5,
                       args=[runtime], id="plan-on-events")
+    # Disruptions: a one-shot job per partner scheduled by the storing hook, and this check
+    # for overdue acknowledgments and news a restart dropped (every 30 s: a run it starts
+    # usually ends before the next tick, so ticks are rarely skipped).
+    triggers.register(scheduler, disruption_run, [runtime],
+                      timedelta(seconds=config.debounce_seconds),
+                      timedelta(seconds=config.max_wait_seconds))
+    scheduler.add_job(disruption_run, "interval", seconds=30, args=[runtime],
+                      id="plan-on-disruptions")
     # Actions whose enqueue lost every try on a lock conflict wait for this (never 'failed').
     scheduler.add_job(requeue_actions, "interval", seconds=10, args=[runtime],
                       id="plan-requeue")

@@ -75,12 +75,13 @@ def run_plan(
     sessions: sessionmaker[Session], *, now: datetime, config: PlanningConfig, trigger: str,
     actor: str, enqueue: Enqueue, reason: str = "", buyer: str = "EDIGATE",
     clock: Callable[[], float] = time.perf_counter, progress: Progress | None = None,
-    business_now: datetime | None = None,
+    business_now: datetime | None = None, triggers: list[dict[str, Any]] | None = None,
 ) -> RunSummary:
     """Plan once; ``enqueue`` turns a released action into outbox rows (see planning.outbox).
 
     ``now`` stamps the run; ``business_now`` (default: ``now``) is the calendar the plan is made
-    for: its first day and the age of its inputs (a demo scenario runs ahead of the wall)."""
+    for: its first day and the age of its inputs (a demo scenario runs ahead of the wall).
+    ``triggers``: the disruptions this run answers (its lineage, see planning.triggers)."""
     business_now = business_now or now
     with sessions() as session:
         built = build_state(session, today=business_now.date(), now=now, config=config)
@@ -88,12 +89,14 @@ def run_plan(
                   freshness=config.freshness(), clock=clock, progress=progress)
     with sessions.begin() as session:
         return store_run(session, built, result, now=now, config=config, trigger=trigger,
-                         actor=actor, reason=reason, buyer=buyer, enqueue=enqueue)
+                         actor=actor, reason=reason, buyer=buyer, enqueue=enqueue,
+                         triggers=triggers)
 
 
 def store_run(
     session: Session, built: BuiltState, result: Plan, *, now: datetime, config: PlanningConfig,
     trigger: str, actor: str, buyer: str, enqueue: Enqueue, reason: str = "",
+    triggers: list[dict[str, Any]] | None = None,
 ) -> RunSummary:
     state = built.state
     assert state.start is not None
@@ -103,7 +106,8 @@ def store_run(
         id=str(uuid.uuid4()), created_at=now, trigger=trigger, actor=actor,
         status=PlanRunStatus.KEPT if kept else PlanRunStatus.ADOPTED, source=result.source,
         horizon_start=state.start, periods=state.periods, period_days=state.period_days,
-        parameters={**result.parameters, "planning": _config_dict(config)},
+        parameters={**result.parameters, "planning": _config_dict(config),
+                    "triggers": list(triggers or [])},
         result=_json_safe({k: v for k, v in plan_to_dict(result).items()
                            if k not in ("lines", "inputs")}),
         warnings=list(built.warnings), cost_total=result.cost.total,
@@ -141,7 +145,9 @@ def store_run(
                  subject_id=run.id, reason=reason or trigger,
                  details={"status": run.status, "source": run.source, "held": held,
                           "released": released, "cost": result.cost.total,
-                          "reasons": list(result.reasons)})
+                          "reasons": list(result.reasons),
+                          "triggers": [t.get("event_id") or t.get("outbox_id")
+                                       for t in triggers or []]})
     log.info("plan %s: %s (%s), %d lines, %d held, %d released", run.id, run.status,
              run.source, len(run.lines), held, released)
     if result.stockouts is not None and result.naive_stockouts is not None:

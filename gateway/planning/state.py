@@ -14,6 +14,10 @@ Sources (payload shapes in the event schemas):
   ``order_response`` (confirmed quantity and date; a rejection cancels) and
   ``despatch_advice`` (quantities in transit with their expected delivery date).
 
+Dual sourcing is the plant's policy: a ``[sourcing]`` table in the manufacturer's partner
+profile gives, per part and supplier, ``min_share`` and/or ``max_share`` of the part's newly
+ordered units (``[sourcing."P-100"]`` ``nova-plastics = { min_share = 0.3 }``).
+
 Only authoritative events count: per partner and document type, the EDI path while the partner
 is in stage ``edi`` or ``dual`` and the API path in stage ``api``. Every item carries the ids of
 the events it came from and their time, for traceability and the freshness check.
@@ -42,6 +46,7 @@ from optimizer import (
     Part,
     Provenance,
     Receipt,
+    SourcingShare,
     Supplier,
     SupplyState,
     lead_time_stats,
@@ -252,6 +257,7 @@ def build_state(session: Session, *, today: date, now: datetime,
     lead_times: dict[str, int] = {}
     planned_parts: list[str] = []
     unplannable: list[str] = []
+    outages = _outages(events, committed, today=today, days=days)
     for part in part_ids:
         mine = [(s, o) for (p, s), o in sorted(terms.items()) if p == part]
         priced = [(s, o) for s, o in mine if o.price is not None]
@@ -269,10 +275,21 @@ def build_state(session: Session, *, today: date, now: datetime,
             lead = math.ceil(o.lead_days / days - 1e-9)
             lead_times[f"{part}/{supplier}"] = lead
             assert o.price is not None and o.event is not None
+            sources = [o.event]
+            until, refusal = outages.get((supplier, part), (-1, None))
+            if refusal is not None and lead <= until < T - 1:
+                # It refused an order due in period ``until``: nothing of this part from it
+                # arrives before ``until + 1``, so the plan buys what is needed by then
+                # elsewhere (its other parts and later deliveries are untouched).
+                warnings.append(f"offer {part}/{supplier}: it confirmed none of an order due "
+                                f"in period {until} (event {refusal.id}); nothing from it "
+                                "assumed before the period after")
+                lead, sources = until + 1, [o.event, refusal]
             offers.append(Offer(
                 part=part, supplier=supplier, price=o.price, moq=o.moq, multiple=o.multiple,
                 lead_time=lead, fixed_cost=config.fixed_order_cost,
-                source=Provenance((o.event.id,), aware(o.event.time)),
+                source=Provenance(tuple(e.id for e in sources),
+                                  min(aware(e.time) for e in sources)),
             ))
     supplier_ids = sorted({o.supplier for o in offers})
     suppliers = []
@@ -340,11 +357,86 @@ def build_state(session: Session, *, today: date, now: datetime,
                                      min((aware(e.time) for e in d_events), default=None)),
             stock_source=Provenance(tuple(e.id for e in s_events), stock_as_of.get(pid)),
         ))
+    shares = sourcing_policy([partners[m] for m in sorted(manufacturers)],
+                             {(o.part, o.supplier) for o in offers}, warnings)
     state = SupplyState(periods=T, parts=tuple(parts), suppliers=tuple(suppliers),
                         offers=tuple(offers), receipts=tuple(receipts), start=today,
-                        period_days=days)
+                        period_days=days, shares=tuple(shares))
     return BuiltState(state, tuple(previous), order_numbers, schedule_driven, lead_times,
                       warnings, scheduled_ahead)
+
+
+def sourcing_policy(manufacturers: list[Partner], offered: set[tuple[str, str]],
+                    warnings: list[str]) -> list[SourcingShare]:
+    """The share rules of the manufacturers' ``[sourcing]`` tables that can apply: a rule for
+    a supplier with no priced offer for the part, or a part whose rules contradict each other,
+    is skipped with a warning (the plan goes on without it)."""
+    by_part: dict[str, dict[str, SourcingShare]] = {}
+    for partner in manufacturers:
+        table = (partner.profile or {}).get("sourcing")
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            warnings.append(f"sourcing policy of {partner.id}: not a table, ignored")
+            continue
+        for part, rules in sorted(table.items()):
+            if not isinstance(rules, dict):
+                warnings.append(f"sourcing policy for {part}: not a table, ignored")
+                continue
+            for supplier, bounds in sorted(rules.items()):
+                where = f"sourcing policy {part}/{supplier}"
+                if not isinstance(bounds, dict) or set(bounds) - {"min_share", "max_share"}:
+                    warnings.append(f"{where}: give min_share and/or max_share, ignored")
+                    continue
+                lo, hi = _number(bounds.get("min_share", 0.0)), _number(bounds.get("max_share",
+                                                                                   1.0))
+                if lo is None or hi is None or not 0 <= lo <= hi <= 1:
+                    warnings.append(f"{where}: shares must satisfy 0 <= min <= max <= 1, "
+                                    "ignored")
+                    continue
+                if (part, supplier) not in offered:
+                    warnings.append(f"{where}: no priced offer from that supplier, ignored")
+                    continue
+                by_part.setdefault(part, {})[supplier] = SourcingShare(part, supplier, lo, hi)
+    out: list[SourcingShare] = []
+    for part, rules in sorted(by_part.items()):
+        if sum(r.min_share for r in rules.values()) > 1 + 1e-9:
+            warnings.append(f"sourcing policy for {part}: minimum shares add up to more than "
+                            "1, ignored")
+            continue
+        out += [rules[s] for s in sorted(rules)]
+    return out
+
+
+def _outages(events: _Events, committed: list[CommittedLine], *, today: date,
+             days: int) -> dict[tuple[str, str], tuple[int, Event]]:
+    """Per (supplier, part): the latest period of an order the supplier's latest response
+    confirms none of (rejected, or the part's line at zero), with that response. A supplier
+    that cannot deliver a part it was asked for is not counted on for it until then."""
+    due: dict[tuple[str, str], dict[str, date]] = {}
+    for line in committed:
+        if line.order_number:
+            parts = due.setdefault((line.supplier, line.order_number), {})
+            parts[line.part] = max(parts.get(line.part, line.arrival_date), line.arrival_date)
+    out: dict[tuple[str, str], tuple[int, Event]] = {}
+    for event in _latest_per(events.of_type("order_response", recent_only=True),
+                             "order_number", per_partner=True):
+        supplier = event.partner_id or ""
+        ordered = due.get((supplier, str(event.data.get("order_number", ""))))
+        if not ordered:
+            continue
+        lines = {str(ln.get("buyer_part")): ln for ln in event.data.get("lines") or []
+                 if isinstance(ln, dict)}
+        for part, arrival in ordered.items():
+            line = lines.get(part) or (next(iter(lines.values())) if len(lines) == 1
+                                       else None)
+            nothing = event.data.get("status") == "rejected" or (line is not None and (
+                line.get("status") == "rejected"
+                or _number(line.get("confirmed_quantity")) == 0))
+            period = (arrival - today).days // days
+            if nothing and period >= 0 and period > out.get((supplier, part), (-1, event))[0]:
+                out[(supplier, part)] = (period, event)
+    return out
 
 
 def _available_by_supplier(events: _Events, suppliers: set[str]) -> dict[str, tuple[float, Event]]:

@@ -55,7 +55,9 @@ def run_json(r: PlanRun) -> dict[str, Any]:
             "period_days": r.period_days, "cost": r.cost_total,
             "solver_status": r.solver_status, "gap": r.gap, "bound": report.get("bound"),
             "method": report.get("method"), **service_json(result),
-            "alerts": list(result.get("alerts") or [])}
+            "alerts": list(result.get("alerts") or []),
+            # The disruptions this run answers (event id, kind, partner, why), newest first.
+            "triggers": list((r.parameters or {}).get("triggers") or [])}
 
 
 def service_json(result: dict[str, Any]) -> dict[str, Any]:
@@ -268,6 +270,13 @@ async def reject_action(request: web.Request) -> web.Response:
 
 _REASON_BODY = {"required": False, "content": {"application/json": {"schema": {
     "type": "object", "properties": {"reason": {"type": "string", "maxLength": MAX_REASON}}}}}}
+_TRIGGER = {
+    "type": "object", "description": "a disruption the run answers (its lineage)",
+    "properties": {"kind": {"enum": ["order_cut", "order_late", "despatch_late",
+                                     "order_change", "ack_overdue"]},
+                   "partner": {"type": "string"}, "at": {"type": "string"},
+                   "reason": {"type": "string"}, "event_id": {"type": "string"},
+                   "outbox_id": {"type": "string"}}}
 _ACTION = {"type": "object", "required": ["id", "status", "business_id"],
            "properties": {"id": {"type": "string"}, "status": {"type": "string"},
                           "business_id": {"type": "string"}, "value": {"type": "number"},
@@ -340,7 +349,8 @@ OPENAPI = {
                                "description": "naive minus plan part-periods short; negative "
                                               "when the plan has more"},
                            "shortages_avoided": {"type": ["integer", "null"]},
-                           "alerts": {"type": "array", "items": _ALERT}}}),
+                           "alerts": {"type": "array", "items": _ALERT},
+                           "triggers": {"type": "array", "items": _TRIGGER}}}),
             **problem_responses(401, 403, 404)}}},
     "/api/v1/plans/{id}": {"get": {
         "summary": "A plan run with its inputs, parameters, result, explained lines and actions",
