@@ -14,11 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
-from gateway.inbox.poison import RetryPolicy, describe, record_failure, set_default_policy
-from gateway.pipeline.process import Prepared, prepare_interchange, process_interchange
+from gateway.inbox.batches import MAX_BATCH, process_backlog
+from gateway.inbox.poison import RetryPolicy, set_default_policy
 from gateway.runtime import Runtime
 from gateway.storage.models import Interchange
-from gateway.storage.retry import conflict_kind, retry_on_conflict
 
 log = logging.getLogger("edigate.jobs.resume")
 
@@ -36,75 +35,10 @@ def pending_interchanges(runtime: Runtime, *, older_than: timedelta, limit: int 
         ).order_by(Interchange.received_at).limit(limit)))
 
 
-# Interchanges stored per write transaction by a worker. More share one commit, but on SQLite
-# every receipt arriving meanwhile waits for the whole transaction: one keeps that wait to a few
-# ms. (Sixteen while no receipt was announced worked off a backlog a fifth faster, but a burst
-# arriving just after the check then waited out the whole batch: ~80 ms at half load.)
-BATCH = 1
-
-
-def process_pending(runtime: Runtime, ids: list[str], *, batch: int = BATCH) -> int:
-    done = 0
-    for at in range(0, len(ids), batch):
-        done += _process_batch(runtime, ids[at:at + batch])
-    return done
-
-
-def _process_batch(runtime: Runtime, ids: list[str]) -> int:
-    data_dir = runtime.settings.data_path
-    policy = RetryPolicy.from_settings(runtime.settings)
-    prepared: dict[str, Prepared | None] = {}
-    failed: dict[str, Exception] = {}
-    for interchange_id in ids:
-        try:
-            # Translation happens here, outside the write transaction.
-            prepared[interchange_id] = prepare_interchange(runtime.engine, interchange_id,
-                                                           data_dir=data_dir)
-        except Exception as exc:
-            failed[interchange_id] = exc
-    done = 0
-
-    def store() -> tuple[int, dict[str, Exception]]:
-        stored = 0
-        broken: dict[str, Exception] = {}
-        with runtime.sessions.begin() as session:
-            for interchange_id in ids:
-                if interchange_id in failed:
-                    continue
-                try:
-                    with session.begin_nested():
-                        outcome = process_interchange(session, interchange_id,
-                                                      data_dir=data_dir,
-                                                      prepared=prepared[interchange_id])
-                    if not outcome.already_done:
-                        stored += 1
-                except Exception as exc:
-                    if conflict_kind(exc):
-                        raise  # the whole transaction runs again
-                    # One poisoned interchange must not block the rest: its failure is
-                    # counted below, in a transaction of its own.
-                    broken[interchange_id] = exc
-        return stored, broken
-
-    try:
-        done, broken = retry_on_conflict(store, what="processing received interchanges")
-        failed.update(broken)
-    except Exception as exc:
-        log.warning("storing a batch of %d interchange(s) failed (%s); each is retried",
-                    len(ids), describe(exc))
-        for interchange_id in ids:
-            failed.setdefault(interchange_id, exc)
-    for interchange_id, exc in failed.items():
-        try:
-            outcome = record_failure(runtime.sessions, interchange_id, exc, data_dir=data_dir,
-                                     policy=policy)
-        except Exception as again:
-            log.error("recording the failure of interchange %s failed: %s; the next run "
-                      "retries it", interchange_id, describe(again))
-            continue
-        if outcome.status != "received":
-            done += 1
-    return done
+def process_pending(runtime: Runtime, ids: list[str], *, batch: int = MAX_BATCH) -> int:
+    # Several per transaction when there is a backlog (see gateway.inbox.batches).
+    return process_backlog(runtime.sessions, ids, data_dir=runtime.settings.data_path,
+                           policy=RetryPolicy.from_settings(runtime.settings), max_batch=batch)
 
 
 def resume_inbox(runtime: Runtime, *, older_than: timedelta = timedelta(seconds=0)) -> int:

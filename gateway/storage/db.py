@@ -227,3 +227,29 @@ def ping(engine: Engine) -> None:
             f"database {engine.url.render_as_string(hide_password=True)} "
             f"is unreachable: {reason}"
         ) from None
+
+
+def receipts_waiting(engine: Engine) -> Callable[[], bool]:
+    """A cheap test whether receipts are announced (:class:`ReceiptsAhead`) on ``engine``'s
+    SQLite file right now, for a writer deciding to end its transaction early so they go
+    next; always False elsewhere (other databases do not queue writers behind one lock)."""
+    path = (_side_file(engine.url.database, ".receipts")
+            if engine.dialect.name == "sqlite" else None)
+    if path is None:
+        return lambda: False
+    receipts = path
+
+    def waiting() -> bool:
+        try:
+            fd = os.open(receipts, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the probe's lock too
+        return False
+
+    return waiting
