@@ -12,7 +12,7 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from gateway.inbox.batches import MAX_BATCH, process_backlog
 from gateway.inbox.poison import RetryPolicy, set_default_policy
@@ -22,17 +22,32 @@ from gateway.storage.models import Interchange
 log = logging.getLogger("edigate.jobs.resume")
 
 
-def pending_interchanges(runtime: Runtime, *, older_than: timedelta, limit: int = 200) -> list[str]:
-    """Received rows due for processing: old enough, and past the backoff of a failed try."""
+def pending_interchanges(runtime: Runtime, *, older_than: timedelta, limit: int = 200,
+                         share: tuple[int, int] | None = None) -> list[str]:
+    """Received rows due for processing: old enough, and past the backoff of a failed try.
+
+    ``share=(slot, count)``: only the rows of worker ``slot`` of ``count`` (by the last
+    character of the random id), so sibling workers do not translate the same rows twice;
+    rows waiting longer than :data:`STEAL_AFTER` are everyone's (a sibling that died)."""
     now = datetime.now(UTC)
     cutoff = now - older_than
+    mine = []
+    if share is not None and share[1] > 1:
+        slot, count = share
+        mine = [or_(func.substr(Interchange.id, 36, 1).in_(
+                    [c for n, c in enumerate("0123456789abcdef") if n % count == slot]),
+                    Interchange.received_at <= now - STEAL_AFTER)]
     reader = runtime.engine.execution_options(sqlite_read_only=True)
     with runtime.sessions(bind=reader) as s:
         return list(s.scalars(select(Interchange.id).where(
             Interchange.direction == "in", Interchange.status == "received",
             Interchange.received_at <= cutoff,
             or_(Interchange.next_attempt_at.is_(None), Interchange.next_attempt_at <= now),
+            *mine,
         ).order_by(Interchange.received_at).limit(limit)))
+
+
+STEAL_AFTER = timedelta(seconds=30)
 
 
 def process_pending(runtime: Runtime, ids: list[str], *, batch: int = MAX_BATCH) -> int:
@@ -50,7 +65,8 @@ def resume_inbox(runtime: Runtime, *, older_than: timedelta = timedelta(seconds=
 
 
 def work_inbox(runtime: Runtime, stop: threading.Event, *, idle_seconds: float = 0.05,
-               min_age: float = 0.5, once: bool = False) -> int:
+               min_age: float = 0.5, once: bool = False,
+               share: tuple[int, int] | None = None) -> int:
     """Process received interchanges as they arrive until ``stop`` is set (``once``: until
     none is waiting). Returns how many this worker processed.
 
@@ -60,7 +76,8 @@ def work_inbox(runtime: Runtime, stop: threading.Event, *, idle_seconds: float =
     set_default_policy(RetryPolicy.from_settings(runtime.settings))
     done = 0
     while not stop.is_set():
-        ids = pending_interchanges(runtime, older_than=timedelta(seconds=min_age), limit=64)
+        ids = pending_interchanges(runtime, older_than=timedelta(seconds=min_age), limit=64,
+                                   share=share)
         if not ids:
             if once:
                 break

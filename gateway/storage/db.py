@@ -137,6 +137,9 @@ class ReceiptsAhead:
 
 _TURN = "edigate_writer_turn"
 
+# Connections kept per process on a server database (PostgreSQL), see :func:`make_engine`.
+POOL_SIZE = 16
+
 
 def _sqlite_begin(turn: _WriterTurn) -> Callable[[Any], None]:
     def begin(conn: Any) -> None:
@@ -204,6 +207,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "checkin", _sqlite_checkin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # One connection for every thread of a process that may hold one at once (the request
+    # pool's 8, processing's 2, the inbox writer, the broker relay and jobs): with the default
+    # 5 a burst queued for connections instead of for the database.
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_SIZE)
     try:
         return create_engine(url, **kwargs)
     except ModuleNotFoundError as exc:
