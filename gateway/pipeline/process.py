@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, select, update
+from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from gateway.broker.outbox import enqueue_publication
@@ -92,15 +92,19 @@ def _claim(session: Session, interchange_ids: list[str]) -> dict[str, Interchang
     number: one ``UPDATE … RETURNING`` (it takes the row locks on PostgreSQL, so a row another
     process holds is waited for, then found no longer waiting) and one read of the claimed
     rows without their raw bytes (translation read them already; a mismatch loads them)."""
-    table = cast(Table, Interchange.__table__)
-    claimed = list(session.execute(
-        update(table).where(table.c.id.in_(interchange_ids), table.c.status == "received")
-        .values(attempts=table.c.attempts + 1).returning(table.c.id)).scalars())
+    claimed = list(session.execute(_CLAIM, {"c_ids": interchange_ids}).scalars())
     if not claimed:
         return {}
-    rows = session.scalars(select(Interchange).where(Interchange.id.in_(claimed))
-                           .options(defer(Interchange.raw)))
+    rows = session.scalars(_CLAIMED, {"c_ids": claimed})
     return {row.id: row for row in rows}
+
+
+_TABLE = cast(Table, Interchange.__table__)
+_CLAIM = (update(_TABLE).where(_TABLE.c.id.in_(bindparam("c_ids", expanding=True)),
+                               _TABLE.c.status == "received")
+          .values(attempts=_TABLE.c.attempts + 1).returning(_TABLE.c.id))
+_CLAIMED = (select(Interchange).where(Interchange.id.in_(bindparam("c_ids", expanding=True)))
+            .options(defer(Interchange.raw)))
 
 
 def outcome_of(session: Session, interchange: Interchange) -> Outcome:
@@ -274,9 +278,8 @@ def store_prepared(session: Session, prepared: list[Prepared], *, data_dir: Path
                 rest = [p for p in prepared[index + 1:] if p.interchange_id in rows]
                 break
     if rest:
-        table = cast(Table, Interchange.__table__)
-        session.execute(update(table).where(table.c.id.in_([p.interchange_id for p in rest]))
-                        .values(attempts=table.c.attempts - 1))
+        session.execute(update(_TABLE).where(_TABLE.c.id.in_([p.interchange_id for p in rest]))
+                        .values(attempts=_TABLE.c.attempts - 1))
     return outcomes, rest
 
 
@@ -417,13 +420,18 @@ def _reused_control_number(session: Session, row: Interchange,
                if batch is not None else None)
     if earlier is not None and earlier[0] != row.id and earlier[1] != row.sha256:
         return earlier[0]
-    other = session.scalars(select(Interchange.id).where(
-        Interchange.partner_id == row.partner_id, Interchange.direction == "in",
-        Interchange.sender_id == row.sender_id,
-        Interchange.control_number == row.control_number,
-        Interchange.id != row.id, Interchange.sha256 != row.sha256,
-        Interchange.status != STATUS_QUARANTINED).limit(1)).first()
-    return other
+    return session.scalars(_REUSED, {"r_partner": row.partner_id, "r_sender": row.sender_id,
+                                     "r_control": row.control_number, "r_id": row.id,
+                                     "r_sha": row.sha256}).first()
+
+
+# Built once: building the expression per interchange cost more than running it.
+_REUSED = select(Interchange.id).where(
+    Interchange.partner_id == bindparam("r_partner"), Interchange.direction == "in",
+    Interchange.sender_id == bindparam("r_sender"),
+    Interchange.control_number == bindparam("r_control"),
+    Interchange.id != bindparam("r_id"), Interchange.sha256 != bindparam("r_sha"),
+    Interchange.status != STATUS_QUARANTINED).limit(1)
 
 
 def ack_channel(inbound: str, profile: dict[str, Any]) -> str:
