@@ -24,27 +24,32 @@ log = logging.getLogger("edigate.jobs.resume")
 
 def pending_interchanges(runtime: Runtime, *, older_than: timedelta, limit: int = 200,
                          share: tuple[int, int] | None = None) -> list[str]:
-    """Received rows due for processing: old enough, and past the backoff of a failed try.
+    """Received rows due for processing, oldest first: old enough, and past the backoff of a
+    failed try.
 
-    ``share=(slot, count)``: only the rows of worker ``slot`` of ``count`` (by the last
-    character of the random id), so sibling workers do not translate the same rows twice;
-    rows waiting longer than :data:`STEAL_AFTER` are everyone's (a sibling that died)."""
+    ``share=(slot, count)``: the rows of worker ``slot`` of ``count`` (by the last character
+    of the random id), so sibling workers do not translate the same rows twice. A worker short
+    of its own rows helps with its siblings' waiting longer than :data:`STEAL_AFTER` (one that
+    died or lags), newest first, so it meets the owner (oldest first) instead of racing it."""
     now = datetime.now(UTC)
-    cutoff = now - older_than
-    mine = []
-    if share is not None and share[1] > 1:
-        slot, count = share
-        mine = [or_(func.substr(Interchange.id, 36, 1).in_(
-                    [c for n, c in enumerate("0123456789abcdef") if n % count == slot]),
-                    Interchange.received_at <= now - STEAL_AFTER)]
+    due = [Interchange.direction == "in", Interchange.status == "received",
+           Interchange.received_at <= now - older_than,
+           or_(Interchange.next_attempt_at.is_(None), Interchange.next_attempt_at <= now)]
     reader = runtime.engine.execution_options(sqlite_read_only=True)
     with runtime.sessions(bind=reader) as s:
-        return list(s.scalars(select(Interchange.id).where(
-            Interchange.direction == "in", Interchange.status == "received",
-            Interchange.received_at <= cutoff,
-            or_(Interchange.next_attempt_at.is_(None), Interchange.next_attempt_at <= now),
-            *mine,
-        ).order_by(Interchange.received_at).limit(limit)))
+        if share is None or share[1] <= 1:
+            return list(s.scalars(select(Interchange.id).where(*due)
+                                  .order_by(Interchange.received_at).limit(limit)))
+        slot, count = share
+        ending = func.substr(Interchange.id, 36, 1).in_(
+            [c for n, c in enumerate("0123456789abcdef") if n % count == slot])
+        mine = list(s.scalars(select(Interchange.id).where(*due, ending)
+                              .order_by(Interchange.received_at).limit(limit)))
+        if len(mine) < limit:
+            mine += s.scalars(select(Interchange.id).where(
+                *due, ~ending, Interchange.received_at <= now - STEAL_AFTER)
+                .order_by(Interchange.received_at.desc()).limit(limit - len(mine)))
+        return mine
 
 
 STEAL_AFTER = timedelta(seconds=30)

@@ -165,3 +165,22 @@ def test_inbox_workers_auto_scales_on_cores(value: str, expected: int, monkeypat
     assert load_settings(environ={"EDIGATE_INBOX_WORKERS": value}).inbox_workers == expected
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert load_settings(environ={}).inbox_workers == 1
+
+
+def test_a_worker_short_of_its_own_rows_helps_from_the_newest_end(runtime,
+                                                                  monkeypatch) -> None:
+    from gateway.jobs import resume
+
+    ids = _receive(runtime, [x12_850(7000 + n) for n in range(16)])
+    with runtime.sessions() as s:
+        order = [r for (r,) in s.execute(select(Interchange.id).where(Interchange.id.in_(ids))
+                                         .order_by(Interchange.received_at))]
+    later = timedelta(seconds=-1)
+    mine = pending_interchanges(runtime, older_than=later, share=(0, 2))
+    assert mine == [i for i in order if i in mine], "its own rows, oldest first"
+    # Rows of the sibling become everyone's once they waited too long: taken after its own,
+    # newest first.
+    monkeypatch.setattr(resume, "STEAL_AFTER", timedelta(seconds=-5))
+    helped = pending_interchanges(runtime, older_than=later, share=(0, 2))
+    theirs = [i for i in order if i not in mine]
+    assert helped == mine + theirs[::-1]
