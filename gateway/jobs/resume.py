@@ -52,7 +52,9 @@ def pending_interchanges(runtime: Runtime, *, older_than: timedelta, limit: int 
         return mine
 
 
-STEAL_AFTER = timedelta(seconds=30)
+# Long: a sibling may be busy with one large interchange for minutes, and one that died is
+# started again within a second (a row taken from a busy sibling is translated twice).
+STEAL_AFTER = timedelta(minutes=5)
 
 
 def process_pending(runtime: Runtime, ids: list[str], *, batch: int = MAX_BATCH) -> int:
