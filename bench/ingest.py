@@ -447,8 +447,10 @@ async def drive(url: str, pid: int, args: argparse.Namespace,
         await lean.close()
     big = None
     if args.big_mb:
-        body = x12_850(control.next(), lines=max(1, int(args.big_mb * 1e6 / 1000 / 36)),
-                       messages=1000)
+        # 1000 orders; lines per order from the size of one line, so the body is --big-mb
+        per_line = len(x12_850(1, lines=2)) - len(x12_850(1, lines=1))
+        body = x12_850(control.next(), messages=1000,
+                       lines=max(1, int(args.big_mb * 1e6 / 1000 / per_line) + 1))
         big = (len(body), *await big_post(url, pid, body, say, timeout=args.big_timeout))
     return rounds, big
 
