@@ -63,10 +63,12 @@ def process_backlog(sessions: sessionmaker[Session], ids: list[str], *, data_dir
         prepared, failed = prepare_many(engine, chunk, data_dir=data_dir)
         todo = [prepared[i] for i in chunk if i in prepared]
         while todo:
+            def store(items: list[Prepared] = todo) -> tuple[int, list[Prepared]]:
+                return _store(sessions, items, data_dir, now, waiting)
+
             try:
                 stored, todo = retry_on_conflict(
-                    lambda items=todo: _store(sessions, items, data_dir, now, waiting),
-                    what=f"storing {len(todo)} processed interchange(s)")
+                    store, what=f"storing {len(todo)} processed interchange(s)")
                 done += stored
             except Exception as exc:
                 if len(todo) > 1:
@@ -74,8 +76,8 @@ def process_backlog(sessions: sessionmaker[Session], ids: list[str], *, data_dir
                              "on its own", len(todo), describe(exc))
                 done += _one_by_one(sessions, todo, failed, data_dir, now)
                 break
-        for interchange_id, exc in failed.items():
-            done += _failed(sessions, interchange_id, exc, data_dir, now, policy)
+        for interchange_id, failure in failed.items():
+            done += _failed(sessions, interchange_id, failure, data_dir, now, policy)
     return done
 
 
