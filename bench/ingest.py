@@ -494,12 +494,28 @@ def main() -> None:
                             console.log(text)
                     rounds, big = asyncio.run(drive(url, proc.pid, args, say))
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                stop(proc)
     finally:
         if drop is not None:
             drop()
     report(console, db_name, args, rounds, big)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the server and its workers (a worker busy with a large interchange may not stop
+    within the server's own grace period)."""
+    pids = family(proc.pid)[1:]
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pid in pids:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            continue
 
 
 def report(console: Console, db_name: str, args: argparse.Namespace,
