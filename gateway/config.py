@@ -67,6 +67,14 @@ def _parse_count(raw: Any) -> int:
     return value
 
 
+def _parse_workers(raw: Any) -> int:
+    # "auto": one worker per core but one, which the serving process keeps for receipts (at
+    # least one worker, at most eight: past that the database's commits are the limit).
+    if isinstance(raw, str) and raw.strip().lower() == "auto":
+        return max(1, min(8, (os.cpu_count() or 2) - 1))
+    return _parse_count(raw)
+
+
 def _parse_size(raw: Any) -> int:
     """Bytes, with an optional KiB/MiB/GiB suffix (``64MiB``), so limits read naturally."""
     if isinstance(raw, int) and not isinstance(raw, bool):
@@ -240,9 +248,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo_seed", "demo.seed", _parse_int, 42, "seed of the demo scenario"),
     Setting("demo_pace", "demo.pace_seconds", _parse_float, 5.0,
             "seconds between simulated supplier actions (smaller is busier)"),
-    Setting("inbox_workers", "inbox.workers", _parse_count, 0,
+    Setting("inbox_workers", "inbox.workers", _parse_workers, "auto",
             "worker processes `serve` starts to process received interchanges (see `edigate "
-            "work`); 0: the serving process processes them itself"),
+            "work`); auto: one per core but one (at least 1, at most 8); 0: the serving "
+            "process processes them itself"),
     Setting("inbox_max_attempts", "inbox.max_attempts",
             lambda raw: max(1, _parse_count(raw)), 5,
             "processing attempts of an interchange that fails before it is quarantined "
@@ -511,7 +520,9 @@ def load_settings(
             if from_file is not _MISSING:
                 raw, origin = from_file, f"{path} [{setting.toml_key}]"
         if raw is _MISSING:
-            values[setting.attr] = setting.default
+            # ("auto" defaults are resolved here, on the machine that runs)
+            values[setting.attr] = (setting.parse(setting.default)
+                                    if setting.default == "auto" else setting.default)
         else:
             try:
                 values[setting.attr] = setting.parse(raw)

@@ -45,7 +45,7 @@ def workers_ctx(count: int, config_path: str | None
             while not stopping.is_set():
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "gateway", "work", "--parent", str(os.getpid()),
-                    env=env)
+                    "--share", f"{slot}/{count}", env=env)
                 procs[slot] = proc
                 code = await proc.wait()
                 if not stopping.is_set():

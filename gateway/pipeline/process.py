@@ -15,15 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, Table, bindparam, select, update
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from gateway.broker.outbox import enqueue_publication
 from gateway.domain.causes import acknowledging, acknowledgments_of
 from gateway.domain.states import InterchangeStatus, OutboxStatus
 from gateway.inbox.poison import RetryPolicy, record_failure
+from gateway.inbox.spool import load_blob
 from gateway.inbox.store import raw_bytes, store_outbound
 from gateway.observability import metrics
 from gateway.observability.logging import bind_correlation
@@ -91,20 +92,24 @@ class Outcome:
         return body
 
 
-def _claim(session: Session, interchange_id: str) -> Interchange | None:
-    query = select(Interchange).where(Interchange.id == interchange_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.scalars(query).first()
-    if row is None or row.status != InterchangeStatus.RECEIVED:
-        return None
-    claimed = session.execute(
-        update(Interchange)
-        .where(Interchange.id == interchange_id, Interchange.status == InterchangeStatus.RECEIVED)
-        .values(attempts=Interchange.attempts + 1),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    return row if claimed == 1 else None
+def _claim(session: Session, interchange_ids: list[str]) -> dict[str, Interchange]:
+    """Claim every row of ``interchange_ids`` still waiting, in two statements whatever their
+    number: one ``UPDATE … RETURNING`` (it takes the row locks on PostgreSQL, so a row another
+    process holds is waited for, then found no longer waiting) and one read of the claimed
+    rows without their raw bytes (translation read them already; a mismatch loads them)."""
+    claimed = list(session.execute(_CLAIM, {"c_ids": interchange_ids}).scalars())
+    if not claimed:
+        return {}
+    rows = session.scalars(_CLAIMED, {"c_ids": claimed})
+    return {row.id: row for row in rows}
+
+
+_TABLE = cast(Table, Interchange.__table__)
+_CLAIM = (update(_TABLE).where(_TABLE.c.id.in_(bindparam("c_ids", expanding=True)),
+                               _TABLE.c.status == InterchangeStatus.RECEIVED)
+          .values(attempts=_TABLE.c.attempts + 1).returning(_TABLE.c.id))
+_CLAIMED = (select(Interchange).where(Interchange.id.in_(bindparam("c_ids", expanding=True)))
+            .options(defer(Interchange.raw)))
 
 
 def outcome_of(session: Session, interchange: Interchange) -> Outcome:
@@ -163,16 +168,41 @@ def prepare_interchange(engine: Engine, interchange_id: str, *,
     """Translate a received interchange from a read-only snapshot (None: nothing to do, it is
     gone or no longer waiting). :func:`process_interchange` still claims the row, so a
     preparation whose row another process claimed meanwhile is simply dropped."""
+    prepared, failed = prepare_many(engine, [interchange_id], data_dir=data_dir)
+    if interchange_id in failed:
+        raise failed[interchange_id]
+    return prepared.get(interchange_id)
+
+
+def prepare_many(engine: Engine, interchange_ids: list[str], *, data_dir: Path
+                 ) -> tuple[dict[str, Prepared], dict[str, Exception]]:
+    """:func:`prepare_interchange` for several rows: one read of the rows and one of their
+    partners (with identities and stages) for the whole batch. Returns the preparations of
+    the rows still waiting, and the failure of each row whose translation raised."""
     reader = engine.execution_options(sqlite_read_only=True)
     with Session(reader) as session:
-        row = session.get(Interchange, interchange_id)
-        if row is None or row.status != InterchangeStatus.RECEIVED:
-            return None
-        partner = session.get(Partner, row.partner_id) if row.partner_id else None
-        raw = raw_bytes(row, data_dir)
-        sha256 = row.sha256
-    result, problems = _translate(raw, partner)
-    return Prepared(interchange_id, sha256, result, problems, partner)
+        rows = session.execute(select(
+            Interchange.id, Interchange.partner_id, Interchange.sha256, Interchange.raw,
+            Interchange.blob_path).where(Interchange.id.in_(interchange_ids),
+                                         Interchange.status == InterchangeStatus.RECEIVED)).all()
+        wanted = {row.partner_id for row in rows if row.partner_id}
+        partners = ({p.id: p for p in session.scalars(select(Partner).where(
+            Partner.id.in_(wanted)))} if wanted else {})
+    prepared: dict[str, Prepared] = {}
+    failed: dict[str, Exception] = {}
+    for row in rows:
+        partner = partners.get(row.partner_id) if row.partner_id else None
+        try:
+            # A large body is read from its blob only now, one at a time, and dropped after.
+            raw = row.raw if row.raw is not None else (
+                load_blob(row.blob_path, data_dir) if row.blob_path else b"")
+            result, problems = _translate(raw, partner)
+        except Exception as exc:
+            failed[row.id] = exc
+            continue
+        del raw
+        prepared[row.id] = Prepared(row.id, row.sha256, result, problems, partner)
+    return prepared, failed
 
 
 def process_received(sessions: sessionmaker[Session], interchange_id: str, *, data_dir: Path,
@@ -198,21 +228,71 @@ def process_received(sessions: sessionmaker[Session], interchange_id: str, *, da
                               policy=policy)
 
 
+@dataclass
+class Batch:
+    """What one write transaction storing several interchanges knows already: the partners'
+    counters it locked (each once per transaction, not once per acknowledgment), and the
+    control numbers it stored (not flushed yet, so a query would not see them)."""
+
+    locked: set[tuple[str, str]] = field(default_factory=set)
+    used: dict[tuple[str | None, str, str], tuple[str, str]] = field(default_factory=dict)
+
+
 def process_interchange(session: Session, interchange_id: str, *, data_dir: Path,
                         now: datetime | None = None,
                         prepared: Prepared | None = None,
                         send_acks: Callable[[str], bool] | None = None) -> Outcome:
     """Claim and process one interchange in ``session``. ``send_acks(status)`` decides whether
     the acknowledgments of the outcome are queued (a replay asks; default: always)."""
-    now = now or datetime.now(UTC)
-    row = _claim(session, interchange_id)
+    row = _claim(session, [interchange_id]).get(interchange_id)
     if row is None:
         existing = session.get(Interchange, interchange_id)
         if existing is None:
             raise LookupError(f"interchange {interchange_id} does not exist")
         return outcome_of(session, existing)
-    bind_correlation(row.correlation_id)
+    return _process_claimed(session, row, data_dir=data_dir, now=now or datetime.now(UTC),
+                            prepared=prepared, send_acks=send_acks)
 
+
+def store_prepared(session: Session, prepared: list[Prepared], *, data_dir: Path,
+                   now: datetime | None = None, enough: Callable[[], bool] | None = None
+                   ) -> tuple[list[Outcome], list[Prepared]]:
+    """Claim and store several translated interchanges in ``session``: one claim, no flush
+    until the commit (the inserts of the whole batch go out together, table by table), the
+    partners' counters locked once. Rows another process claimed meanwhile are left out.
+
+    ``enough()`` is asked after each stored interchange; when it says so, the rest are given
+    back unclaimed (second value) for a later transaction. Any exception spoils the whole
+    batch: the caller rolls back and stores them one by one."""
+    now = now or datetime.now(UTC)
+    # By partner (stable: each partner's interchanges keep their order, and so do their
+    # events), so every transaction locks partners' counters in one order (PostgreSQL).
+    prepared = sorted(prepared, key=lambda p: p.partner.id if p.partner is not None else "")
+    rows = _claim(session, [p.interchange_id for p in prepared])
+    batch = Batch()
+    outcomes: list[Outcome] = []
+    rest: list[Prepared] = []
+    with session.no_autoflush:
+        for index, item in enumerate(prepared):
+            row = rows.get(item.interchange_id)
+            if row is None:
+                continue
+            outcomes.append(_process_claimed(session, row, data_dir=data_dir, now=now,
+                                             prepared=item, batch=batch))
+            if enough is not None and index + 1 < len(prepared) and enough():
+                rest = [p for p in prepared[index + 1:] if p.interchange_id in rows]
+                break
+    if rest:
+        session.execute(update(_TABLE).where(_TABLE.c.id.in_([p.interchange_id for p in rest]))
+                        .values(attempts=_TABLE.c.attempts - 1))
+    return outcomes, rest
+
+
+def _process_claimed(session: Session, row: Interchange, *, data_dir: Path, now: datetime,
+                     prepared: Prepared | None, send_acks: Callable[[str], bool] | None = None,
+                     batch: Batch | None = None) -> Outcome:
+    bind_correlation(row.correlation_id)
+    batch = batch or Batch()
     if prepared is not None and (prepared.interchange_id, prepared.sha256) == (row.id,
                                                                                row.sha256):
         partner = prepared.partner
@@ -247,15 +327,15 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
                            detail=verdict.reason, reason="sender-mismatch")
         refused = refuse_foreign_receivers(partner, result)
         if refused:  # addressed to someone else: refused (TA1 / CONTRL) and quarantined
-            ack_ids = _queue_acknowledgments(session, row, partner, result, now)
+            refusals = _queue_acknowledgments(session, row, partner, result, now, batch)
             outcome = _finish(row, STATUS_QUARANTINED, now, report=bounded_error_report(result),
                               http_status=422, detail=refused,
                               reason="receiver-mismatch")
-            outcome.ack_ids = ack_ids
+            outcome.ack_ids = refusals
             return outcome
         if any(ir.refused for ir in result.interchanges):  # (a refused one of several)
             report = bounded_error_report(result)
-        conflict = _reused_control_number(session, row)
+        conflict = _reused_control_number(session, row, batch)
         if conflict is not None:
             return _finish(row, STATUS_QUARANTINED, now, report=report, http_status=409,
                            detail=f"control number {row.control_number} from {row.sender_id} "
@@ -313,6 +393,7 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
             event_ids.append(event_id)
             summary["event_id"] = event_id
             if message.event.event_type == "functional_ack" and partner is not None:
+                session.flush()  # it reads the outbox: let it see this batch's rows too
                 acked = apply_functional_ack(session, partner.id, message.event.data,
                                              ack_interchange_id=row.id, now=now)
                 summary["acknowledges"] = [item.id for item in acked]
@@ -329,9 +410,10 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
     ack_ids: list[str] = []
     acks_sent = partner is not None and (send_acks is None or send_acks(status))
     if partner is not None and acks_sent:
-        ack_ids = _queue_acknowledgments(session, row, partner, result, now)
+        ack_ids = _queue_acknowledgments(session, row, partner, result, now, batch)
 
     outcome = _finish(row, status, now, report=report, messages=messages)
+    batch.used[(row.partner_id, row.sender_id, row.control_number)] = (row.id, row.sha256)
     outcome.event_ids = event_ids
     outcome.ack_ids = ack_ids
     outcome.acks_sent = acks_sent
@@ -340,14 +422,24 @@ def process_interchange(session: Session, interchange_id: str, *, data_dir: Path
     return outcome
 
 
-def _reused_control_number(session: Session, row: Interchange) -> str | None:
-    other = session.scalars(select(Interchange.id).where(
-        Interchange.partner_id == row.partner_id, Interchange.direction == "in",
-        Interchange.sender_id == row.sender_id,
-        Interchange.control_number == row.control_number,
-        Interchange.id != row.id, Interchange.sha256 != row.sha256,
-        Interchange.status != STATUS_QUARANTINED)).first()
-    return other
+def _reused_control_number(session: Session, row: Interchange,
+                           batch: Batch | None = None) -> str | None:
+    earlier = (batch.used.get((row.partner_id, row.sender_id, row.control_number))
+               if batch is not None else None)
+    if earlier is not None and earlier[0] != row.id and earlier[1] != row.sha256:
+        return earlier[0]
+    return session.scalars(_REUSED, {"r_partner": row.partner_id, "r_sender": row.sender_id,
+                                     "r_control": row.control_number, "r_id": row.id,
+                                     "r_sha": row.sha256}).first()
+
+
+# Built once: building the expression per interchange cost more than running it.
+_REUSED = select(Interchange.id).where(
+    Interchange.partner_id == bindparam("r_partner"), Interchange.direction == "in",
+    Interchange.sender_id == bindparam("r_sender"),
+    Interchange.control_number == bindparam("r_control"),
+    Interchange.id != bindparam("r_id"), Interchange.sha256 != bindparam("r_sha"),
+    Interchange.status != STATUS_QUARANTINED).limit(1)
 
 
 def ack_channel(inbound: str, profile: dict[str, Any]) -> str:
@@ -365,15 +457,20 @@ def ack_channel(inbound: str, profile: dict[str, Any]) -> str:
 
 
 def _queue_acknowledgments(session: Session, row: Interchange, partner: Partner, result: Any,
-                           now: datetime) -> list[str]:
+                           now: datetime, batch: Batch | None = None) -> list[str]:
     def next_control(scope: str) -> int:
         return allocate_control_numbers(session, partner.id, scope)[0]
 
     # The builders ask for numbers message first; the counters are taken in the one global
-    # order beforehand (interchange, group, message), as rendering takes them.
+    # order beforehand (interchange, group, message), as rendering takes them. Once per
+    # transaction: a batch of one partner's interchanges holds them already.
     standards = {ix.standard for ix in result.interchanges}
-    lock_counters(session, partner.id, [s for std in sorted(standards)
-                                        for s in SCOPES.get(std, ())])
+    scopes = [s for std in sorted(standards) for s in SCOPES.get(std, ())
+              if batch is None or (partner.id, s) not in batch.locked]
+    if scopes:
+        lock_counters(session, partner.id, scopes)
+        if batch is not None:
+            batch.locked.update((partner.id, s) for s in scopes)
 
     channel = ack_channel(row.channel, partner.profile)
     ids: list[str] = []
@@ -383,7 +480,8 @@ def _queue_acknowledgments(session: Session, row: Interchange, partner: Partner,
                              control_number=str(doc.control_numbers.get("interchange", "")),
                              content_type="application/edi-x12" if doc.standard == "x12"
                              else "application/edifact", filename=f"{doc.kind}-{row.id}.edi")
-        session.flush()
+        # No flush: the ids are ours, and the commit inserts the outbound row before the
+        # outbox row that refers to it (the unit of work orders tables by their keys).
         session.add(OutboxItem(
             id=str(uuid.uuid4()), partner_id=partner.id, document_type=f"ack:{doc.kind}",
             channel=channel, business_id=f"ack:{row.id}",

@@ -219,7 +219,9 @@ def on_event_stored(session: Session, event_id: str, event_type: str) -> Disrupt
     if event_type not in DISRUPTION_TYPES:
         return None
     try:
-        event = session.get(Event, event_id)  # flushes the pending event first
+        # Still pending when the inbox stores a batch without flushing: found in session.new.
+        event = next((o for o in session.new if isinstance(o, Event) and o.id == event_id),
+                     None) or session.get(Event, event_id)
         found = classify(session, event) if event is not None else None
     except Exception:  # see the docstring
         log.exception("classifying event %s for a replan failed", event_id)

@@ -139,6 +139,9 @@ class ReceiptsAhead:
 
 _TURN = "edigate_writer_turn"
 
+# Connections kept per process on a server database (PostgreSQL), see :func:`make_engine`.
+POOL_SIZE = 16
+
 
 def _sqlite_begin(turn: _WriterTurn) -> Callable[[Any], None]:
     def begin(conn: Any) -> None:
@@ -206,6 +209,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "checkin", _sqlite_checkin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # One connection for every thread of a process that may hold one at once (the request
+    # pool's 8, processing's 2, the inbox writer, the broker relay and jobs): with the default
+    # 5 a burst queued for connections instead of for the database.
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_SIZE)
     try:
         return create_engine(url, **kwargs)
     except ModuleNotFoundError as exc:
@@ -232,3 +240,29 @@ def ping(engine: Engine) -> None:
             f"database {engine.url.render_as_string(hide_password=True)} "
             f"is unreachable: {reason}"
         ) from None
+
+
+def receipts_waiting(engine: Engine) -> Callable[[], bool]:
+    """A cheap test whether receipts are announced (:class:`ReceiptsAhead`) on ``engine``'s
+    SQLite file right now, for a writer deciding to end its transaction early so they go
+    next; always False elsewhere (other databases do not queue writers behind one lock)."""
+    path = (_side_file(engine.url.database, ".receipts")
+            if engine.dialect.name == "sqlite" else None)
+    if path is None:
+        return lambda: False
+    receipts = path
+
+    def waiting() -> bool:
+        try:
+            fd = os.open(receipts, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the probe's lock too
+        return False
+
+    return waiting

@@ -90,6 +90,7 @@ SPECIAL: dict[str, tuple[str, str, object]] = {
     "sftp.listen": ('"127.0.0.1:2022"', "127.0.0.1:2022", "127.0.0.1:2022"),
     "log.format": ('"json"', "json", "json"),
     "log.level": ('"debug"', "debug", "debug"),
+    "inbox.workers": ("3", "3", 3),
     "planning.solver": ('"cbc"', "cbc", "cbc"),
     "planning.method": ('"decompose"', "decompose", "decompose"),
     "planning.service_level": ("0.9", "0.9", 0.9),

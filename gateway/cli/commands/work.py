@@ -28,8 +28,11 @@ log = logging.getLogger("edigate.worker")
                    "answer partners come first on a busy machine.")
 @click.option("--parent", type=int, default=None, hidden=True,
               help="Exit when this process (the `serve` that started us) is gone.")
+@click.option("--share", default=None, hidden=True,
+              help="SLOT/COUNT: take this worker's share of the inbox (serve's workers).")
 @click.pass_context
-def command(ctx: click.Context, once: bool, nice: int, parent: int | None) -> None:
+def command(ctx: click.Context, once: bool, nice: int, parent: int | None,
+            share: str | None) -> None:
     """Process received interchanges until interrupted (SIGTERM or Ctrl-C)."""
     if nice:
         os.nice(nice)
@@ -41,7 +44,9 @@ def command(ctx: click.Context, once: bool, nice: int, parent: int | None) -> No
         threading.Thread(target=_stop_when_orphaned, args=(parent, stop), daemon=True,
                          name="edigate-parent-watch").start()
     log.info("inbox worker started")
-    done = work_inbox(runtime, stop, once=once, min_age=0 if once else 0.5)
+    slot, _, count = (share or "0/1").partition("/")
+    done = work_inbox(runtime, stop, once=once, min_age=0 if once else 0.5,
+                      share=(int(slot), int(count or 1)))
     log.info("inbox worker stopped after %d interchange(s)", done)
     if once:
         click.echo(f"processed {done} interchange(s)")
