@@ -159,3 +159,15 @@ def engine(db_backend: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
     engine = request.getfixturevalue(f"_{db_backend}_engine")
     _truncate_all(engine)
     yield engine
+
+
+@pytest.fixture(autouse=True)
+def _no_correlation_id_from_an_earlier_test() -> Iterator[None]:
+    """Each test starts with no correlation id bound: a test that calls the pipeline directly
+    binds the interchange's id in the test thread (production callers run it in a context of
+    their own), and it must not reach the next test."""
+    from gateway.observability import logging as edigate_logging
+
+    token = edigate_logging._correlation_id.set(None)
+    yield
+    edigate_logging._correlation_id.reset(token)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.domain.states import InterchangeStatus
 from gateway.inbox.poison import RetryPolicy, describe, record_failure
 from gateway.pipeline.process import (
     Outcome,
@@ -116,4 +117,4 @@ def _failed(sessions: sessionmaker[Session], interchange_id: str, exc: Exception
         log.error("recording the failure of interchange %s failed: %s; the next run retries "
                   "it", interchange_id, describe(again))
         return 0
-    return 0 if outcome.status == "received" else 1
+    return 0 if outcome.status == InterchangeStatus.RECEIVED else 1

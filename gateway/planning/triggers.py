@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gateway.domain.states import AckStatus
 from gateway.storage.models import Event, OutboxItem
 from gateway.storage.models_planning import PlanAction, PlanRun
 
@@ -163,7 +164,7 @@ def pending(session: Session, since: datetime | None = None) -> list[Disruption]
         query = query.where(Event.recorded_at > since)
     out = [d for e in session.scalars(query.order_by(Event.recorded_at, Event.id))
            if (d := classify(session, e)) is not None]
-    overdue = select(OutboxItem).where(OutboxItem.ack_status == "overdue",
+    overdue = select(OutboxItem).where(OutboxItem.ack_status == AckStatus.OVERDUE,
                                        OutboxItem.cause_type == "plan_action")
     if since is not None:
         overdue = overdue.where(OutboxItem.updated_at > since)
