@@ -112,9 +112,13 @@ def check_flush(session: Session, _context: Any = None, _instances: Any = None) 
                 transition(Entity.ACK, _before(row, "ack_status"), row.ack_status)
             if row.interchange_id and _changed(row, "status", "ack_status", "interchange_id"):
                 follow.append(row)
+    # An outbound interchange added in this flush is not in the identity map yet (the inbox
+    # stores a batch without flushing in between): found among the new objects.
+    added = {o.id: o for o in session.new if isinstance(o, Interchange)} if follow else {}
     with session.no_autoflush:
         for item in follow:
-            stored = session.get(Interchange, item.interchange_id)
+            stored = added.get(item.interchange_id) or session.get(Interchange,
+                                                                    item.interchange_id)
             if stored is None or stored.direction != "out":
                 continue
             derived = outbound_status(item.status, item.ack_status or AckStatus.NONE,

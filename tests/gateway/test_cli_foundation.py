@@ -77,14 +77,14 @@ def test_missing_migration_is_one_clear_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "fragment"), [
-    ('id = "Bad Id"\nname = "x"\nstandard = "x12"\n', "id: must be lowercase"),
+    ('id = "Bad Id"\nname = "x"\nstandard = "x12"\n', "id: expected lowercase letters, digits"),
     ('id = "a"\nname = "x"\nstandard = "x13"\n', "standard: expected one of"),
     ('id = "a"\nname = "x"\nstandard = "x12"\n', "identities: an EDI partner needs"),
     ('id = "a"\nname = "x"\nstandard = "api"\n[stages]\ninvoice = "legacy"\n',
      "stages.invoice"),
     ('id = "a"\nname = "x"\nstandard = "api"\n[channels.fax]\n', "channels.fax: unknown"),
     ('id = "a"\nname = "x"\nstandard = "api"\n[[tokens]]\ntoken = "short"\n',
-     "tokens[0].token: must be at least 24"),
+     "tokens[0].token: expected a string of at least 24 characters"),
 ])
 def test_bad_partner_file_names_file_and_key(tmp_path: Path, content: str,
                                              fragment: str) -> None:
