@@ -117,8 +117,8 @@ def check_flush(session: Session, _context: Any = None, _instances: Any = None) 
     added = {o.id: o for o in session.new if isinstance(o, Interchange)} if follow else {}
     with session.no_autoflush:
         for item in follow:
-            stored = added.get(item.interchange_id) or session.get(Interchange,
-                                                                    item.interchange_id)
+            target = item.interchange_id or ""  # (follow holds rows that name one)
+            stored = added.get(target) or session.get(Interchange, target)
             if stored is None or stored.direction != "out":
                 continue
             derived = outbound_status(item.status, item.ack_status or AckStatus.NONE,
