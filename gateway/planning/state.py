@@ -82,7 +82,8 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _date(value: Any) -> date | None:
+def iso_date(value: Any) -> date | None:
+    """The date at the start of an ISO string (an event field), or None."""
     if not isinstance(value, str):
         return None
     try:
@@ -167,7 +168,7 @@ def build_state(session: Session, *, today: date, now: datetime,
     demand_ids: dict[str, list[Event]] = {}
     for event in _latest_per(filter(internal, events.of_type("demand")), "site"):
         for i, line in enumerate(event.data.get("lines") or []):
-            part, start = line.get("part"), _date(line.get("period_start"))
+            part, start = line.get("part"), iso_date(line.get("period_start"))
             qty = _number(line.get("quantity"))
             if not isinstance(part, str) or start is None or qty is None or qty < 0:
                 warnings.append(f"demand event {event.id} line {i}: unusable, skipped")
@@ -224,7 +225,7 @@ def build_state(session: Session, *, today: date, now: datetime,
             if not isinstance(part, str):
                 warnings.append(f"supplier_capacity event {event.id} item {i}: no part")
                 continue
-            start, cap = _date(item.get("period_start")), _number(item.get("capacity"))
+            start, cap = iso_date(item.get("period_start")), _number(item.get("capacity"))
             if start is not None and cap is not None and cap >= 0 and 0 <= period_of(start) < T:
                 table = shared if part == "*" else capacity
                 row = table.setdefault(supplier, [None] * T)
@@ -517,7 +518,7 @@ def _orders(
             confirmed = _number(line.get("confirmed_quantity"))
             if confirmed is not None and confirmed >= 0:
                 item.quantity = math.floor(confirmed)
-            when = _date(line.get("confirmed_delivery_date"))
+            when = iso_date(line.get("confirmed_delivery_date"))
             if when is not None:
                 item.arrival = when
 
@@ -526,8 +527,8 @@ def _orders(
     history: list[Delivery] = []
     for event in events.of_type("despatch_advice", recent_only=True)[::-1]:  # oldest first
         supplier = event.partner_id or ""
-        expected = _date(event.data.get("expected_delivery_date"))
-        shipped = _date(event.data.get("despatch_date")) or aware(event.time).date()
+        expected = iso_date(event.data.get("expected_delivery_date"))
+        shipped = iso_date(event.data.get("despatch_date")) or aware(event.time).date()
         for item in event.data.get("items") or []:
             part, qty = item.get("buyer_part"), _number(item.get("quantity"))
             if not isinstance(part, str) or qty is None or qty <= 0:

@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.domain.states import AckStatus
+from gateway.planning.state import iso_date
 from gateway.storage.models import Event, OutboxItem
 from gateway.storage.models_planning import PlanAction, PlanRun
 
@@ -70,15 +71,6 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _date(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
 def classify(session: Session, event: Event) -> Disruption | None:
     """The disruption ``event`` is, or ``None`` when it is ordinary news."""
     data = event.data if isinstance(event.data, dict) else {}
@@ -109,13 +101,13 @@ def classify(session: Session, event: Event) -> Disruption | None:
             if confirmed is not None and wanted is not None and confirmed < wanted:
                 return found("order_cut", f"order {number} {part}: {confirmed:g} confirmed "
                                           f"of {wanted:g}")
-            when = _date(line.get("confirmed_delivery_date"))
+            when = iso_date(line.get("confirmed_delivery_date"))
             if when is not None and known is not None and when > known[1]:
                 return found("order_late", f"order {number} {part}: confirmed for {when}, "
                                            f"ordered for {known[1]}")
         return None
     if event.type == "despatch_advice":
-        expected = _date(data.get("expected_delivery_date"))
+        expected = iso_date(data.get("expected_delivery_date"))
         if expected is None:
             return None
         shipment = data.get("shipment_number")

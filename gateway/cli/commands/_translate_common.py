@@ -66,19 +66,16 @@ MAX_BYTES = 256 * 1024 * 1024
 def read_file(path: str) -> bytes:
     """The bytes of ``path``, or a one-line CliError (missing, a directory, unreadable,
     larger than MAX_BYTES)."""
-    file = Path(path)
-    try:
-        if file.is_dir():
-            raise CliError(f"cannot read {one_line(path)}: it is a directory")
-        if file.stat().st_size > MAX_BYTES:
-            raise CliError(f"{one_line(path)}: larger than {MAX_BYTES // (1024 * 1024)} MiB")
-        return file.read_bytes()
-    except OSError as exc:
-        raise CliError(f"cannot read {one_line(path)}: {exc.strerror or exc}") from None
+    with open_file(path) as stream:
+        try:
+            return stream.read()
+        except OSError as exc:
+            raise CliError(f"cannot read {one_line(path)}: {exc.strerror or exc}") from None
 
 
 def open_file(path: str) -> BinaryIO:
-    """``path`` opened for reading in chunks, after the checks of :func:`read_file`."""
+    """``path`` opened for reading in chunks, or a one-line CliError (missing, a directory,
+    unreadable, larger than MAX_BYTES)."""
     file = Path(path)
     try:
         if file.is_dir():
