@@ -42,6 +42,7 @@ from translators.validation.pipeline import (
     _interchange_of,
     _mapper,
     _message_result,
+    owner_of,
 )
 
 Span = tuple[int, int, MessageResult]  # (first segment offset, last segment offset, outcome)
@@ -268,16 +269,7 @@ def _position(groups: list[Group], group: Group) -> int:
 
 
 def _light_of(fault: EdiError, spans: list[Span]) -> MessageResult | None:
-    if fault.offset is not None:
-        for first, last, light in spans:
-            if first <= fault.offset <= last:
-                return light
-    if fault.message_control:
-        for _, _, light in spans:
-            if light.message_control == fault.message_control and (
-                    not fault.message_type or light.message_type == fault.message_type):
-                return light
-    return None
+    return owner_of(fault, spans, lambda light: (light.message_control, light.message_type))
 
 
 def _settle(item: MessageResult) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import gc
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from translators.acks.read import read_ta1, reported_errors
 from translators.errors import EdiError
@@ -27,6 +27,8 @@ from translators.result import (
 from translators.syntax import parse
 from translators.syntax.tree import Group, Interchange, Message
 from translators.validation import validate_message
+
+T = TypeVar("T")
 
 # Inbound acknowledgments are read back, never acknowledged themselves.
 ACK_MESSAGES = {"x12": ("997", "999"), "edifact": ("CONTRL",)}
@@ -227,15 +229,24 @@ def _interchange_of(error: EdiError, result: TranslationResult,
 
 def _message_of(error: EdiError,
                 spans: list[tuple[int, int, Message]]) -> Message | None:
+    return owner_of(error, spans, lambda message: (message.control, message.type))
+
+
+def owner_of(error: EdiError, spans: Sequence[tuple[int, int, T]],
+             identity: Callable[[T], tuple[str, str]]) -> T | None:
+    """The message an error belongs to: the one whose segments span its byte offset, else the
+    one with its control number (and type, when the error names one). ``spans`` are (first
+    offset, last offset, message); ``identity`` gives a message's (control, type)."""
     if error.offset is not None:
-        for first, last, message in spans:
+        for first, last, item in spans:
             if first <= error.offset <= last:
-                return message
+                return item
     if error.message_control:
-        for _, _, message in spans:
-            if message.control == error.message_control and (
-                    not error.message_type or message.type == error.message_type):
-                return message
+        for _, _, item in spans:
+            control, kind = identity(item)
+            if control == error.message_control and (
+                    not error.message_type or kind == error.message_type):
+                return item
     return None
 
 
